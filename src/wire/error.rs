@@ -1,0 +1,169 @@
+//! Error types of the wire layer, one per operation: decoding received bytes,
+//! encoding a packet, and validating a topic string.
+
+use core::fmt;
+
+use super::PacketType;
+
+/// Why received bytes are not a valid MQTT 3.1.1 packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Packet type 0 or 15.
+    UnknownPacketType(u8),
+    /// Fixed-header flag bits wrong for the type (PUBREL, SUBSCRIBE and
+    /// UNSUBSCRIBE need `0b0010`, others `0`; PUBLISH with DUP set at QoS 0).
+    ReservedFlags(PacketType),
+    /// The remaining length uses more than 4 bytes.
+    BadRemainingLength,
+    /// Body length inconsistent with what the type requires.
+    BadLength(PacketType),
+    /// QoS 3 in PUBLISH, or a requested QoS above 2 in SUBSCRIBE.
+    BadQos,
+    /// A string is not well-formed UTF-8 or contains U+0000.
+    BadUtf8,
+    /// CONNACK return code above 5, session present with a refusal, or
+    /// reserved acknowledge flags set (the offending byte is carried).
+    BadConnackCode(u8),
+    /// SUBACK return code not in {0, 1, 2, 0x80}.
+    BadSubackCode(u8),
+    /// Packet identifier 0 where a nonzero one is required.
+    ZeroPacketId,
+    /// PUBLISH topic (or will topic) empty or containing a wildcard, or a
+    /// malformed SUBSCRIBE/UNSUBSCRIBE filter.
+    BadTopic,
+    /// SUBSCRIBE, UNSUBSCRIBE or SUBACK without any entry.
+    EmptyPayload(PacketType),
+    /// CONNECT protocol name/level or connect flags invalid.
+    BadConnect,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::UnknownPacketType(t) => write!(f, "unknown packet type {t}"),
+            DecodeError::ReservedFlags(t) => write!(f, "invalid fixed-header flags for {t:?}"),
+            DecodeError::BadRemainingLength => f.write_str("remaining length over 4 bytes"),
+            DecodeError::BadLength(t) => write!(f, "malformed {t:?} body length"),
+            DecodeError::BadQos => f.write_str("invalid QoS level"),
+            DecodeError::BadUtf8 => f.write_str("invalid UTF-8 string"),
+            DecodeError::BadConnackCode(c) => write!(f, "invalid CONNACK byte {c:#04x}"),
+            DecodeError::BadSubackCode(c) => write!(f, "invalid SUBACK return code {c:#04x}"),
+            DecodeError::ZeroPacketId => f.write_str("packet identifier is zero"),
+            DecodeError::BadTopic => f.write_str("invalid topic"),
+            DecodeError::EmptyPayload(t) => write!(f, "{t:?} has no entries"),
+            DecodeError::BadConnect => f.write_str("invalid CONNECT header or flags"),
+        }
+    }
+}
+
+/// Why a packet cannot be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The output buffer is too small; `needed` is the total bytes required.
+    BufferTooSmall { needed: usize },
+    /// A string/binary field over 65,535 bytes, or a remaining length over
+    /// [`MAX_REMAINING_LEN`](super::MAX_REMAINING_LEN).
+    TooLong,
+    /// A topic name (PUBLISH, will) or filter (SUBSCRIBE, UNSUBSCRIBE) is invalid.
+    InvalidTopic(TopicError),
+    /// A packet identifier of 0 where a nonzero one is required.
+    ZeroPacketId,
+    /// CONNECT with a password but no user name (not allowed in 3.1.1).
+    PasswordWithoutUser,
+    /// CONNECT with an empty client id but `clean_session == false`.
+    EmptyClientId,
+    /// A client id or user name contains U+0000.
+    NulChar,
+    /// SUBSCRIBE, UNSUBSCRIBE or SUBACK without any entry.
+    EmptyList,
+    /// PUBLISH with DUP set at QoS 0.
+    DupWithQos0,
+    /// A SUBACK code not in {0, 1, 2, 0x80}, or a CONNACK with session present
+    /// and a refusal code (the offending code is carried).
+    BadReturnCode(u8),
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small, {needed} bytes needed")
+            }
+            EncodeError::TooLong => f.write_str("field or packet too long"),
+            EncodeError::InvalidTopic(e) => write!(f, "invalid topic: {e}"),
+            EncodeError::ZeroPacketId => f.write_str("packet identifier must be nonzero"),
+            EncodeError::PasswordWithoutUser => f.write_str("password given without user name"),
+            EncodeError::EmptyClientId => f.write_str("empty client id requires clean_session"),
+            EncodeError::NulChar => f.write_str("string contains U+0000"),
+            EncodeError::EmptyList => f.write_str("list of entries is empty"),
+            EncodeError::DupWithQos0 => f.write_str("DUP flag set on a QoS 0 publish"),
+            EncodeError::BadReturnCode(c) => write!(f, "invalid return code {c:#04x}"),
+        }
+    }
+}
+
+impl From<TopicError> for EncodeError {
+    fn from(e: TopicError) -> Self {
+        EncodeError::InvalidTopic(e)
+    }
+}
+
+/// Why a topic name or topic filter is invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicError {
+    /// Zero-length topic.
+    Empty,
+    /// Longer than 65,535 bytes.
+    TooLong,
+    /// `+` or `#` in a topic name.
+    Wildcard,
+    /// A filter with `#` not as the whole last level, or `+` not a whole level.
+    BadFilter,
+    /// Contains U+0000.
+    NulChar,
+}
+
+impl fmt::Display for TopicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TopicError::Empty => "topic is empty",
+            TopicError::TooLong => "topic longer than 65535 bytes",
+            TopicError::Wildcard => "wildcard in topic name",
+            TopicError::BadFilter => "misplaced wildcard in topic filter",
+            TopicError::NulChar => "topic contains U+0000",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn display_is_short_and_specific() {
+        assert_eq!(
+            DecodeError::UnknownPacketType(15).to_string(),
+            "unknown packet type 15"
+        );
+        assert_eq!(
+            DecodeError::ReservedFlags(PacketType::Pubrel).to_string(),
+            "invalid fixed-header flags for Pubrel"
+        );
+        assert_eq!(
+            DecodeError::BadSubackCode(3).to_string(),
+            "invalid SUBACK return code 0x03"
+        );
+        assert_eq!(
+            EncodeError::BufferTooSmall { needed: 9 }.to_string(),
+            "output buffer too small, 9 bytes needed"
+        );
+        assert_eq!(
+            EncodeError::InvalidTopic(TopicError::Wildcard).to_string(),
+            "invalid topic: wildcard in topic name"
+        );
+        assert_eq!(TopicError::Empty.to_string(), "topic is empty");
+    }
+}

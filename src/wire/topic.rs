@@ -1,0 +1,187 @@
+//! Topic names and topic filters: validation (MQTT 3.1.1 section 4.7.1 and
+//! 4.7.3) and filter matching (section 4.7), without allocation.
+
+use super::TopicError;
+
+const MAX_TOPIC_LEN: usize = 65_535;
+
+fn check_common(s: &str) -> Result<(), TopicError> {
+    if s.is_empty() {
+        Err(TopicError::Empty)
+    } else if s.len() > MAX_TOPIC_LEN {
+        Err(TopicError::TooLong)
+    } else if s.contains('\0') {
+        Err(TopicError::NulChar)
+    } else {
+        Ok(())
+    }
+}
+
+/// Check a topic name as used in PUBLISH and the will: non-empty, at most
+/// 65,535 bytes, no `+` or `#`, no U+0000.
+///
+/// # Errors
+/// The first rule broken, as a [`TopicError`].
+pub fn validate_topic_name(topic: &str) -> Result<(), TopicError> {
+    check_common(topic)?;
+    if topic.contains(['+', '#']) {
+        return Err(TopicError::Wildcard);
+    }
+    Ok(())
+}
+
+/// Check a topic filter as used in SUBSCRIBE and UNSUBSCRIBE: non-empty, at
+/// most 65,535 bytes, no U+0000, `#` only as the whole last level and `+` only
+/// as a whole level.
+///
+/// # Errors
+/// The first rule broken, as a [`TopicError`].
+pub fn validate_topic_filter(filter: &str) -> Result<(), TopicError> {
+    check_common(filter)?;
+    let mut levels = filter.split('/').peekable();
+    while let Some(level) = levels.next() {
+        let ok = match level {
+            "#" => levels.peek().is_none(),
+            "+" => true,
+            _ => !level.contains(['+', '#']),
+        };
+        if !ok {
+            return Err(TopicError::BadFilter);
+        }
+    }
+    Ok(())
+}
+
+/// Whether the topic name `topic` matches the topic filter `filter`
+/// (MQTT 3.1.1 section 4.7).
+///
+/// `+` matches exactly one level (which may be empty), `#` matches the parent
+/// level and any number of child levels, and a filter starting with a
+/// wildcard does not match a topic starting with `$`. An invalid filter or
+/// topic name matches nothing.
+pub fn topic_matches(filter: &str, topic: &str) -> bool {
+    if validate_topic_filter(filter).is_err() || validate_topic_name(topic).is_err() {
+        return false;
+    }
+    if topic.starts_with('$') && filter.starts_with(['+', '#']) {
+        return false;
+    }
+    let mut f = filter.split('/');
+    let mut t = topic.split('/');
+    loop {
+        match (f.next(), t.next()) {
+            (Some("#"), _) => return true,
+            (None, None) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::String;
+
+    #[test]
+    fn topic_names() {
+        assert_eq!(validate_topic_name("a/b"), Ok(()));
+        assert_eq!(validate_topic_name("/"), Ok(()));
+        assert_eq!(validate_topic_name(" "), Ok(()));
+        assert_eq!(validate_topic_name("$SYS/x"), Ok(()));
+        assert_eq!(validate_topic_name(""), Err(TopicError::Empty));
+        assert_eq!(validate_topic_name("a/+"), Err(TopicError::Wildcard));
+        assert_eq!(validate_topic_name("a/#"), Err(TopicError::Wildcard));
+        assert_eq!(validate_topic_name("a+b"), Err(TopicError::Wildcard));
+        assert_eq!(validate_topic_name("a\0b"), Err(TopicError::NulChar));
+        let long: String = "a".repeat(65_536);
+        assert_eq!(validate_topic_name(&long), Err(TopicError::TooLong));
+        assert_eq!(validate_topic_name(long.get(1..).unwrap()), Ok(()));
+    }
+
+    #[test]
+    fn topic_filters() {
+        for ok in [
+            "#",
+            "+",
+            "+/+",
+            "/+",
+            "sport/#",
+            "sport/tennis/#",
+            "sport/+/player1",
+            "+/tennis/#",
+            "/",
+            "//",
+            "$SYS/#",
+            "a b/c",
+        ] {
+            assert_eq!(validate_topic_filter(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "sport/tennis#",
+            "sport/tennis/#/ranking",
+            "sport+",
+            "#/a",
+            "a/#b",
+            "++",
+            "a/+b",
+        ] {
+            assert_eq!(
+                validate_topic_filter(bad),
+                Err(TopicError::BadFilter),
+                "{bad}"
+            );
+        }
+        assert_eq!(validate_topic_filter(""), Err(TopicError::Empty));
+        assert_eq!(validate_topic_filter("a/\0"), Err(TopicError::NulChar));
+    }
+
+    #[test]
+    fn matching_table() {
+        // (filter, topic, matches) -- examples from MQTT 3.1.1 section 4.7.
+        let table: &[(&str, &str, bool)] = &[
+            ("sport/tennis/player1/#", "sport/tennis/player1", true),
+            (
+                "sport/tennis/player1/#",
+                "sport/tennis/player1/ranking",
+                true,
+            ),
+            (
+                "sport/tennis/player1/#",
+                "sport/tennis/player1/score/wimbledon",
+                true,
+            ),
+            ("sport/#", "sport", true),
+            ("#", "sport/tennis", true),
+            ("#", "/", true),
+            ("sport/tennis/+", "sport/tennis/player1", true),
+            ("sport/tennis/+", "sport/tennis/player2", true),
+            ("sport/tennis/+", "sport/tennis/player1/ranking", false),
+            ("sport/+", "sport", false),
+            ("sport/+", "sport/", true),
+            ("+", "sport", true),
+            ("+/+", "/finance", true),
+            ("/+", "/finance", true),
+            ("+", "/finance", false),
+            ("+/tennis/#", "sport/tennis/x/y", true),
+            ("a/b", "a/b", true),
+            ("a/b", "a/b/", false),
+            ("a/b", "a", false),
+            ("A/b", "a/b", false),
+            // $-topics: not matched by a leading wildcard.
+            ("#", "$SYS/broker", false),
+            ("+/monitor/Clients", "$SYS/monitor/Clients", false),
+            ("$SYS/#", "$SYS/monitor/Clients", true),
+            ("$SYS/monitor/+", "$SYS/monitor/Clients", true),
+            ("a/#", "a/$x", true),
+            // Invalid inputs match nothing.
+            ("sport/tennis#", "sport/tennis", false),
+            ("#", "a/+", false),
+            ("#", "", false),
+        ];
+        for &(filter, topic, want) in table {
+            assert_eq!(topic_matches(filter, topic), want, "{filter} vs {topic}");
+        }
+    }
+}
