@@ -94,9 +94,14 @@ impl<'a> Publish<'a> {
     }
 
     fn remaining_len(&self) -> Result<usize, EncodeError> {
+        self.remaining_len_for(self.payload.len())
+    }
+
+    /// The remaining length with a payload of `payload_len` bytes.
+    fn remaining_len_for(&self, payload_len: usize) -> Result<usize, EncodeError> {
         let len = field_len(self.topic.len())?
             .checked_add(self.pid_len())
-            .and_then(|n| n.checked_add(self.payload.len()))
+            .and_then(|n| n.checked_add(payload_len))
             .ok_or(EncodeError::TooLong)?;
         check_remaining(len)
     }
@@ -122,8 +127,17 @@ impl<'a> Publish<'a> {
     /// # Errors
     /// [`EncodeError::TooLong`] if the packet cannot be encoded.
     pub fn header_len(&self) -> Result<usize, EncodeError> {
-        let rem = self.remaining_len()?;
-        Ok(1 + remaining_len_size(rem) + rem - self.payload.len())
+        self.header_len_for(self.payload.len())
+    }
+
+    /// [`Self::header_len`] for a payload of `payload_len` bytes, whatever
+    /// `self.payload` holds.
+    ///
+    /// # Errors
+    /// [`EncodeError::TooLong`] if the packet cannot be encoded.
+    pub fn header_len_for(&self, payload_len: usize) -> Result<usize, EncodeError> {
+        let rem = self.remaining_len_for(payload_len)?;
+        Ok(1 + remaining_len_size(rem) + rem - payload_len)
     }
 
     /// Write only the fixed header and variable header (whose remaining
@@ -133,18 +147,31 @@ impl<'a> Publish<'a> {
     /// # Errors
     /// As [`Packet::encode`], with `needed` counting the header only.
     pub fn encode_header(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        self.encode_header_for(self.payload.len(), out)
+    }
+
+    /// [`Self::encode_header`] for a payload of `payload_len` bytes that the
+    /// caller writes itself (`self.payload` is ignored).
+    ///
+    /// # Errors
+    /// As [`Packet::encode`], with `needed` counting the header only.
+    pub fn encode_header_for(
+        &self,
+        payload_len: usize,
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
         self.validate()?;
-        let needed = self.header_len()?;
+        let needed = self.header_len_for(payload_len)?;
         if out.len() < needed {
             return Err(EncodeError::BufferTooSmall { needed });
         }
         let mut w = Writer::new(out);
-        self.write_header(&mut w)?;
+        self.write_header(&mut w, payload_len)?;
         Ok(w.pos())
     }
 
-    fn write_header(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        w.fixed_header(self.first_byte(), self.remaining_len()?)?;
+    fn write_header(&self, w: &mut Writer<'_>, payload_len: usize) -> Result<(), EncodeError> {
+        w.fixed_header(self.first_byte(), self.remaining_len_for(payload_len)?)?;
         w.binary(self.topic.as_bytes())?;
         if self.qos != QoS::AtMostOnce {
             w.u16(self.pid)?;
@@ -473,7 +500,7 @@ impl<'a> Packet<'a> {
         }
         let mut w = Writer::new(out);
         if let Packet::Publish(p) = self {
-            p.write_header(&mut w)?;
+            p.write_header(&mut w, p.payload.len())?;
             w.put(p.payload)?;
             return Ok(w.pos());
         }

@@ -1,0 +1,857 @@
+//! The C ABI of `micropython-glue/umqtt_rs.h`: the only `unsafe` code.
+//!
+//! The glue owns all memory: a [`sys::umqtt_rs_client_t`] block holding
+//! [`State`], an rx buffer and a tx buffer.  Every function here turns the raw
+//! pointers into safe references once, then calls the safe [`Session`] and
+//! `wire` code; no function keeps a borrow past its return, and none calls back
+//! into C.  Each export is tied to the header's prototype at compile time
+//! (see `abi_check`), so a mismatch between `umqtt_rs.h` and this file does not
+//! build.
+#![allow(unsafe_code)]
+// The generated bindings follow C naming.
+#![allow(non_camel_case_types)]
+
+#[allow(
+    dead_code,
+    unused_imports,
+    non_upper_case_globals,
+    non_snake_case,
+    clippy::all
+)]
+pub mod bindings;
+
+use core::mem::{align_of, size_of};
+use core::ptr;
+use core::slice;
+
+pub use bindings as sys;
+use sys::{
+    umqtt_rs_bytes_t, umqtt_rs_client_t, umqtt_rs_connect_opts_t, umqtt_rs_decode_error as De,
+    umqtt_rs_event_kind as Ek, umqtt_rs_event_t, umqtt_rs_protocol_error as Pe,
+    umqtt_rs_status as St, umqtt_rs_topic_error as Te, umqtt_rs_topic_t,
+};
+
+use crate::session::{Error, Event, ProtocolError, Session, TxBuf};
+use crate::wire::{
+    parse_fixed_header, Connect, DecodeError, EncodeError, Packet, QoS, TopicError, Will,
+};
+
+/// Most entries one SUBSCRIBE or UNSUBSCRIBE call may carry.
+pub const MAX_TOPICS_PER_CALL: usize = 8;
+
+/// The Rust state stored in the glue's `umqtt_rs_client_t` block.
+struct State {
+    session: Session,
+    rx: *mut u8,
+    rx_cap: usize,
+    /// Unconsumed bytes are `rx[rx_start..rx_end]`.
+    rx_start: usize,
+    rx_end: usize,
+    /// Length of the packet the last event borrows; dropped at the next call.
+    rx_borrowed: usize,
+    tx: *mut u8,
+    tx_cap: usize,
+    tx_len: usize,
+    detail: u32,
+}
+
+const _: () = assert!(size_of::<State>() <= size_of::<umqtt_rs_client_t>());
+const _: () = assert!(align_of::<State>() <= align_of::<umqtt_rs_client_t>());
+
+/// # Safety
+/// `client` must point to a block initialised by [`umqtt_rs_init`], not used
+/// by anyone else during the call.
+unsafe fn state<'a>(client: *mut umqtt_rs_client_t) -> &'a mut State {
+    // SAFETY: per the function contract, the block holds a valid State.
+    unsafe { &mut *client.cast::<State>() }
+}
+
+/// # Safety
+/// As [`state`], shared access.
+unsafe fn state_ref<'a>(client: *const umqtt_rs_client_t) -> &'a State {
+    // SAFETY: per the function contract, the block holds a valid State.
+    unsafe { &*client.cast::<State>() }
+}
+
+/// # Safety
+/// `b.ptr` must point to `b.len` readable bytes, or `b.len` must be 0.
+unsafe fn bytes<'a>(b: umqtt_rs_bytes_t) -> &'a [u8] {
+    if b.ptr.is_null() || b.len == 0 {
+        &[]
+    } else {
+        // SAFETY: per the function contract.
+        unsafe { slice::from_raw_parts(b.ptr, b.len) }
+    }
+}
+
+/// # Safety
+/// As [`bytes`]; `None` when `b.ptr` is null.
+unsafe fn opt_bytes<'a>(b: umqtt_rs_bytes_t) -> Option<&'a [u8]> {
+    if b.ptr.is_null() {
+        None
+    } else {
+        // SAFETY: per the function contract.
+        Some(unsafe { bytes(b) })
+    }
+}
+
+impl State {
+    fn tx(&mut self) -> TxBuf<'_> {
+        // SAFETY: `tx` points to `tx_cap` writable bytes owned by the glue for
+        // the life of the client (umqtt_rs_init / umqtt_rs_set_tx_buffer).
+        let buf = unsafe { slice::from_raw_parts_mut(self.tx, self.tx_cap) };
+        TxBuf::new(buf, self.tx_len)
+    }
+
+    fn rx(&mut self) -> &mut [u8] {
+        // SAFETY: as for `tx`, with the rx buffer.
+        unsafe { slice::from_raw_parts_mut(self.rx, self.rx_cap) }
+    }
+
+    /// Ends the borrow of the previous event: its packet is consumed.
+    fn release_event(&mut self) {
+        self.rx_start = self
+            .rx_start
+            .saturating_add(self.rx_borrowed)
+            .min(self.rx_end);
+        self.rx_borrowed = 0;
+        if self.rx_start == self.rx_end {
+            self.rx_start = 0;
+            self.rx_end = 0;
+        }
+    }
+
+    /// Records `err`'s detail and returns its status.
+    fn fail(&mut self, err: Error) -> St {
+        let (status, detail) = status_of(err);
+        self.detail = detail;
+        status
+    }
+
+    /// Runs `f` with the session and the tx queue, keeping the tx length.
+    fn with_tx<R>(&mut self, f: impl FnOnce(&mut Session, &mut TxBuf<'_>) -> R) -> R {
+        // SAFETY: see `tx`.  The session and the buffer are disjoint.
+        let buf = unsafe { slice::from_raw_parts_mut(self.tx, self.tx_cap) };
+        let mut tx = TxBuf::new(buf, self.tx_len);
+        let r = f(&mut self.session, &mut tx);
+        self.tx_len = tx.len();
+        r
+    }
+}
+
+/// Maps a session error to the header's status and detail: the one place
+/// where Rust errors become ABI values.
+fn status_of(err: Error) -> (St, u32) {
+    match err {
+        Error::NotConnected => (St::UMQTT_RS_ERR_NOT_CONNECTED, 0),
+        Error::Refused(code) => (St::UMQTT_RS_ERR_REFUSED, code as u32),
+        Error::Decode(e) => (St::UMQTT_RS_ERR_DECODE, decode_detail(e) as u32),
+        Error::Protocol(e) => (St::UMQTT_RS_ERR_PROTOCOL, protocol_detail(e) as u32),
+        Error::KeepaliveTimeout => (St::UMQTT_RS_ERR_TIMEOUT, 0),
+        Error::TxFull { needed } => (St::UMQTT_RS_ERR_TX_FULL, saturate(needed)),
+        Error::InflightFull => (St::UMQTT_RS_ERR_INFLIGHT_FULL, 0),
+        Error::Encode(e) => encode_status(e),
+        #[allow(unreachable_patterns)]
+        _ => (St::UMQTT_RS_ERR_PROTOCOL, Pe::UMQTT_RS_PROTO_OTHER as u32),
+    }
+}
+
+fn encode_status(e: EncodeError) -> (St, u32) {
+    match e {
+        EncodeError::InvalidTopic(t) => (St::UMQTT_RS_ERR_TOPIC, topic_detail(t) as u32),
+        EncodeError::BufferTooSmall { needed } => (St::UMQTT_RS_ERR_TX_FULL, saturate(needed)),
+        _ => (St::UMQTT_RS_ERR_TOO_LONG, 0),
+    }
+}
+
+fn topic_detail(t: TopicError) -> Te {
+    match t {
+        TopicError::Empty => Te::UMQTT_RS_TOPIC_EMPTY,
+        TopicError::TooLong => Te::UMQTT_RS_TOPIC_TOO_LONG,
+        TopicError::Wildcard => Te::UMQTT_RS_TOPIC_WILDCARD,
+        TopicError::BadFilter => Te::UMQTT_RS_TOPIC_BAD_FILTER,
+        TopicError::NulChar => Te::UMQTT_RS_TOPIC_NUL,
+    }
+}
+
+fn protocol_detail(e: ProtocolError) -> Pe {
+    match e {
+        ProtocolError::UnexpectedPacket(_) => Pe::UMQTT_RS_PROTO_UNEXPECTED_PACKET,
+        ProtocolError::UnknownPacketId(_) => Pe::UMQTT_RS_PROTO_UNKNOWN_PACKET_ID,
+        #[allow(unreachable_patterns)]
+        _ => Pe::UMQTT_RS_PROTO_OTHER,
+    }
+}
+
+fn decode_detail(e: DecodeError) -> De {
+    match e {
+        DecodeError::UnknownPacketType(_) => De::UMQTT_RS_DECODE_PACKET_TYPE,
+        DecodeError::ReservedFlags(_) => De::UMQTT_RS_DECODE_RESERVED_FLAGS,
+        DecodeError::BadRemainingLength => De::UMQTT_RS_DECODE_REMAINING_LENGTH,
+        DecodeError::BadLength(_) => De::UMQTT_RS_DECODE_LENGTH,
+        DecodeError::BadQos => De::UMQTT_RS_DECODE_QOS,
+        DecodeError::BadUtf8 => De::UMQTT_RS_DECODE_UTF8,
+        DecodeError::BadConnackCode(_) => De::UMQTT_RS_DECODE_CONNACK_CODE,
+        DecodeError::BadSubackCode(_) => De::UMQTT_RS_DECODE_SUBACK_CODE,
+        DecodeError::ZeroPacketId => De::UMQTT_RS_DECODE_PACKET_ID,
+        DecodeError::BadTopic => De::UMQTT_RS_DECODE_TOPIC,
+        _ => De::UMQTT_RS_DECODE_OTHER,
+    }
+}
+
+fn saturate(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn qos(v: u8) -> Result<QoS, St> {
+    QoS::from_u8(v).ok_or(St::UMQTT_RS_ERR_ARGUMENT)
+}
+
+/// A topic given by C as bytes must be UTF-8.
+fn topic_str<'a>(b: &'a [u8], detail: &mut u32) -> Result<&'a str, St> {
+    core::str::from_utf8(b).map_err(|_| {
+        *detail = Te::UMQTT_RS_TOPIC_UTF8 as u32;
+        St::UMQTT_RS_ERR_TOPIC
+    })
+}
+
+/// Sets up a client.
+///
+/// # Safety
+/// `client` must point to writable, 8-byte aligned storage of
+/// `umqtt_rs_client_t`; `rx` and `tx` to `rx_cap` / `tx_cap` writable bytes
+/// that outlive the client and are used by nothing else.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_init(
+    client: *mut umqtt_rs_client_t,
+    rx: *mut u8,
+    rx_cap: usize,
+    tx: *mut u8,
+    tx_cap: usize,
+) {
+    let st = State {
+        session: Session::new(),
+        rx,
+        rx_cap,
+        rx_start: 0,
+        rx_end: 0,
+        rx_borrowed: 0,
+        tx,
+        tx_cap,
+        tx_len: 0,
+        detail: 0,
+    };
+    // SAFETY: per the function contract; State fits (checked above).
+    unsafe { ptr::write(client.cast::<State>(), st) };
+}
+
+/// Gives a new rx buffer holding the same unconsumed bytes.
+///
+/// # Safety
+/// As [`umqtt_rs_init`]; the first `rx_end` bytes must equal the old buffer's.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_rx_buffer(
+    client: *mut umqtt_rs_client_t,
+    rx: *mut u8,
+    rx_cap: usize,
+) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    st.rx = rx;
+    st.rx_cap = rx_cap;
+    st.rx_end = st.rx_end.min(rx_cap);
+    st.rx_start = st.rx_start.min(st.rx_end);
+}
+
+/// Gives a new tx buffer holding the same pending bytes.
+///
+/// # Safety
+/// As [`umqtt_rs_init`]; the first `tx_len` bytes must equal the old buffer's.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_tx_buffer(
+    client: *mut umqtt_rs_client_t,
+    tx: *mut u8,
+    tx_cap: usize,
+) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    st.tx = tx;
+    st.tx_cap = tx_cap;
+    st.tx_len = st.tx_len.min(tx_cap);
+}
+
+/// The detail of the last failure.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_error_detail(client: *const umqtt_rs_client_t) -> u32 {
+    // SAFETY: per the function contract.
+    unsafe { state_ref(client) }.detail
+}
+
+/// Starts a connection: drops buffered bytes of any previous one, queues
+/// CONNECT.
+///
+/// # Safety
+/// `client` must be initialised; `opts` must point to valid options whose
+/// byte strings are readable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_connect(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    opts: *const umqtt_rs_connect_opts_t,
+) -> St {
+    // SAFETY: per the function contract.
+    let (st, o) = unsafe { (state(client), &*opts) };
+    st.rx_start = 0;
+    st.rx_end = 0;
+    st.rx_borrowed = 0;
+    st.tx_len = 0;
+    // SAFETY: per the function contract, every byte string is readable.
+    let (id, user, password, will_topic, will_msg) = unsafe {
+        (
+            bytes(o.client_id),
+            opt_bytes(o.user),
+            opt_bytes(o.password),
+            opt_bytes(o.will_topic),
+            bytes(o.will_message),
+        )
+    };
+    let mut detail = 0;
+    let r = (|| {
+        let client_id = core::str::from_utf8(id).map_err(|_| St::UMQTT_RS_ERR_ARGUMENT)?;
+        let username = match user {
+            Some(u) => Some(core::str::from_utf8(u).map_err(|_| St::UMQTT_RS_ERR_ARGUMENT)?),
+            None => None,
+        };
+        let will = match will_topic {
+            Some(t) => Some(Will {
+                topic: topic_str(t, &mut detail)?,
+                message: will_msg,
+                qos: qos(o.will_qos)?,
+                retain: o.will_retain,
+            }),
+            None => None,
+        };
+        let connect = Connect {
+            client_id,
+            keepalive: o.keepalive_s,
+            clean_session: o.clean_session,
+            will,
+            username,
+            password,
+        };
+        st.with_tx(|s, tx| s.connect(now_ms, &connect, tx))
+            .map_err(|e| {
+                let (status, d) = status_of(e);
+                detail = d;
+                status
+            })
+    })();
+    st.detail = detail;
+    match r {
+        Ok(()) => St::UMQTT_RS_OK,
+        Err(s) => s,
+    }
+}
+
+/// Queues a PUBLISH (see the header for `payload_separate`).
+///
+/// # Safety
+/// `client` must be initialised; `topic` and `payload` readable; `pid` and
+/// `payload_separate` writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_publish(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    topic: umqtt_rs_bytes_t,
+    payload: umqtt_rs_bytes_t,
+    qos_in: u8,
+    retain: bool,
+    pid: *mut u16,
+    payload_separate: *mut bool,
+) -> St {
+    // SAFETY: per the function contract.
+    let (st, topic, payload) = unsafe { (state(client), bytes(topic), bytes(payload)) };
+    let mut detail = 0;
+    let topic = match topic_str(topic, &mut detail) {
+        Ok(t) => t,
+        Err(s) => {
+            st.detail = detail;
+            return s;
+        }
+    };
+    let q = match qos(qos_in) {
+        Ok(q) => q,
+        Err(s) => return s,
+    };
+    // A payload that fits the whole buffer is copied into it (one write);
+    // a larger one goes out separately, straight from the caller's memory.
+    let header = crate::wire::Publish {
+        topic,
+        qos: q,
+        retain,
+        dup: false,
+        pid: 1,
+        payload,
+    }
+    .header_len();
+    let separate = match header {
+        Ok(h) => h.saturating_add(payload.len()) > st.tx_cap,
+        Err(e) => {
+            let (s, d) = encode_status(e);
+            st.detail = d;
+            return s;
+        }
+    };
+    let r = st.with_tx(|s, tx| {
+        if separate {
+            s.publish_header(now_ms, topic, payload.len(), q, retain, tx)
+        } else {
+            s.publish(now_ms, topic, payload, q, retain, tx)
+        }
+    });
+    match r {
+        Ok(id) => {
+            // SAFETY: per the function contract.
+            unsafe {
+                *pid = id;
+                *payload_separate = separate;
+            }
+            St::UMQTT_RS_OK
+        }
+        Err(e) => st.fail(e),
+    }
+}
+
+/// Reads `count` C topic entries into a bounded list.
+///
+/// # Safety
+/// `topics` must point to `count` entries whose filters are readable.
+unsafe fn topic_list<'a>(
+    topics: *const umqtt_rs_topic_t,
+    count: usize,
+    detail: &mut u32,
+) -> Result<heapless::Vec<(&'a str, QoS), MAX_TOPICS_PER_CALL>, St> {
+    if count == 0 || topics.is_null() || count > MAX_TOPICS_PER_CALL {
+        return Err(St::UMQTT_RS_ERR_ARGUMENT);
+    }
+    // SAFETY: per the function contract.
+    let entries = unsafe { slice::from_raw_parts(topics, count) };
+    let mut list = heapless::Vec::new();
+    for e in entries {
+        // SAFETY: per the function contract.
+        let f = topic_str(unsafe { bytes(e.filter) }, detail)?;
+        list.push((f, qos(e.qos)?))
+            .map_err(|_| St::UMQTT_RS_ERR_ARGUMENT)?;
+    }
+    Ok(list)
+}
+
+/// Queues a SUBSCRIBE.
+///
+/// # Safety
+/// `client` initialised; `topics` points to `count` readable entries; `pid`
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_subscribe(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    topics: *const umqtt_rs_topic_t,
+    count: usize,
+    pid: *mut u16,
+) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    let mut detail = 0;
+    // SAFETY: per the function contract.
+    let list = match unsafe { topic_list(topics, count, &mut detail) } {
+        Ok(l) => l,
+        Err(s) => {
+            st.detail = detail;
+            return s;
+        }
+    };
+    match st.with_tx(|s, tx| s.subscribe(now_ms, &list, tx)) {
+        Ok(id) => {
+            // SAFETY: per the function contract.
+            unsafe { *pid = id };
+            St::UMQTT_RS_OK
+        }
+        Err(e) => st.fail(e),
+    }
+}
+
+/// Queues an UNSUBSCRIBE.
+///
+/// # Safety
+/// As [`umqtt_rs_subscribe`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_unsubscribe(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    topics: *const umqtt_rs_topic_t,
+    count: usize,
+    pid: *mut u16,
+) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    let mut detail = 0;
+    // SAFETY: per the function contract.
+    let list = match unsafe { topic_list(topics, count, &mut detail) } {
+        Ok(l) => l,
+        Err(s) => {
+            st.detail = detail;
+            return s;
+        }
+    };
+    let mut names: heapless::Vec<&str, MAX_TOPICS_PER_CALL> = heapless::Vec::new();
+    for (f, _) in &list {
+        // Cannot fail: both lists have the same bound.
+        let _ = names.push(f);
+    }
+    match st.with_tx(|s, tx| s.unsubscribe(now_ms, &names, tx)) {
+        Ok(id) => {
+            // SAFETY: per the function contract.
+            unsafe { *pid = id };
+            St::UMQTT_RS_OK
+        }
+        Err(e) => st.fail(e),
+    }
+}
+
+/// Queues a PINGREQ.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_ping(client: *mut umqtt_rs_client_t, now_ms: u64) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    match st.with_tx(|s, tx| s.ping(now_ms, tx)) {
+        Ok(()) => St::UMQTT_RS_OK,
+        Err(e) => st.fail(e),
+    }
+}
+
+/// Queues a DISCONNECT.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_disconnect(client: *mut umqtt_rs_client_t) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    match st.with_tx(|s, tx| s.disconnect(tx)) {
+        Ok(()) => St::UMQTT_RS_OK,
+        Err(e) => st.fail(e),
+    }
+}
+
+/// The transport is gone.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_connection_lost(client: *mut umqtt_rs_client_t) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    st.session.connection_lost();
+    st.rx_start = 0;
+    st.rx_end = 0;
+    st.rx_borrowed = 0;
+    st.tx_len = 0;
+}
+
+/// Runs the timers.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_poll(client: *mut umqtt_rs_client_t, now_ms: u64) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    match st.with_tx(|s, tx| s.poll(now_ms, tx)) {
+        Ok(()) => St::UMQTT_RS_OK,
+        Err(e) => st.fail(e),
+    }
+}
+
+/// When the timers next need to run.
+///
+/// # Safety
+/// `client` must be initialised; `at_ms` writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_poll_at(
+    client: *const umqtt_rs_client_t,
+    at_ms: *mut u64,
+) -> bool {
+    // SAFETY: per the function contract.
+    match unsafe { state_ref(client) }.session.poll_at() {
+        Some(t) => {
+            // SAFETY: per the function contract.
+            unsafe { *at_ms = t };
+            true
+        }
+        None => false,
+    }
+}
+
+/// Lends the free part of the rx buffer.
+///
+/// # Safety
+/// `client` must be initialised; `ptr` and `len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_rx_window(
+    client: *mut umqtt_rs_client_t,
+    ptr_out: *mut *mut u8,
+    len_out: *mut usize,
+) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    st.release_event();
+    if st.rx_start > 0 {
+        let (start, end) = (st.rx_start, st.rx_end);
+        st.rx().copy_within(start..end, 0);
+        st.rx_end = end - start;
+        st.rx_start = 0;
+    }
+    let end = st.rx_end;
+    let window = st.rx().get_mut(end..).unwrap_or_default();
+    // SAFETY: per the function contract.
+    unsafe {
+        *ptr_out = window.as_mut_ptr();
+        *len_out = window.len();
+    }
+}
+
+/// Records `n` bytes read into the window.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_rx_commit(client: *mut umqtt_rs_client_t, n: usize) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    st.rx_end = st.rx_end.saturating_add(n).min(st.rx_cap);
+}
+
+/// Handles buffered packets until one matters to the application.
+///
+/// # Safety
+/// `client` must be initialised; `ev` writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_next_event(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    ev: *mut umqtt_rs_event_t,
+) -> St {
+    // SAFETY: per the function contract.
+    let (st, ev) = unsafe { (state(client), &mut *ev) };
+    *ev = umqtt_rs_event_t {
+        topic: ptr::null(),
+        topic_len: 0,
+        payload: ptr::null(),
+        payload_len: 0,
+        pid: 0,
+        kind: Ek::UMQTT_RS_EV_NONE as u8,
+        qos: 0,
+        retain: false,
+        dup: false,
+        session_present: false,
+    };
+    st.release_event();
+    loop {
+        let (start, end, cap) = (st.rx_start, st.rx_end, st.rx_cap);
+        // SAFETY: the rx buffer is valid for rx_cap bytes (see State::rx); the
+        // slice is built here so that the event can borrow it while the
+        // session (a disjoint field) is updated.
+        let all = unsafe { slice::from_raw_parts(st.rx, cap) };
+        let buf = all.get(start..end).unwrap_or_default();
+        let header = match parse_fixed_header(buf) {
+            Ok(Some(h)) => h,
+            Ok(None) => return St::UMQTT_RS_OK,
+            Err(e) => return st.fail(Error::Decode(e)),
+        };
+        let total = header.packet_len();
+        if total > cap {
+            st.detail = saturate(total);
+            return St::UMQTT_RS_ERR_RX_TOO_SMALL;
+        }
+        let Some(body) = buf.get(header.header_len..total) else {
+            return St::UMQTT_RS_OK;
+        };
+        let packet = match Packet::parse_body(&header, body) {
+            Ok(p) => p,
+            Err(e) => return st.fail(Error::Decode(e)),
+        };
+        let event = {
+            // SAFETY: see `State::tx`; disjoint from the rx buffer.
+            let txb = unsafe { slice::from_raw_parts_mut(st.tx, st.tx_cap) };
+            let mut tx = TxBuf::new(txb, st.tx_len);
+            let r = st.session.handle(now_ms, packet, &mut tx);
+            st.tx_len = tx.len();
+            r
+        };
+        match event {
+            Ok(None) => {
+                st.rx_start = start.saturating_add(total);
+                continue;
+            }
+            Ok(Some(e)) => {
+                st.rx_borrowed = total;
+                fill_event(ev, &e);
+                return St::UMQTT_RS_OK;
+            }
+            Err(e) => return st.fail(e),
+        }
+    }
+}
+
+fn fill_event(ev: &mut umqtt_rs_event_t, e: &Event<'_>) {
+    match *e {
+        Event::Connected { session_present } => {
+            ev.kind = Ek::UMQTT_RS_EV_CONNECTED as u8;
+            ev.session_present = session_present;
+        }
+        Event::Message(p) => {
+            ev.kind = Ek::UMQTT_RS_EV_MESSAGE as u8;
+            ev.topic = p.topic.as_ptr();
+            ev.topic_len = p.topic.len();
+            ev.payload = p.payload.as_ptr();
+            ev.payload_len = p.payload.len();
+            ev.pid = p.pid;
+            ev.qos = p.qos as u8;
+            ev.retain = p.retain;
+            ev.dup = p.dup;
+        }
+        Event::Published { pid } => {
+            ev.kind = Ek::UMQTT_RS_EV_PUBLISHED as u8;
+            ev.pid = pid;
+        }
+        Event::Subscribed { pid, return_codes } => {
+            ev.kind = Ek::UMQTT_RS_EV_SUBSCRIBED as u8;
+            ev.pid = pid;
+            ev.payload = return_codes.as_ptr();
+            ev.payload_len = return_codes.len();
+        }
+        Event::Unsubscribed { pid } => {
+            ev.kind = Ek::UMQTT_RS_EV_UNSUBSCRIBED as u8;
+            ev.pid = pid;
+        }
+        Event::Pong => ev.kind = Ek::UMQTT_RS_EV_PONG as u8,
+        #[allow(unreachable_patterns)]
+        _ => ev.kind = Ek::UMQTT_RS_EV_NONE as u8,
+    }
+}
+
+/// The bytes waiting to be written.
+///
+/// # Safety
+/// `client` must be initialised; `ptr_out` and `len_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_tx_pending(
+    client: *const umqtt_rs_client_t,
+    ptr_out: *mut *const u8,
+    len_out: *mut usize,
+) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state_ref(client) };
+    // SAFETY: per the function contract.
+    unsafe {
+        *ptr_out = st.tx;
+        *len_out = st.tx_len;
+    }
+}
+
+/// Drops `n` written bytes from the tx queue.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_tx_consume(client: *mut umqtt_rs_client_t, n: usize) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    let mut tx = st.tx();
+    tx.consume(n);
+    st.tx_len = tx.len();
+}
+
+/// Whether a CONNACK was accepted and the connection not lost since.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_is_connected(client: *const umqtt_rs_client_t) -> bool {
+    // SAFETY: per the function contract.
+    unsafe { state_ref(client) }.session.is_connected()
+}
+
+/// Outgoing QoS 1/2 messages awaiting their acknowledgement.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_inflight(client: *const umqtt_rs_client_t) -> usize {
+    // SAFETY: per the function contract.
+    unsafe { state_ref(client) }.session.inflight_len()
+}
+
+/// Whether `pid` is still awaiting its acknowledgement.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_is_inflight(client: *const umqtt_rs_client_t, pid: u16) -> bool {
+    // SAFETY: per the function contract.
+    unsafe { state_ref(client) }.session.is_inflight(pid)
+}
+
+/// Binds every export to the prototype bindgen read from `umqtt_rs.h`: each
+/// pair must have exactly the same type, or this does not compile.
+#[allow(dead_code, unused_assignments)]
+fn abi_check() {
+    macro_rules! same {
+        ($($name:ident($($a:tt),*);)*) => {$(
+            let mut f = sys::$name as unsafe extern "C" fn($($a),*) -> _;
+            f = $name;
+            let _ = f;
+        )*};
+    }
+    same! {
+        umqtt_rs_init(_, _, _, _, _);
+        umqtt_rs_set_rx_buffer(_, _, _);
+        umqtt_rs_set_tx_buffer(_, _, _);
+        umqtt_rs_error_detail(_);
+        umqtt_rs_connect(_, _, _);
+        umqtt_rs_publish(_, _, _, _, _, _, _, _);
+        umqtt_rs_subscribe(_, _, _, _, _);
+        umqtt_rs_unsubscribe(_, _, _, _, _);
+        umqtt_rs_ping(_, _);
+        umqtt_rs_disconnect(_);
+        umqtt_rs_connection_lost(_);
+        umqtt_rs_poll(_, _);
+        umqtt_rs_poll_at(_, _);
+        umqtt_rs_rx_window(_, _, _);
+        umqtt_rs_rx_commit(_, _);
+        umqtt_rs_next_event(_, _, _);
+        umqtt_rs_tx_pending(_, _, _);
+        umqtt_rs_tx_consume(_, _);
+        umqtt_rs_is_connected(_);
+        umqtt_rs_inflight(_);
+        umqtt_rs_is_inflight(_, _);
+    }
+}
+
+/// In firmware a panic must not unwind into C: abort, which the port maps to
+/// a reset or an exit.  No panic is reachable from peer bytes by design.
+#[cfg(all(feature = "firmware", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    extern "C" {
+        fn abort() -> !;
+    }
+    // SAFETY: abort takes no arguments and never returns.
+    unsafe { abort() }
+}

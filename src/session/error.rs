@@ -1,0 +1,135 @@
+//! Errors returned by the session state machine, grouped by cause.
+
+use core::fmt;
+
+use crate::wire::{ConnectReturnCode, DecodeError, EncodeError, PacketType};
+
+/// Why a [`Session`](super::Session) operation failed.
+///
+/// [`Error::is_fatal`] tells whether the connection must be dropped.  The
+/// other variants leave the session unchanged: the caller fixes the cause
+/// (flushes the transmit buffer, waits for acks, corrects its input) and
+/// retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operation needs an accepted CONNACK (for [`handle`](super::Session::handle):
+    /// a connection started with [`connect`](super::Session::connect)).
+    NotConnected,
+    /// The broker answered CONNECT with a nonzero return code.
+    Refused(ConnectReturnCode),
+    /// The broker sent malformed bytes: the connection must be closed.
+    Decode(DecodeError),
+    /// The broker sent a well-formed packet that is wrong in this state:
+    /// the connection must be closed.
+    Protocol(ProtocolError),
+    /// A PINGRESP (or the CONNACK) is overdue: the broker is presumed dead.
+    KeepaliveTimeout,
+    /// The packet (`needed` bytes) does not fit in the free space of the
+    /// transmit buffer.  Flush it and retry; if `needed` exceeds the buffer's
+    /// capacity it can never fit.
+    TxFull {
+        /// Encoded size of the packet that was refused.
+        needed: usize,
+    },
+    /// [`MAX_INFLIGHT`](super::MAX_INFLIGHT) outgoing messages (or
+    /// [`MAX_PENDING_ACKS`](super::MAX_PENDING_ACKS) subscribe requests, or
+    /// [`MAX_INCOMING_QOS2`](super::MAX_INCOMING_QOS2) incoming QoS 2 ids)
+    /// already await acknowledgement.
+    InflightFull,
+    /// The packet cannot be encoded (invalid or too long topic, ...): a caller
+    /// error, nothing was queued.
+    Encode(EncodeError),
+}
+
+impl Error {
+    /// True when the connection must be dropped (and
+    /// [`connection_lost`](super::Session::connection_lost) called).
+    #[must_use]
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            Self::Refused(_) | Self::Decode(_) | Self::Protocol(_) | Self::KeepaliveTimeout
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotConnected => f.write_str("not connected"),
+            Self::Refused(code) => write!(f, "connection refused by broker: {code:?}"),
+            Self::Decode(e) => write!(f, "malformed packet from broker: {e}"),
+            Self::Protocol(e) => write!(f, "protocol violation by broker: {e}"),
+            Self::KeepaliveTimeout => f.write_str("broker did not answer in time"),
+            Self::TxFull { needed } => {
+                write!(f, "transmit buffer full ({needed} bytes needed)")
+            }
+            Self::InflightFull => f.write_str("too many messages awaiting acknowledgement"),
+            Self::Encode(e) => write!(f, "cannot encode packet: {e}"),
+        }
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Self::Protocol(e)
+    }
+}
+
+/// A well-formed packet from the broker that the protocol does not allow here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A packet only a client may send, or any packet but CONNACK before the
+    /// CONNACK.
+    UnexpectedPacket(PacketType),
+    /// An acknowledgement for a packet id that does not await it.
+    UnknownPacketId(u16),
+    /// A second CONNACK on the same connection.
+    ConnackTwice,
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnexpectedPacket(t) => write!(f, "unexpected {t:?} packet"),
+            Self::UnknownPacketId(pid) => write!(f, "acknowledgement for unknown packet id {pid}"),
+            Self::ConnackTwice => f.write_str("second CONNACK"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn fatal_errors() {
+        assert!(Error::KeepaliveTimeout.is_fatal());
+        assert!(Error::Protocol(ProtocolError::ConnackTwice).is_fatal());
+        assert!(Error::Refused(ConnectReturnCode::NotAuthorized).is_fatal());
+        assert!(!Error::TxFull { needed: 4 }.is_fatal());
+        assert!(!Error::InflightFull.is_fatal());
+        assert!(!Error::NotConnected.is_fatal());
+    }
+
+    #[test]
+    fn display() {
+        assert_eq!(
+            Error::Protocol(ProtocolError::UnknownPacketId(7)).to_string(),
+            "protocol violation by broker: acknowledgement for unknown packet id 7"
+        );
+        assert_eq!(
+            Error::TxFull { needed: 12 }.to_string(),
+            "transmit buffer full (12 bytes needed)"
+        );
+    }
+}

@@ -1,0 +1,1465 @@
+//! The MQTT 3.1.1 client session: a sans-IO state machine.
+//!
+//! [`Session`] holds no buffers, reads no clock and does no I/O.  The caller
+//! passes the time (`now_ms`, any monotonic millisecond count) and a
+//! [`TxBuf`] to every operation; the session appends the packets it wants
+//! sent to the `TxBuf` and returns [`Event`]s for the application.  Received
+//! bytes are framed and parsed by the caller ([`Packet::parse`]) and handed to
+//! [`Session::handle`]; the events it returns borrow the receive buffer.
+//!
+//! State is split in two, as the protocol does:
+//! - durable state (module `state`): the packet-id counter, outgoing QoS 1/2
+//!   messages with their [`OutgoingFlow`], incoming QoS 2 ids.  It survives
+//!   [`Session::connection_lost`] and a `clean_session = false` reconnect.
+//! - per-connection state: awaiting CONNACK / connected, keepalive timers,
+//!   pending SUBSCRIBE/UNSUBSCRIBE ids.  It is reset by every connect.
+//!
+//! A typical driver loop:
+//! 1. [`Session::connect`], flush the `TxBuf`;
+//! 2. read bytes, frame them, [`Session::handle`] each packet, act on the event;
+//! 3. [`Session::poll`] at [`Session::poll_at`] for keepalive pings;
+//! 4. flush the `TxBuf` whenever it is not empty.
+//!
+//! Resending unacknowledged messages after a reconnect is not implemented yet.
+
+mod error;
+mod state;
+mod txbuf;
+
+#[cfg(test)]
+mod scripted;
+
+use heapless::Vec;
+
+pub use error::{Error, ProtocolError};
+pub use state::OutgoingFlow;
+pub use txbuf::TxBuf;
+
+use crate::wire::{
+    validate_topic_filter, validate_topic_name, Connect, ConnectReturnCode, EncodeError, Packet,
+    Publish, QoS, Subscribe, SubscribeTopics, Unsubscribe, UnsubscribeTopics,
+};
+use state::Durable;
+
+/// Outgoing QoS 1/2 messages that may await acknowledgement at once.
+pub const MAX_INFLIGHT: usize = 16;
+/// Incoming QoS 2 packet ids that may await PUBREL at once.
+pub const MAX_INCOMING_QOS2: usize = 16;
+/// SUBSCRIBE/UNSUBSCRIBE requests that may await SUBACK/UNSUBACK at once.
+pub const MAX_PENDING_ACKS: usize = 8;
+/// Default time allowed for the CONNACK after CONNECT.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
+/// Shortest time allowed for a PINGRESP.
+pub const MIN_PING_TIMEOUT_MS: u64 = 1_000;
+
+/// What the application should learn from a received packet.
+///
+/// Borrowed data (`Message` topic and payload, SUBACK return codes) points
+/// into the receive buffer the packet was parsed from.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// The broker accepted the connection.
+    Connected {
+        /// The broker resumed a stored session.
+        session_present: bool,
+    },
+    /// An application message; deliver it.
+    Message(Publish<'a>),
+    /// An outgoing QoS 1 (PUBACK) or QoS 2 (PUBCOMP) message is delivered.
+    Published {
+        /// Id returned by [`Session::publish`].
+        pid: u16,
+    },
+    /// SUBACK: one return code per requested filter (granted QoS, or 0x80).
+    Subscribed {
+        /// Id returned by [`Session::subscribe`].
+        pid: u16,
+        /// Return codes in request order.
+        return_codes: &'a [u8],
+    },
+    /// UNSUBACK.
+    Unsubscribed {
+        /// Id returned by [`Session::unsubscribe`].
+        pid: u16,
+    },
+    /// PINGRESP.
+    Pong,
+}
+
+/// Where the current connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// No connection, or one that was lost, refused or closed.
+    Closed,
+    /// CONNECT queued at `since_ms`, no CONNACK yet.
+    AwaitConnack { since_ms: u64 },
+    /// CONNACK accepted.
+    Open,
+}
+
+/// Which acknowledgement a SUBSCRIBE/UNSUBSCRIBE id awaits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AckKind {
+    Suback,
+    Unsuback,
+}
+
+/// The per-connection part of the session; reset by every connect.
+#[derive(Debug)]
+struct Connection {
+    link: Link,
+    /// Keepalive interval from CONNECT, in ms; 0 disables pings.
+    keepalive_ms: u64,
+    /// When a packet was last queued.
+    last_tx_ms: u64,
+    /// When the outstanding PINGREQ was queued.
+    ping_sent_at: Option<u64>,
+    /// SUBSCRIBE/UNSUBSCRIBE ids awaiting their ack.
+    pending: Vec<(u16, AckKind), MAX_PENDING_ACKS>,
+}
+
+impl Connection {
+    const fn new() -> Self {
+        Self {
+            link: Link::Closed,
+            keepalive_ms: 0,
+            last_tx_ms: 0,
+            ping_sent_at: None,
+            pending: Vec::new(),
+        }
+    }
+
+    fn is_pending(&self, pid: u16) -> bool {
+        self.pending.iter().any(|&(p, _)| p == pid)
+    }
+
+    /// Removes `pid` if it awaits `kind`.
+    fn take_pending(&mut self, pid: u16, kind: AckKind) -> Result<(), Error> {
+        let pos = self
+            .pending
+            .iter()
+            .position(|&entry| entry == (pid, kind))
+            .ok_or(Error::Protocol(ProtocolError::UnknownPacketId(pid)))?;
+        self.pending.swap_remove(pos);
+        Ok(())
+    }
+}
+
+/// An MQTT 3.1.1 client session.  Fixed size, no buffers; see the
+/// [module documentation](self).
+#[derive(Debug)]
+pub struct Session {
+    durable: Durable,
+    conn: Connection,
+    connect_timeout_ms: u64,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Session {
+    /// A session with no state and no connection.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            durable: Durable::new(),
+            conn: Connection::new(),
+            connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
+        }
+    }
+
+    /// Sets how long [`poll`](Self::poll) waits for the CONNACK before
+    /// [`Error::KeepaliveTimeout`]; 0 waits forever.  Also bounds the wait
+    /// for a PINGRESP to a [`ping`](Self::ping) sent with keepalive 0.
+    pub fn set_connect_timeout(&mut self, ms: u64) {
+        self.connect_timeout_ms = ms;
+    }
+
+    /// See [`set_connect_timeout`](Self::set_connect_timeout).
+    #[must_use]
+    pub fn connect_timeout(&self) -> u64 {
+        self.connect_timeout_ms
+    }
+
+    /// True when a CONNACK was accepted and the connection not lost since.
+    #[must_use]
+    pub fn is_connected(&self) -> bool {
+        self.conn.link == Link::Open
+    }
+
+    /// Outgoing QoS 1/2 messages awaiting acknowledgement.
+    #[must_use]
+    pub fn inflight_len(&self) -> usize {
+        self.durable.outgoing_len()
+    }
+
+    /// True while outgoing message `pid` awaits acknowledgement.
+    #[must_use]
+    pub fn is_inflight(&self, pid: u16) -> bool {
+        self.durable.outgoing_flow(pid).is_some()
+    }
+
+    /// Where outgoing message `pid` stands, `None` if not in flight.
+    #[must_use]
+    pub fn outgoing_flow(&self, pid: u16) -> Option<OutgoingFlow> {
+        self.durable.outgoing_flow(pid)
+    }
+
+    /// Starts a connection on a freshly opened transport: resets the
+    /// per-connection state and queues CONNECT.  With `clean_session` the
+    /// durable state is cleared too; otherwise it is kept.
+    ///
+    /// # Errors
+    /// [`Error::TxFull`] or [`Error::Encode`]; the session is unchanged then.
+    pub fn connect(
+        &mut self,
+        now_ms: u64,
+        connect: &Connect<'_>,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<(), Error> {
+        tx.push(&Packet::Connect(*connect))?;
+        self.conn = Connection::new();
+        self.conn.link = Link::AwaitConnack { since_ms: now_ms };
+        self.conn.keepalive_ms = u64::from(connect.keepalive).saturating_mul(1000);
+        self.conn.last_tx_ms = now_ms;
+        if connect.clean_session {
+            self.durable.clear();
+        }
+        Ok(())
+    }
+
+    /// Queues a PUBLISH and returns its packet id (0 for QoS 0).  QoS 1/2
+    /// messages stay in flight until [`Event::Published`].
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`], [`Error::Encode`] (invalid topic, too long),
+    /// [`Error::InflightFull`], [`Error::TxFull`]; nothing is queued then.
+    pub fn publish(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
+        self.start_publish(now_ms, topic, payload, qos, retain, tx, |tx, p| {
+            tx.push(&Packet::Publish(*p))
+        })
+    }
+
+    /// Like [`publish`](Self::publish) but queues only the bytes before the
+    /// payload.  The caller must flush the `TxBuf` and then write exactly
+    /// `payload_len` payload bytes to the transport itself, before anything
+    /// else is queued or written.  For payloads bigger than the `TxBuf`.
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub fn publish_header(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload_len: usize,
+        qos: QoS,
+        retain: bool,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
+        self.start_publish(now_ms, topic, &[], qos, retain, tx, |tx, p| {
+            tx.push_publish_header(p, payload_len)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_publish(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        tx: &mut TxBuf<'_>,
+        emit: impl FnOnce(&mut TxBuf<'_>, &Publish<'_>) -> Result<(), Error>,
+    ) -> Result<u16, Error> {
+        self.require_open()?;
+        validate_topic_name(topic).map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
+        let flow = match qos {
+            QoS::AtMostOnce => None,
+            QoS::AtLeastOnce => Some(OutgoingFlow::AwaitPuback),
+            QoS::ExactlyOnce => Some(OutgoingFlow::AwaitPubrec),
+        };
+        let pid = match flow {
+            None => 0,
+            Some(_) if self.durable.outgoing_full() => return Err(Error::InflightFull),
+            Some(_) => self.peek_pid()?,
+        };
+        let publish = Publish {
+            topic,
+            qos,
+            retain,
+            dup: false,
+            pid,
+            payload,
+        };
+        emit(tx, &publish)?;
+        self.conn.last_tx_ms = now_ms;
+        if let Some(flow) = flow {
+            self.durable.commit_pid(pid);
+            self.durable.add_outgoing(pid, flow);
+        }
+        Ok(pid)
+    }
+
+    /// Queues a SUBSCRIBE for `topics` (filter, maximum QoS) and returns its
+    /// packet id; [`Event::Subscribed`] carries the SUBACK.
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`], [`Error::Encode`] (invalid filter, empty
+    /// list), [`Error::InflightFull`], [`Error::TxFull`]; nothing is queued
+    /// then.
+    pub fn subscribe(
+        &mut self,
+        now_ms: u64,
+        topics: &[(&str, QoS)],
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
+        self.require_open()?;
+        for (filter, _) in topics {
+            validate_topic_filter(filter)
+                .map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
+        }
+        let pid = self.start_request()?;
+        let packet = Packet::Subscribe(Subscribe {
+            pid,
+            topics: SubscribeTopics::List(topics),
+        });
+        self.finish_request(now_ms, pid, AckKind::Suback, &packet, tx)
+    }
+
+    /// Queues an UNSUBSCRIBE for `topics` and returns its packet id;
+    /// [`Event::Unsubscribed`] reports the UNSUBACK.
+    ///
+    /// # Errors
+    /// As [`subscribe`](Self::subscribe).
+    pub fn unsubscribe(
+        &mut self,
+        now_ms: u64,
+        topics: &[&str],
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
+        self.require_open()?;
+        for filter in topics {
+            validate_topic_filter(filter)
+                .map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
+        }
+        let pid = self.start_request()?;
+        let packet = Packet::Unsubscribe(Unsubscribe {
+            pid,
+            topics: UnsubscribeTopics::List(topics),
+        });
+        self.finish_request(now_ms, pid, AckKind::Unsuback, &packet, tx)
+    }
+
+    fn start_request(&self) -> Result<u16, Error> {
+        if self.conn.pending.is_full() {
+            return Err(Error::InflightFull);
+        }
+        self.peek_pid()
+    }
+
+    fn finish_request(
+        &mut self,
+        now_ms: u64,
+        pid: u16,
+        kind: AckKind,
+        packet: &Packet<'_>,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
+        self.send(now_ms, packet, tx)?;
+        self.durable.commit_pid(pid);
+        self.conn
+            .pending
+            .push((pid, kind))
+            .map_err(|_| Error::InflightFull)?;
+        Ok(pid)
+    }
+
+    /// Queues a PINGREQ now; [`Event::Pong`] reports the answer.  Keepalive
+    /// pings are sent by [`poll`](Self::poll) without this.
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`], [`Error::TxFull`].
+    pub fn ping(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        self.require_open()?;
+        self.send(now_ms, &Packet::Pingreq, tx)?;
+        if self.conn.ping_sent_at.is_none() {
+            self.conn.ping_sent_at = Some(now_ms);
+        }
+        Ok(())
+    }
+
+    /// Queues DISCONNECT and marks the session not connected.  The caller
+    /// flushes the `TxBuf` and closes the transport.
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`] if no connection was started,
+    /// [`Error::TxFull`].
+    pub fn disconnect(&mut self, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        if self.conn.link == Link::Closed {
+            return Err(Error::NotConnected);
+        }
+        tx.push(&Packet::Disconnect)?;
+        self.connection_lost();
+        Ok(())
+    }
+
+    /// The transport closed or failed: the per-connection state is reset,
+    /// the durable state kept.
+    pub fn connection_lost(&mut self) {
+        self.conn = Connection::new();
+    }
+
+    /// Handles one complete packet from the broker: updates the state,
+    /// queues the acknowledgements it requires and returns what the
+    /// application should see.
+    ///
+    /// # Errors
+    /// [`Error::TxFull`] when a required ack does not fit: nothing changed,
+    /// flush and call again with the same packet.  [`Error::NotConnected`]
+    /// when no connection was started.  Fatal ([`Error::is_fatal`]):
+    /// [`Error::Refused`], [`Error::Protocol`].  [`Error::InflightFull`]
+    /// when the broker sends more unreleased QoS 2 messages than
+    /// [`MAX_INCOMING_QOS2`].
+    pub fn handle<'p>(
+        &mut self,
+        now_ms: u64,
+        packet: Packet<'p>,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<Option<Event<'p>>, Error> {
+        match self.conn.link {
+            Link::Closed => return Err(Error::NotConnected),
+            Link::AwaitConnack { .. } => return self.handle_connack(packet),
+            Link::Open => {}
+        }
+        match packet {
+            Packet::Connack(_) => Err(Error::Protocol(ProtocolError::ConnackTwice)),
+            Packet::Publish(publish) => self.handle_publish(now_ms, publish, tx),
+            Packet::Puback(pid) => self.complete(pid, OutgoingFlow::AwaitPuback),
+            Packet::Pubrec(pid) => match self.durable.outgoing_flow(pid) {
+                Some(OutgoingFlow::AwaitPubrec | OutgoingFlow::AwaitPubcomp) => {
+                    self.send(now_ms, &Packet::Pubrel(pid), tx)?;
+                    self.durable
+                        .set_outgoing_flow(pid, OutgoingFlow::AwaitPubcomp);
+                    Ok(None)
+                }
+                _ => Err(Error::Protocol(ProtocolError::UnknownPacketId(pid))),
+            },
+            Packet::Pubrel(pid) => {
+                // Answered even for an unknown id (MQTT-4.3.3-2 ff.): the
+                // PUBCOMP may have been lost with the previous connection.
+                self.send(now_ms, &Packet::Pubcomp(pid), tx)?;
+                self.durable.release_incoming(pid);
+                Ok(None)
+            }
+            Packet::Pubcomp(pid) => self.complete(pid, OutgoingFlow::AwaitPubcomp),
+            Packet::Suback(suback) => {
+                self.conn.take_pending(suback.pid, AckKind::Suback)?;
+                Ok(Some(Event::Subscribed {
+                    pid: suback.pid,
+                    return_codes: suback.return_codes,
+                }))
+            }
+            Packet::Unsuback(pid) => {
+                self.conn.take_pending(pid, AckKind::Unsuback)?;
+                Ok(Some(Event::Unsubscribed { pid }))
+            }
+            Packet::Pingresp => {
+                self.conn.ping_sent_at = None;
+                Ok(Some(Event::Pong))
+            }
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    fn handle_connack<'p>(&mut self, packet: Packet<'p>) -> Result<Option<Event<'p>>, Error> {
+        let Packet::Connack(connack) = packet else {
+            return Err(unexpected(&packet));
+        };
+        if connack.code != ConnectReturnCode::Accepted {
+            self.connection_lost();
+            return Err(Error::Refused(connack.code));
+        }
+        self.conn.link = Link::Open;
+        if !connack.session_present {
+            // The broker has no session: no PUBREL will come for held ids.
+            self.durable.clear_incoming();
+        }
+        Ok(Some(Event::Connected {
+            session_present: connack.session_present,
+        }))
+    }
+
+    fn handle_publish<'p>(
+        &mut self,
+        now_ms: u64,
+        publish: Publish<'p>,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<Option<Event<'p>>, Error> {
+        match publish.qos {
+            QoS::AtMostOnce => {}
+            QoS::AtLeastOnce => self.send(now_ms, &Packet::Puback(publish.pid), tx)?,
+            QoS::ExactlyOnce => {
+                let held = self.durable.incoming_held(publish.pid);
+                if !held && self.durable.incoming_full() {
+                    return Err(Error::InflightFull);
+                }
+                self.send(now_ms, &Packet::Pubrec(publish.pid), tx)?;
+                if held {
+                    // A resend of a message already delivered: ack only.
+                    return Ok(None);
+                }
+                self.durable.hold_incoming(publish.pid);
+            }
+        }
+        Ok(Some(Event::Message(publish)))
+    }
+
+    /// Ends the flow of outgoing message `pid` if it awaits `flow`.
+    fn complete<'p>(&mut self, pid: u16, flow: OutgoingFlow) -> Result<Option<Event<'p>>, Error> {
+        if self.durable.outgoing_flow(pid) != Some(flow) {
+            return Err(Error::Protocol(ProtocolError::UnknownPacketId(pid)));
+        }
+        self.durable.remove_outgoing(pid);
+        Ok(Some(Event::Published { pid }))
+    }
+
+    /// Runs the timers: queues a PINGREQ when nothing was queued for half
+    /// the keepalive interval and no ping is outstanding.
+    ///
+    /// # Errors
+    /// [`Error::KeepaliveTimeout`] when a PINGRESP (keepalive, at least
+    /// [`MIN_PING_TIMEOUT_MS`]) or the CONNACK (the connect timeout) is
+    /// overdue; [`Error::TxFull`] when the PINGREQ does not fit (flush and
+    /// poll again).
+    pub fn poll(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        match self.conn.link {
+            Link::Closed => Ok(()),
+            Link::AwaitConnack { since_ms } => {
+                if self.connect_timeout_ms > 0
+                    && now_ms.saturating_sub(since_ms) >= self.connect_timeout_ms
+                {
+                    return Err(Error::KeepaliveTimeout);
+                }
+                Ok(())
+            }
+            Link::Open => {
+                if let Some(sent) = self.conn.ping_sent_at {
+                    if now_ms.saturating_sub(sent) >= self.ping_timeout_ms() {
+                        return Err(Error::KeepaliveTimeout);
+                    }
+                    return Ok(());
+                }
+                if self.conn.keepalive_ms > 0
+                    && now_ms.saturating_sub(self.conn.last_tx_ms) >= self.conn.keepalive_ms / 2
+                {
+                    self.send(now_ms, &Packet::Pingreq, tx)?;
+                    self.conn.ping_sent_at = Some(now_ms);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// When [`poll`](Self::poll) must next be called (absolute ms), `None`
+    /// when no timer runs.
+    #[must_use]
+    pub fn poll_at(&self) -> Option<u64> {
+        match self.conn.link {
+            Link::Closed => None,
+            Link::AwaitConnack { since_ms } => (self.connect_timeout_ms > 0)
+                .then(|| since_ms.saturating_add(self.connect_timeout_ms)),
+            Link::Open => match self.conn.ping_sent_at {
+                Some(sent) => Some(sent.saturating_add(self.ping_timeout_ms())),
+                None if self.conn.keepalive_ms > 0 => Some(
+                    self.conn
+                        .last_tx_ms
+                        .saturating_add(self.conn.keepalive_ms / 2),
+                ),
+                None => None,
+            },
+        }
+    }
+
+    /// How long a PINGRESP may take.
+    fn ping_timeout_ms(&self) -> u64 {
+        if self.conn.keepalive_ms == 0 && self.connect_timeout_ms > 0 {
+            self.connect_timeout_ms
+        } else {
+            self.conn.keepalive_ms.max(MIN_PING_TIMEOUT_MS)
+        }
+    }
+
+    fn require_open(&self) -> Result<(), Error> {
+        if self.is_connected() {
+            Ok(())
+        } else {
+            Err(Error::NotConnected)
+        }
+    }
+
+    /// A packet id not used by an outgoing message nor a pending request.
+    fn peek_pid(&self) -> Result<u16, Error> {
+        let durable = &self.durable;
+        let conn = &self.conn;
+        durable
+            .peek_pid(|pid| durable.outgoing_flow(pid).is_some() || conn.is_pending(pid))
+            .ok_or(Error::InflightFull)
+    }
+
+    /// Queues `packet` and notes the time.
+    fn send(&mut self, now_ms: u64, packet: &Packet<'_>, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        tx.push(packet)?;
+        self.conn.last_tx_ms = now_ms;
+        Ok(())
+    }
+}
+
+/// The protocol error for a packet the broker may not send here.
+fn unexpected(packet: &Packet<'_>) -> Error {
+    Error::Protocol(ProtocolError::UnexpectedPacket(packet.packet_type()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{PacketType, TopicError};
+
+    const T0: u64 = 1_000;
+
+    #[rustfmt::skip]
+    const CONNECT_KA10: &[u8] = &[
+        0x10, 0x0d,                   // CONNECT, remaining 13
+        0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, // protocol name, level 4
+        0x02,                         // flags: clean session
+        0x00, 0x0a,                   // keepalive 10 s
+        0x00, 0x01, b'c',             // client id "c"
+    ];
+    const CONNACK_OK: &[u8] = &[0x20, 0x02, 0x00, 0x00]; // CONNACK accepted, no session
+    const CONNACK_PRESENT: &[u8] = &[0x20, 0x02, 0x01, 0x00]; // CONNACK accepted, session present
+    const CONNACK_NOT_AUTHORIZED: &[u8] = &[0x20, 0x02, 0x00, 0x05]; // CONNACK refused (5)
+    #[rustfmt::skip]
+    const PUBLISH_QOS0: &[u8] = &[
+        0x30, 0x07,                   // PUBLISH QoS 0, remaining 7
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        b'h', b'i',                   // payload "hi"
+    ];
+    #[rustfmt::skip]
+    const PUBLISH_QOS1_ID10: &[u8] = &[
+        0x32, 0x09,                   // PUBLISH QoS 1, remaining 9
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        0x00, 0x0a,                   // packet id 10
+        b'h', b'i',                   // payload "hi"
+    ];
+    #[rustfmt::skip]
+    const PUBLISH_QOS2_ID11: &[u8] = &[
+        0x34, 0x09,                   // PUBLISH QoS 2, remaining 9
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        0x00, 0x0b,                   // packet id 11
+        b'h', b'i',                   // payload "hi"
+    ];
+    #[rustfmt::skip]
+    const PUBLISH_QOS2_ID11_DUP: &[u8] = &[
+        0x3c, 0x09,                   // PUBLISH QoS 2 DUP, remaining 9
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        0x00, 0x0b,                   // packet id 11
+        b'h', b'i',                   // payload "hi"
+    ];
+    const PINGREQ: &[u8] = &[0xc0, 0x00]; // PINGREQ
+    const PINGRESP: &[u8] = &[0xd0, 0x00]; // PINGRESP
+
+    fn connect_packet(keepalive: u16, clean_session: bool) -> Connect<'static> {
+        Connect {
+            client_id: "c",
+            keepalive,
+            clean_session,
+            will: None,
+            username: None,
+            password: None,
+        }
+    }
+
+    /// Parses one whole packet from a fixture and hands it to the session.
+    fn feed<'p>(
+        s: &mut Session,
+        now_ms: u64,
+        bytes: &'p [u8],
+        tx: &mut TxBuf<'_>,
+    ) -> Result<Option<Event<'p>>, Error> {
+        let (packet, used) = Packet::parse(bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len(), "fixture holds one packet");
+        s.handle(now_ms, packet, tx)
+    }
+
+    /// A session whose CONNECT (keepalive 10 s) was accepted at `T0`; the
+    /// CONNECT bytes are consumed from `tx`.
+    fn connected(tx: &mut TxBuf<'_>) -> Session {
+        let mut s = Session::new();
+        s.connect(T0, &connect_packet(10, true), tx).unwrap();
+        tx.consume(tx.len());
+        let ev = feed(&mut s, T0, CONNACK_OK, tx).unwrap();
+        assert!(matches!(
+            ev,
+            Some(Event::Connected {
+                session_present: false
+            })
+        ));
+        s
+    }
+
+    fn take(tx: &mut TxBuf<'_>) -> std::vec::Vec<u8> {
+        let out = tx.pending().to_vec();
+        tx.consume(out.len());
+        out
+    }
+
+    #[test]
+    fn connect_accepted() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = Session::new();
+        assert!(!s.is_connected());
+        s.connect(T0, &connect_packet(10, true), &mut tx).unwrap();
+        assert_eq!(take(&mut tx), CONNECT_KA10);
+        assert!(!s.is_connected(), "not before CONNACK");
+        let ev = feed(&mut s, T0, CONNACK_PRESENT, &mut tx).unwrap();
+        assert!(matches!(
+            ev,
+            Some(Event::Connected {
+                session_present: true
+            })
+        ));
+        assert!(s.is_connected());
+        assert!(tx.is_empty());
+    }
+
+    #[test]
+    fn connect_refused() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = Session::new();
+        s.connect(T0, &connect_packet(10, true), &mut tx).unwrap();
+        let err = feed(&mut s, T0, CONNACK_NOT_AUTHORIZED, &mut tx).unwrap_err();
+        assert_eq!(err, Error::Refused(ConnectReturnCode::NotAuthorized));
+        assert!(err.is_fatal());
+        assert!(!s.is_connected());
+        assert_eq!(s.poll_at(), None, "no timer after a refusal");
+        assert_eq!(
+            feed(&mut s, T0, CONNACK_OK, &mut tx).unwrap_err(),
+            Error::NotConnected
+        );
+    }
+
+    #[test]
+    fn connack_twice() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        assert_eq!(
+            feed(&mut s, T0, CONNACK_OK, &mut tx).unwrap_err(),
+            Error::Protocol(ProtocolError::ConnackTwice)
+        );
+    }
+
+    #[test]
+    fn nothing_before_connack() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = Session::new();
+        assert_eq!(
+            feed(&mut s, T0, PINGRESP, &mut tx).unwrap_err(),
+            Error::NotConnected,
+            "no connection started"
+        );
+        assert_eq!(
+            s.publish(T0, "a", b"", QoS::AtMostOnce, false, &mut tx),
+            Err(Error::NotConnected)
+        );
+        s.connect(T0, &connect_packet(10, true), &mut tx).unwrap();
+        tx.consume(tx.len());
+        assert_eq!(
+            feed(&mut s, T0, PUBLISH_QOS0, &mut tx).unwrap_err(),
+            Error::Protocol(ProtocolError::UnexpectedPacket(PacketType::Publish))
+        );
+        assert_eq!(
+            s.publish(T0, "a", b"", QoS::AtMostOnce, false, &mut tx),
+            Err(Error::NotConnected)
+        );
+        assert_eq!(
+            s.subscribe(T0, &[("a", QoS::AtMostOnce)], &mut tx),
+            Err(Error::NotConnected)
+        );
+        assert_eq!(s.ping(T0, &mut tx), Err(Error::NotConnected));
+        assert!(tx.is_empty());
+    }
+
+    #[test]
+    fn publish_qos0() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let pid = s
+            .publish(T0, "a/b", b"hi", QoS::AtMostOnce, false, &mut tx)
+            .unwrap();
+        assert_eq!(pid, 0);
+        assert_eq!(take(&mut tx), PUBLISH_QOS0);
+        assert_eq!(s.inflight_len(), 0);
+    }
+
+    #[test]
+    fn publish_qos1_puback() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let pid = s
+            .publish(T0, "a/b", b"hi", QoS::AtLeastOnce, true, &mut tx)
+            .unwrap();
+        assert_eq!(pid, 1);
+        #[rustfmt::skip]
+        assert_eq!(take(&mut tx), [
+            0x33, 0x09,                   // PUBLISH QoS 1 retain, remaining 9
+            0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+            0x00, 0x01,                   // packet id 1
+            b'h', b'i',                   // payload
+        ]);
+        assert!(s.is_inflight(1));
+        assert_eq!(s.outgoing_flow(1), Some(OutgoingFlow::AwaitPuback));
+        let puback = [0x40, 0x02, 0x00, 0x01]; // PUBACK id 1
+        assert!(matches!(
+            feed(&mut s, T0, &puback, &mut tx),
+            Ok(Some(Event::Published { pid: 1 }))
+        ));
+        assert!(!s.is_inflight(1));
+        assert_eq!(
+            feed(&mut s, T0, &puback, &mut tx).unwrap_err(),
+            Error::Protocol(ProtocolError::UnknownPacketId(1))
+        );
+    }
+
+    #[test]
+    fn publish_qos2_flow() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let pid = s
+            .publish(T0, "a/b", b"hi", QoS::ExactlyOnce, false, &mut tx)
+            .unwrap();
+        assert_eq!(take(&mut tx)[0], 0x34); // PUBLISH QoS 2
+        assert_eq!(s.outgoing_flow(pid), Some(OutgoingFlow::AwaitPubrec));
+        // A PUBCOMP (or PUBACK) before the PUBREC is wrong.
+        assert_eq!(
+            feed(&mut s, T0, &[0x70, 0x02, 0x00, 0x01], &mut tx).unwrap_err(), // PUBCOMP id 1
+            Error::Protocol(ProtocolError::UnknownPacketId(1))
+        );
+        assert_eq!(
+            feed(&mut s, T0, &[0x40, 0x02, 0x00, 0x01], &mut tx).unwrap_err(), // PUBACK id 1
+            Error::Protocol(ProtocolError::UnknownPacketId(1))
+        );
+        let pubrec = [0x50, 0x02, 0x00, 0x01]; // PUBREC id 1
+        assert!(matches!(feed(&mut s, T0, &pubrec, &mut tx), Ok(None)));
+        assert_eq!(take(&mut tx), [0x62, 0x02, 0x00, 0x01]); // PUBREL id 1
+        assert_eq!(s.outgoing_flow(pid), Some(OutgoingFlow::AwaitPubcomp));
+        // A repeated PUBREC is answered again.
+        assert!(matches!(feed(&mut s, T0, &pubrec, &mut tx), Ok(None)));
+        assert_eq!(take(&mut tx), [0x62, 0x02, 0x00, 0x01]); // PUBREL id 1
+        assert!(matches!(
+            feed(&mut s, T0, &[0x70, 0x02, 0x00, 0x01], &mut tx), // PUBCOMP id 1
+            Ok(Some(Event::Published { pid: 1 }))
+        ));
+        assert_eq!(s.inflight_len(), 0);
+        assert_eq!(
+            feed(&mut s, T0, &[0x50, 0x02, 0x00, 0x09], &mut tx).unwrap_err(), // PUBREC id 9
+            Error::Protocol(ProtocolError::UnknownPacketId(9))
+        );
+    }
+
+    #[test]
+    fn receive_qos0_qos1() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        match feed(&mut s, T0, PUBLISH_QOS0, &mut tx) {
+            Ok(Some(Event::Message(p))) => {
+                assert_eq!(
+                    (p.topic, p.payload, p.qos),
+                    ("a/b", &b"hi"[..], QoS::AtMostOnce)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(tx.is_empty(), "QoS 0 needs no ack");
+        match feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx) {
+            Ok(Some(Event::Message(p))) => assert_eq!((p.pid, p.qos), (10, QoS::AtLeastOnce)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(take(&mut tx), [0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
+    }
+
+    #[test]
+    fn receive_qos2_exactly_once() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
+            Ok(Some(Event::Message(_)))
+        ));
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC id 11
+                                                             // The broker resends before seeing our PUBREC: ack, do not deliver.
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11_DUP, &mut tx),
+            Ok(None)
+        ));
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC id 11
+        assert!(matches!(
+            feed(&mut s, T0, &[0x62, 0x02, 0x00, 0x0b], &mut tx), // PUBREL id 11
+            Ok(None)
+        ));
+        assert_eq!(take(&mut tx), [0x70, 0x02, 0x00, 0x0b]); // PUBCOMP id 11
+                                                             // After the release, id 11 is a new message.
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
+            Ok(Some(Event::Message(_)))
+        ));
+        take(&mut tx);
+    }
+
+    #[test]
+    fn pubrel_unknown_still_answered() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        assert!(matches!(
+            feed(&mut s, T0, &[0x62, 0x02, 0x12, 0x34], &mut tx), // PUBREL id 0x1234
+            Ok(None)
+        ));
+        assert_eq!(take(&mut tx), [0x70, 0x02, 0x12, 0x34]); // PUBCOMP id 0x1234
+    }
+
+    #[test]
+    fn incoming_qos2_limit() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let mut publish = PUBLISH_QOS2_ID11.to_vec();
+        for pid in 1..=MAX_INCOMING_QOS2 as u8 {
+            publish[8] = pid; // packet id low byte
+            assert!(matches!(
+                feed(&mut s, T0, &publish, &mut tx),
+                Ok(Some(Event::Message(_)))
+            ));
+            take(&mut tx);
+        }
+        publish[8] = 0x7f;
+        assert_eq!(
+            feed(&mut s, T0, &publish, &mut tx).unwrap_err(),
+            Error::InflightFull
+        );
+        assert!(tx.is_empty());
+        // A held id is still acked.
+        publish[8] = 1;
+        assert!(matches!(feed(&mut s, T0, &publish, &mut tx), Ok(None)));
+    }
+
+    #[test]
+    fn packet_id_wraps_around_inflight_id() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let held = s
+            .publish(T0, "t", b"", QoS::AtLeastOnce, false, &mut tx)
+            .unwrap();
+        assert_eq!(held, 1);
+        tx.consume(tx.len());
+        let mut previous = held;
+        let mut wrapped = false;
+        for _ in 0..70_000 {
+            let pid = s
+                .publish(T0, "t", b"", QoS::AtLeastOnce, false, &mut tx)
+                .unwrap();
+            tx.consume(tx.len());
+            assert_ne!(pid, 0);
+            assert_ne!(pid, held, "an id in flight is never reused");
+            if pid < previous {
+                assert_eq!((previous, pid), (65535, 2), "wraps past 0 and the held id");
+                wrapped = true;
+            }
+            previous = pid;
+            let [hi, lo] = pid.to_be_bytes();
+            let puback = [0x40, 0x02, hi, lo]; // PUBACK
+            assert!(matches!(
+                feed(&mut s, T0, &puback, &mut tx),
+                Ok(Some(Event::Published { .. }))
+            ));
+        }
+        assert!(wrapped);
+        assert!(s.is_inflight(held));
+        assert_eq!(s.inflight_len(), 1);
+    }
+
+    #[test]
+    fn inflight_full() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        for _ in 0..MAX_INFLIGHT {
+            s.publish(T0, "t", b"", QoS::ExactlyOnce, false, &mut tx)
+                .unwrap();
+            tx.consume(tx.len());
+        }
+        assert_eq!(
+            s.publish(T0, "t", b"", QoS::AtLeastOnce, false, &mut tx),
+            Err(Error::InflightFull)
+        );
+        assert!(tx.is_empty(), "nothing queued");
+        assert_eq!(s.inflight_len(), MAX_INFLIGHT);
+        assert_eq!(
+            s.publish(T0, "t", b"", QoS::AtMostOnce, false, &mut tx),
+            Ok(0),
+            "QoS 0 is not limited"
+        );
+    }
+
+    #[test]
+    fn pending_requests_full() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        for _ in 0..MAX_PENDING_ACKS {
+            s.unsubscribe(T0, &["t"], &mut tx).unwrap();
+            tx.consume(tx.len());
+        }
+        assert_eq!(s.unsubscribe(T0, &["t"], &mut tx), Err(Error::InflightFull));
+        assert_eq!(
+            s.subscribe(T0, &[("t", QoS::AtMostOnce)], &mut tx),
+            Err(Error::InflightFull)
+        );
+    }
+
+    #[test]
+    fn keepalive_ping_and_pong() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx); // keepalive 10 s, last sent at T0
+        assert_eq!(s.poll_at(), Some(T0 + 5_000));
+        s.poll(T0 + 4_999, &mut tx).unwrap();
+        assert!(tx.is_empty(), "too early");
+        s.poll(T0 + 5_000, &mut tx).unwrap();
+        assert_eq!(take(&mut tx), PINGREQ);
+        assert_eq!(s.poll_at(), Some(T0 + 15_000), "PINGRESP deadline");
+        s.poll(T0 + 6_000, &mut tx).unwrap();
+        assert!(tx.is_empty(), "one ping outstanding at a time");
+        s.poll(T0 + 14_999, &mut tx).unwrap();
+        assert!(matches!(
+            feed(&mut s, T0 + 7_000, PINGRESP, &mut tx),
+            Ok(Some(Event::Pong))
+        ));
+        assert_eq!(
+            s.poll_at(),
+            Some(T0 + 10_000),
+            "half keepalive after the PINGREQ"
+        );
+        // Sending anything postpones the next ping.
+        s.publish(T0 + 8_000, "t", b"", QoS::AtMostOnce, false, &mut tx)
+            .unwrap();
+        take(&mut tx);
+        assert_eq!(s.poll_at(), Some(T0 + 13_000));
+        s.poll(T0 + 12_999, &mut tx).unwrap();
+        assert!(tx.is_empty());
+    }
+
+    #[test]
+    fn keepalive_timeout() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        s.poll(T0 + 5_000, &mut tx).unwrap();
+        assert_eq!(take(&mut tx), PINGREQ);
+        s.poll(T0 + 14_999, &mut tx).unwrap();
+        let err = s.poll(T0 + 15_000, &mut tx).unwrap_err();
+        assert_eq!(err, Error::KeepaliveTimeout);
+        assert!(err.is_fatal());
+        s.connection_lost();
+        assert!(!s.is_connected());
+        assert_eq!(s.poll_at(), None);
+        s.poll(T0 + 99_000, &mut tx).unwrap();
+    }
+
+    #[test]
+    fn short_keepalive_has_minimum_ping_timeout() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = Session::new();
+        s.connect(T0, &connect_packet(1, true), &mut tx).unwrap();
+        feed(&mut s, T0, CONNACK_OK, &mut tx).unwrap();
+        take(&mut tx);
+        assert_eq!(s.poll_at(), Some(T0 + 500));
+        s.poll(T0 + 500, &mut tx).unwrap();
+        assert_eq!(take(&mut tx), PINGREQ);
+        assert_eq!(s.poll_at(), Some(T0 + 500 + MIN_PING_TIMEOUT_MS));
+    }
+
+    #[test]
+    fn keepalive_zero_disables_pings() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = Session::new();
+        s.connect(T0, &connect_packet(0, true), &mut tx).unwrap();
+        feed(&mut s, T0, CONNACK_OK, &mut tx).unwrap();
+        take(&mut tx);
+        assert_eq!(s.poll_at(), None);
+        s.poll(u64::MAX, &mut tx).unwrap();
+        assert!(tx.is_empty());
+        // A manual ping is timed with the connect timeout.
+        s.ping(T0, &mut tx).unwrap();
+        assert_eq!(take(&mut tx), PINGREQ);
+        assert_eq!(s.poll_at(), Some(T0 + DEFAULT_CONNECT_TIMEOUT_MS));
+        assert!(matches!(
+            feed(&mut s, T0, PINGRESP, &mut tx),
+            Ok(Some(Event::Pong))
+        ));
+        assert_eq!(s.poll_at(), None);
+    }
+
+    #[test]
+    fn connack_timeout() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = Session::new();
+        assert_eq!(s.poll_at(), None);
+        s.connect(T0, &connect_packet(10, true), &mut tx).unwrap();
+        assert_eq!(s.poll_at(), Some(T0 + 10_000));
+        s.poll(T0 + 9_999, &mut tx).unwrap();
+        assert_eq!(s.poll(T0 + 10_000, &mut tx), Err(Error::KeepaliveTimeout));
+        s.set_connect_timeout(0);
+        assert_eq!(s.connect_timeout(), 0);
+        assert_eq!(s.poll_at(), None);
+        s.poll(u64::MAX, &mut tx).unwrap();
+    }
+
+    #[test]
+    fn time_never_overflows() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = Session::new();
+        s.connect(u64::MAX - 1, &connect_packet(u16::MAX, true), &mut tx)
+            .unwrap();
+        assert_eq!(s.poll_at(), Some(u64::MAX));
+        feed(&mut s, u64::MAX, CONNACK_OK, &mut tx).unwrap();
+        assert_eq!(s.poll_at(), Some(u64::MAX));
+        s.poll(0, &mut tx).unwrap(); // time going backwards is no error
+        s.poll(u64::MAX, &mut tx).unwrap();
+    }
+
+    #[test]
+    fn tx_full_leaves_state_unchanged() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        // Outgoing QoS 2 to have a PUBREC to answer.
+        let pid = s
+            .publish(T0, "a/b", b"", QoS::ExactlyOnce, false, &mut tx)
+            .unwrap();
+        take(&mut tx);
+        // Fill the buffer, leaving 1 byte: no ack (2 or 4 bytes) fits.
+        let filler = [0u8; 63];
+        tx.push(&Packet::Publish(Publish {
+            topic: "f",
+            qos: QoS::AtMostOnce,
+            retain: false,
+            dup: false,
+            pid: 0,
+            payload: &filler[..63 - 5],
+        }))
+        .unwrap();
+        assert_eq!(tx.free(), 1);
+        let full = Err(Error::TxFull { needed: 4 });
+
+        assert_eq!(
+            feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx).map(|_| ()),
+            full
+        );
+        assert_eq!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx).map(|_| ()),
+            full
+        );
+        let pubrec = [0x50, 0x02, 0x00, 0x01]; // PUBREC id 1
+        assert_eq!(feed(&mut s, T0, &pubrec, &mut tx).map(|_| ()), full);
+        assert_eq!(s.outgoing_flow(pid), Some(OutgoingFlow::AwaitPubrec));
+        assert_eq!(
+            feed(&mut s, T0, &[0x62, 0x02, 0x00, 0x0b], &mut tx).map(|_| ()), // PUBREL id 11
+            full
+        );
+        assert_eq!(
+            s.publish(T0, "a/b", b"", QoS::AtLeastOnce, false, &mut tx),
+            Err(Error::TxFull { needed: 9 })
+        );
+        assert_eq!(s.inflight_len(), 1);
+        assert_eq!(
+            s.subscribe(T0, &[("a", QoS::AtMostOnce)], &mut tx),
+            Err(Error::TxFull { needed: 8 })
+        );
+        assert_eq!(
+            s.poll(T0 + 5_000, &mut tx),
+            Err(Error::TxFull { needed: 2 })
+        );
+        assert_eq!(s.poll_at(), Some(T0 + 5_000), "no ping recorded");
+        assert_eq!(tx.len(), 63, "nothing was written");
+
+        // Flush and retry: every operation now goes through.
+        tx.consume(63);
+        s.poll(T0 + 5_000, &mut tx).unwrap();
+        assert_eq!(take(&mut tx), PINGREQ);
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx),
+            Ok(Some(Event::Message(_)))
+        ));
+        assert!(
+            matches!(
+                feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
+                Ok(Some(Event::Message(_))),
+            ),
+            "the failed attempt did not mark id 11 as delivered"
+        );
+        assert!(matches!(feed(&mut s, T0, &pubrec, &mut tx), Ok(None)));
+        #[rustfmt::skip]
+        assert_eq!(take(&mut tx), [
+            0x40, 0x02, 0x00, 0x0a, // PUBACK id 10
+            0x50, 0x02, 0x00, 0x0b, // PUBREC id 11
+            0x62, 0x02, 0x00, 0x01, // PUBREL id 1
+        ]);
+        let next = s
+            .publish(T0, "a/b", b"", QoS::AtLeastOnce, false, &mut tx)
+            .unwrap();
+        assert_eq!(next, 2, "the refused publish did not use an id");
+    }
+
+    #[test]
+    fn subscribe_unsubscribe_flows() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let pid = s
+            .subscribe(
+                T0,
+                &[("a/#", QoS::AtLeastOnce), ("b", QoS::ExactlyOnce)],
+                &mut tx,
+            )
+            .unwrap();
+        assert_eq!(pid, 1);
+        #[rustfmt::skip]
+        assert_eq!(take(&mut tx), [
+            0x82, 0x0c,                         // SUBSCRIBE, remaining 12
+            0x00, 0x01,                         // packet id 1
+            0x00, 0x03, b'a', b'/', b'#', 0x01, // "a/#" QoS 1
+            0x00, 0x01, b'b', 0x02,             // "b" QoS 2
+        ]);
+        // The ids of requests and publishes never collide.
+        let pub_pid = s
+            .publish(T0, "t", b"", QoS::AtLeastOnce, false, &mut tx)
+            .unwrap();
+        assert_eq!(pub_pid, 2);
+        take(&mut tx);
+        assert_eq!(
+            feed(&mut s, T0, &[0xb0, 0x02, 0x00, 0x01], &mut tx).unwrap_err(), // UNSUBACK id 1
+            Error::Protocol(ProtocolError::UnknownPacketId(1)),
+            "id 1 awaits a SUBACK, not an UNSUBACK"
+        );
+        let suback = [0x90, 0x04, 0x00, 0x01, 0x01, 0x80]; // SUBACK id 1: QoS 1, failure
+        match feed(&mut s, T0, &suback, &mut tx) {
+            Ok(Some(Event::Subscribed { pid, return_codes })) => {
+                assert_eq!((pid, return_codes), (1, &[0x01, 0x80][..]));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            feed(&mut s, T0, &suback, &mut tx).unwrap_err(),
+            Error::Protocol(ProtocolError::UnknownPacketId(1))
+        );
+
+        let pid = s.unsubscribe(T0, &["a/#"], &mut tx).unwrap();
+        assert_eq!(pid, 3);
+        #[rustfmt::skip]
+        assert_eq!(take(&mut tx), [
+            0xa2, 0x07,                   // UNSUBSCRIBE, remaining 7
+            0x00, 0x03,                   // packet id 3
+            0x00, 0x03, b'a', b'/', b'#', // "a/#"
+        ]);
+        assert!(matches!(
+            feed(&mut s, T0, &[0xb0, 0x02, 0x00, 0x03], &mut tx), // UNSUBACK id 3
+            Ok(Some(Event::Unsubscribed { pid: 3 }))
+        ));
+    }
+
+    #[test]
+    fn invalid_topics_rejected() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        assert_eq!(
+            s.publish(T0, "a/+", b"", QoS::AtLeastOnce, false, &mut tx),
+            Err(Error::Encode(EncodeError::InvalidTopic(
+                TopicError::Wildcard
+            )))
+        );
+        assert_eq!(
+            s.subscribe(T0, &[("a/#/b", QoS::AtMostOnce)], &mut tx),
+            Err(Error::Encode(EncodeError::InvalidTopic(
+                TopicError::BadFilter
+            )))
+        );
+        assert_eq!(
+            s.unsubscribe(T0, &[""], &mut tx),
+            Err(Error::Encode(EncodeError::InvalidTopic(TopicError::Empty)))
+        );
+        assert_eq!(
+            s.subscribe(T0, &[], &mut tx),
+            Err(Error::Encode(EncodeError::EmptyList))
+        );
+        assert!(tx.is_empty());
+        assert_eq!(s.inflight_len(), 0);
+        assert_eq!(
+            s.publish(T0, "ok", b"", QoS::AtLeastOnce, false, &mut tx),
+            Ok(1),
+            "no id was used"
+        );
+    }
+
+    #[test]
+    fn unexpected_packets() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        #[rustfmt::skip]
+        let cases: [(&[u8], PacketType); 5] = [
+            (CONNECT_KA10, PacketType::Connect),
+            (&[0x82, 0x06, 0x00, 0x01, 0x00, 0x01, b'a', 0x00], PacketType::Subscribe), // SUBSCRIBE "a"
+            (&[0xa2, 0x05, 0x00, 0x01, 0x00, 0x01, b'a'], PacketType::Unsubscribe), // UNSUBSCRIBE "a"
+            (PINGREQ, PacketType::Pingreq),
+            (&[0xe0, 0x00], PacketType::Disconnect), // DISCONNECT
+        ];
+        for (bytes, ty) in cases {
+            assert_eq!(
+                feed(&mut s, T0, bytes, &mut tx).unwrap_err(),
+                Error::Protocol(ProtocolError::UnexpectedPacket(ty))
+            );
+        }
+        assert!(tx.is_empty());
+    }
+
+    #[test]
+    fn durable_state_survives_connection_loss() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let pid = s
+            .publish(T0, "t", b"", QoS::AtLeastOnce, false, &mut tx)
+            .unwrap();
+        feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx).unwrap();
+        take(&mut tx);
+        s.connection_lost();
+        assert!(!s.is_connected());
+        assert!(s.is_inflight(pid));
+
+        // Resume the session: everything kept.
+        s.connect(T0, &connect_packet(10, false), &mut tx).unwrap();
+        feed(&mut s, T0, CONNACK_PRESENT, &mut tx).unwrap();
+        take(&mut tx);
+        assert!(s.is_inflight(pid));
+        assert!(
+            matches!(feed(&mut s, T0, PUBLISH_QOS2_ID11_DUP, &mut tx), Ok(None)),
+            "still held: not delivered twice across reconnects"
+        );
+        take(&mut tx);
+
+        // The broker lost the session: the held QoS 2 ids go.
+        s.connection_lost();
+        s.connect(T0, &connect_packet(10, false), &mut tx).unwrap();
+        feed(&mut s, T0, CONNACK_OK, &mut tx).unwrap();
+        take(&mut tx);
+        assert!(s.is_inflight(pid));
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
+            Ok(Some(Event::Message(_)))
+        ));
+        take(&mut tx);
+
+        // A clean session forgets everything.
+        s.connection_lost();
+        s.connect(T0, &connect_packet(10, true), &mut tx).unwrap();
+        assert_eq!(s.inflight_len(), 0);
+    }
+
+    #[test]
+    fn disconnect() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = Session::new();
+        assert_eq!(s.disconnect(&mut tx), Err(Error::NotConnected));
+        let mut s2 = connected(&mut tx);
+        s2.disconnect(&mut tx).unwrap();
+        assert_eq!(take(&mut tx), [0xe0, 0x00]); // DISCONNECT
+        assert!(!s2.is_connected());
+        assert_eq!(s2.poll_at(), None);
+        s = s2;
+        assert_eq!(s.ping(T0, &mut tx), Err(Error::NotConnected));
+    }
+
+    #[test]
+    fn publish_header_streams_payload() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let pid = s
+            .publish_header(T0, "a/b", 200, QoS::AtLeastOnce, false, &mut tx)
+            .unwrap();
+        assert_eq!(pid, 1);
+        assert!(s.is_inflight(1));
+        #[rustfmt::skip]
+        let expected = [
+            0x32, 0xcf, 0x01,             // PUBLISH QoS 1, remaining 207 (2-byte varint)
+            0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+            0x00, 0x01,                   // packet id 1
+        ];
+        assert_eq!(take(&mut tx), expected);
+        // Same bytes as the start of the whole packet.
+        let payload = [0x5a; 200];
+        let whole = Packet::Publish(Publish {
+            topic: "a/b",
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            dup: false,
+            pid: 1,
+            payload: &payload,
+        });
+        let mut buf = [0u8; 256];
+        let n = whole.encode(&mut buf).unwrap();
+        assert_eq!(&buf[..expected.len()], expected);
+        assert_eq!(n, expected.len() + 200);
+
+        // A small payload keeps a 1-byte length.
+        s.publish_header(T0, "a/b", 2, QoS::AtMostOnce, true, &mut tx)
+            .unwrap();
+        assert_eq!(take(&mut tx), [0x31, 0x07, 0x00, 0x03, b'a', b'/', b'b']); // PUBLISH retain, remaining 7
+                                                                               // It is refused as a whole when it does not fit.
+        let mut small = [0u8; 4];
+        let mut tx_small = TxBuf::new(&mut small, 0);
+        assert_eq!(
+            s.publish_header(T0, "a/b", 100_000, QoS::AtMostOnce, false, &mut tx_small),
+            Err(Error::TxFull { needed: 9 })
+        );
+        assert!(tx_small.is_empty());
+    }
+}

@@ -1,0 +1,160 @@
+//! [`TxBuf`]: a caller-owned queue of encoded packets waiting to be written.
+//!
+//! The session never owns memory.  Every operation that emits bytes takes a
+//! `TxBuf` borrowed from the caller, appends whole packets to it, and the
+//! caller writes [`TxBuf::pending`] to the transport and reports progress with
+//! [`TxBuf::consume`].  Because the FFI layer keeps the buffer and its fill
+//! level between calls, a `TxBuf` is re-created from `(buf, len)` each time.
+//!
+//! Sizing: the buffer must hold the largest packet the application sends
+//! (use [`Session::publish_header`](super::Session::publish_header) for bigger
+//! payloads) plus the acks queued while it is not flushed (4 bytes each).
+
+use crate::wire::{EncodeError, Packet, Publish};
+
+use super::Error;
+
+/// Outbound bytes waiting to be written: `buf[..len]`, oldest first.
+#[derive(Debug)]
+pub struct TxBuf<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> TxBuf<'a> {
+    /// Wraps `buf` whose first `len` bytes are already queued.  `len` is
+    /// clamped to `buf.len()`.
+    pub fn new(buf: &'a mut [u8], len: usize) -> Self {
+        let len = len.min(buf.len());
+        Self { buf, len }
+    }
+
+    /// Number of queued bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing waits to be written.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Size of the underlying buffer.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Bytes still free at the end.
+    #[must_use]
+    pub fn free(&self) -> usize {
+        self.buf.len().saturating_sub(self.len)
+    }
+
+    /// The bytes to write, oldest first.
+    #[must_use]
+    pub fn pending(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Records that the first `n` pending bytes were written (`n` is clamped
+    /// to [`len`](Self::len)); the rest moves to the front.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.buf.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+
+    /// Encodes `packet` after the pending bytes.
+    ///
+    /// # Errors
+    /// [`Error::TxFull`] when the packet does not fit in the free space,
+    /// [`Error::Encode`] when it cannot be encoded; nothing is written then.
+    pub fn push(&mut self, packet: &Packet<'_>) -> Result<(), Error> {
+        let needed = packet.encoded_len().map_err(Error::Encode)?;
+        let dst = self.reserve(needed)?;
+        let n = packet.encode(dst).map_err(|e| map_encode(e, needed))?;
+        self.len = self.len.saturating_add(n);
+        Ok(())
+    }
+
+    /// Encodes the bytes of `publish` that precede a payload of
+    /// `payload_len` bytes (fixed header, topic, packet id) after the pending
+    /// bytes; `publish.payload` is ignored.  The caller writes the payload to
+    /// the transport right after these bytes.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub fn push_publish_header(
+        &mut self,
+        publish: &Publish<'_>,
+        payload_len: usize,
+    ) -> Result<(), Error> {
+        let needed = publish.header_len_for(payload_len).map_err(Error::Encode)?;
+        let dst = self.reserve(needed)?;
+        let n = publish
+            .encode_header_for(payload_len, dst)
+            .map_err(|e| map_encode(e, needed))?;
+        self.len = self.len.saturating_add(n);
+        Ok(())
+    }
+
+    /// The free space, if at least `needed` bytes.
+    fn reserve(&mut self, needed: usize) -> Result<&mut [u8], Error> {
+        if needed > self.free() {
+            return Err(Error::TxFull { needed });
+        }
+        self.buf.get_mut(self.len..).ok_or(Error::TxFull { needed })
+    }
+}
+
+/// The encoder only reports a short buffer if `encoded_len` lied; keep the
+/// caller-facing error the same either way.
+fn map_encode(e: EncodeError, needed: usize) -> Error {
+    match e {
+        EncodeError::BufferTooSmall { .. } => Error::TxFull { needed },
+        other => Error::Encode(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_consume() {
+        let mut mem = [0u8; 6];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        assert!(tx.is_empty());
+        assert_eq!((tx.capacity(), tx.free()), (6, 6));
+        tx.push(&Packet::Puback(10)).unwrap();
+        assert_eq!(tx.pending(), &[0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
+        assert_eq!(
+            tx.push(&Packet::Pubrec(11)),
+            Err(Error::TxFull { needed: 4 })
+        );
+        assert_eq!(tx.len(), 4, "a refused push writes nothing");
+        tx.push(&Packet::Pingreq).unwrap();
+        assert_eq!(tx.pending(), &[0x40, 0x02, 0x00, 0x0a, 0xc0, 0x00]);
+        tx.consume(3);
+        assert_eq!(tx.pending(), &[0x0a, 0xc0, 0x00]);
+        tx.consume(100);
+        assert!(tx.is_empty());
+    }
+
+    #[test]
+    fn recreate_from_parts() {
+        let mut mem = [0u8; 8];
+        let len = {
+            let mut tx = TxBuf::new(&mut mem, 0);
+            tx.push(&Packet::Pingreq).unwrap();
+            tx.len()
+        };
+        let tx = TxBuf::new(&mut mem, len);
+        assert_eq!(tx.pending(), &[0xc0, 0x00]); // PINGREQ
+        let tx = TxBuf::new(&mut mem, 99);
+        assert_eq!(tx.len(), 8, "len is clamped");
+    }
+}
