@@ -1,0 +1,22 @@
+# micropython.mk: the umqtt_rs user C module for make-based ports.
+#   make -C ports/<port> USER_C_MODULES=<path to the umqtt_rs checkout> \
+#        UMQTT_RS_TARGET=<rust target triple, or "host">
+# The top-level Makefile of umqtt_rs sets these for every board it knows.
+
+UMQTT_RS_DIR := $(USERMOD_DIR)
+UMQTT_RS_TOP := $(abspath $(UMQTT_RS_DIR)/..)
+UMQTT_RS_TARGET ?= host
+UMQTT_RS_OBJ ?= $(BUILD)/umqtt_rs_core.o
+
+SRC_USERMOD_C += $(UMQTT_RS_DIR)/modumqtt_rs.c
+CFLAGS_USERMOD += -I$(UMQTT_RS_DIR)
+# One prelinked object: it goes on the link line whole, like any object.
+LDFLAGS_USERMOD += $(UMQTT_RS_OBJ)
+
+# Build (or refresh: cargo decides) the Rust object before the glue compiles.
+$(BUILD)/$(notdir $(UMQTT_RS_DIR))/modumqtt_rs.o: $(UMQTT_RS_OBJ)
+$(UMQTT_RS_OBJ): umqtt_rs_core_force
+	$(ECHO) "RUST $@"
+	$(Q)$(UMQTT_RS_TOP)/tools/build-lib.sh $(UMQTT_RS_TARGET) $@ $(LD) $(OBJCOPY) "$(UMQTT_RS_LDFLAGS)"
+.PHONY: umqtt_rs_core_force
+umqtt_rs_core_force:

@@ -1,0 +1,843 @@
+// modumqtt_rs.c: the `umqtt_rs` MicroPython module, a drop-in for
+// umqtt.simple's MQTTClient driven by the Rust core (see umqtt_rs.h).
+//
+// Data flow: bytes from the socket are read straight into the window the Rust
+// core lends; Rust frames, parses and updates the session in place and returns
+// an event borrowing its rx buffer; this file writes the bytes Rust queued,
+// builds the `bytes` objects and only then calls Python.  No Rust frame is live
+// while Python runs, so a callback may call publish() and an exception simply
+// propagates.  Everything the GC must see lives in the client object.
+
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/stream.h"
+#include "py/objstr.h"
+#include "py/mphal.h"
+#include "py/mperrno.h"
+
+#include "umqtt_rs.h"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <errno.h>
+#include <poll.h>
+#define UMQTT_RS_HAVE_POSIX_POLL (1)
+#else
+#define UMQTT_RS_HAVE_POSIX_POLL (0)
+#endif
+
+#define DEFAULT_RX_SIZE (1024)
+#define DEFAULT_TX_SIZE (1024)
+#define MAX_SUBSCRIBE_TOPICS (8)
+
+// Pseudo event kinds for run(): never satisfied / any event.
+#define WANT_NOTHING (-1)
+#define WANT_ANY (-2)
+
+MP_DEFINE_EXCEPTION(MQTTException, Exception)
+
+typedef struct _mqtt_client_obj_t {
+    mp_obj_base_t base;
+    umqtt_rs_client_t core;
+    mp_obj_t client_id;
+    mp_obj_t server;
+    mp_obj_t user;
+    mp_obj_t pswd;
+    mp_obj_t ssl;
+    mp_obj_t ssl_params;
+    mp_obj_t sock;
+    mp_obj_t cb;
+    mp_obj_t lw_topic;
+    mp_obj_t lw_msg;
+    uint8_t *rx;
+    size_t rx_cap;
+    size_t rx_default;
+    uint8_t *tx;
+    size_t tx_cap;
+    uint64_t now;
+    mp_uint_t last_ticks;
+    mp_int_t port;
+    uint16_t keepalive;
+    uint8_t lw_qos;
+    bool lw_retain;
+    bool cb_flags;
+    bool session_present;
+} mqtt_client_obj_t;
+
+// ---- time -------------------------------------------------------------
+
+// Milliseconds on a clock that does not wrap (ticks_ms may).
+static uint64_t now_ms(mqtt_client_obj_t *self) {
+    mp_uint_t t = mp_hal_ticks_ms();
+    self->now += (uint32_t)(t - self->last_ticks);
+    self->last_ticks = t;
+    return self->now;
+}
+
+// ---- connection teardown and errors -----------------------------------
+
+// Close the transport (errors ignored) and reset the connection state.
+static void close_transport(mqtt_client_obj_t *self) {
+    mp_obj_t sock = self->sock;
+    self->sock = mp_const_none;
+    umqtt_rs_connection_lost(&self->core);
+    if (sock != mp_const_none) {
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            mp_stream_close(sock);
+            nlr_pop();
+        }
+    }
+}
+
+static NORETURN void raise_os(mqtt_client_obj_t *self, int err) {
+    close_transport(self);
+    mp_raise_OSError(err);
+}
+
+static const char *topic_error_text(uint32_t d) {
+    switch (d) {
+        case UMQTT_RS_TOPIC_EMPTY:
+            return "topic is empty";
+        case UMQTT_RS_TOPIC_TOO_LONG:
+            return "topic is over 65535 bytes";
+        case UMQTT_RS_TOPIC_WILDCARD:
+            return "wildcard in a topic name";
+        case UMQTT_RS_TOPIC_BAD_FILTER:
+            return "misplaced wildcard in a topic filter";
+        case UMQTT_RS_TOPIC_NUL:
+            return "NUL character in topic";
+        default:
+            return "topic is not valid UTF-8";
+    }
+}
+
+static const char *decode_error_text(uint32_t d) {
+    static const char *const text[] = {
+        "malformed packet",
+        "unknown packet type",
+        "reserved flag bits set",
+        "bad remaining length",
+        "bad packet length",
+        "bad QoS",
+        "invalid UTF-8",
+        "bad CONNACK",
+        "bad SUBACK return code",
+        "packet id 0",
+        "bad topic",
+    };
+    return text[d < MP_ARRAY_SIZE(text) ? d : 0];
+}
+
+// The one place where core statuses become Python exceptions.  Errors that
+// leave the stream in an unknown state close the connection first.
+static NORETURN void raise_status(mqtt_client_obj_t *self, umqtt_rs_status_t st) {
+    uint32_t d = umqtt_rs_error_detail(&self->core);
+    switch (st) {
+        case UMQTT_RS_ERR_TOPIC:
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("invalid topic: %s"), topic_error_text(d));
+        case UMQTT_RS_ERR_TOO_LONG:
+            mp_raise_ValueError(MP_ERROR_TEXT("field too long for MQTT"));
+        case UMQTT_RS_ERR_ARGUMENT:
+            mp_raise_ValueError(MP_ERROR_TEXT("invalid argument"));
+        case UMQTT_RS_ERR_NOT_CONNECTED:
+            mp_raise_OSError(MP_ENOTCONN);
+        case UMQTT_RS_ERR_INFLIGHT_FULL:
+            mp_raise_OSError(MP_EAGAIN);
+        case UMQTT_RS_ERR_TIMEOUT:
+            raise_os(self, MP_ETIMEDOUT);
+        case UMQTT_RS_ERR_REFUSED:
+            close_transport(self);
+            mp_raise_type_arg(&mp_type_MQTTException, MP_OBJ_NEW_SMALL_INT(d));
+        case UMQTT_RS_ERR_DECODE:
+            close_transport(self);
+            mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("protocol error: %s"), decode_error_text(d));
+        case UMQTT_RS_ERR_PROTOCOL:
+            close_transport(self);
+            mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("protocol error: %s"),
+                d == UMQTT_RS_PROTO_UNKNOWN_PACKET_ID ? "unknown packet id" :
+                d == UMQTT_RS_PROTO_UNEXPECTED_PACKET ? "unexpected packet" : "invalid packet");
+        default:
+            close_transport(self);
+            mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("internal error %d"), (int)st);
+    }
+}
+
+static const mp_stream_p_t *stream_of(mqtt_client_obj_t *self) {
+    if (self->sock == mp_const_none) {
+        mp_raise_OSError(MP_ENOTCONN);
+    }
+    return mp_get_stream(self->sock);
+}
+
+// ---- buffers ----------------------------------------------------------
+
+static void grow_rx(mqtt_client_obj_t *self, size_t need) {
+    uint8_t *rx = m_renew_maybe(uint8_t, self->rx, self->rx_cap, need, true);
+    if (rx == NULL) {
+        close_transport(self);
+        mp_raise_msg_varg(&mp_type_MQTTException,
+            MP_ERROR_TEXT("incoming packet of %u bytes does not fit in free memory"), (unsigned)need);
+    }
+    self->rx = rx;
+    self->rx_cap = need;
+    umqtt_rs_set_rx_buffer(&self->core, rx, need);
+}
+
+static void grow_tx(mqtt_client_obj_t *self, size_t need) {
+    uint8_t *tx = m_renew_maybe(uint8_t, self->tx, self->tx_cap, need, true);
+    if (tx == NULL) {
+        mp_raise_msg_varg(&mp_type_MemoryError,
+            MP_ERROR_TEXT("packet of %u bytes does not fit in free memory"), (unsigned)need);
+    }
+    self->tx = tx;
+    self->tx_cap = need;
+    umqtt_rs_set_tx_buffer(&self->core, tx, need);
+}
+
+// ---- waiting and I/O ----------------------------------------------------
+
+// Wait until the transport is ready for `flags` or timeout_ms passed
+// (timeout_ms < 0: no limit).  Returns early on any readiness or error.
+static void wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) {
+    const mp_stream_p_t *stream = stream_of(self);
+    int err;
+    #if UMQTT_RS_HAVE_POSIX_POLL
+    mp_uint_t fd = stream->ioctl(self->sock, MP_STREAM_GET_FILENO, 0, &err);
+    if (fd != MP_STREAM_ERROR) {
+        struct pollfd pfd = { .fd = (int)fd, .events = (flags & MP_STREAM_POLL_RD ? POLLIN : 0) | (flags & MP_STREAM_POLL_WR ? POLLOUT : 0) };
+        MP_THREAD_GIL_EXIT();
+        int r = poll(&pfd, 1, timeout_ms < 0 ? -1 : (int)timeout_ms);
+        MP_THREAD_GIL_ENTER();
+        if (r < 0 && errno == EINTR) {
+            mp_handle_pending(true);
+        }
+        return;
+    }
+    #endif
+    // Any stream: ask it, and let the port idle (and run its scheduler)
+    // between questions.
+    mp_uint_t start = mp_hal_ticks_ms();
+    for (;;) {
+        mp_uint_t r = stream->ioctl(self->sock, MP_STREAM_POLL, flags, &err);
+        if (r == MP_STREAM_ERROR || (r & (flags | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP | MP_STREAM_POLL_NVAL))) {
+            return;
+        }
+        mp_uint_t elapsed = mp_hal_ticks_ms() - start;
+        if (timeout_ms >= 0 && elapsed >= (mp_uint_t)timeout_ms) {
+            return;
+        }
+        mp_event_wait_ms(1);
+    }
+}
+
+// Write all of buf, waiting while the transport is busy.
+static void write_all(mqtt_client_obj_t *self, const uint8_t *buf, size_t len, bool from_tx) {
+    const mp_stream_p_t *stream = stream_of(self);
+    while (len > 0) {
+        int err;
+        mp_uint_t n = stream->write(self->sock, buf, len, &err);
+        if (n == MP_STREAM_ERROR) {
+            if (mp_is_nonblocking_error(err)) {
+                wait_io(self, MP_STREAM_POLL_WR, -1);
+                continue;
+            }
+            raise_os(self, err);
+        }
+        if (n == 0) {
+            raise_os(self, MP_ECONNRESET);
+        }
+        if (from_tx) {
+            umqtt_rs_tx_consume(&self->core, n);
+        }
+        buf += n;
+        len -= n;
+    }
+}
+
+// Write every byte the core queued, in one write when the transport takes it.
+static void flush(mqtt_client_obj_t *self) {
+    const uint8_t *p;
+    size_t n;
+    umqtt_rs_tx_pending(&self->core, &p, &n);
+    if (n > 0) {
+        write_all(self, p, n, true);
+    }
+}
+
+// Read what the transport has, without blocking.  Returns the number of bytes
+// read, 0 when nothing is available; raises on error or end of stream.
+static size_t read_some(mqtt_client_obj_t *self) {
+    uint8_t *win;
+    size_t len;
+    umqtt_rs_rx_window(&self->core, &win, &len);
+    if (len == self->rx_cap && self->rx_cap > self->rx_default) {
+        // Nothing buffered: give back the memory a large message took.
+        uint8_t *rx = m_renew_maybe(uint8_t, self->rx, self->rx_cap, self->rx_default, false);
+        if (rx != NULL) {
+            self->rx = rx;
+            self->rx_cap = self->rx_default;
+            umqtt_rs_set_rx_buffer(&self->core, rx, self->rx_cap);
+            umqtt_rs_rx_window(&self->core, &win, &len);
+        }
+    }
+    if (len == 0) {
+        // next_event() asks for a larger buffer before this can happen.
+        raise_status(self, UMQTT_RS_ERR_PROTOCOL);
+    }
+    const mp_stream_p_t *stream = stream_of(self);
+    int err;
+    mp_uint_t n = stream->read(self->sock, win, len, &err);
+    if (n == MP_STREAM_ERROR) {
+        if (mp_is_nonblocking_error(err)) {
+            return 0;
+        }
+        raise_os(self, err);
+    }
+    if (n == 0) {
+        raise_os(self, MP_ECONNRESET);
+    }
+    umqtt_rs_rx_commit(&self->core, n);
+    return n;
+}
+
+// Call the Python callback for a received message.  The bytes objects are
+// built first: after them the event's pointers are no longer needed.
+static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
+    if (self->cb == mp_const_none) {
+        return;
+    }
+    mp_obj_t args[4] = {
+        mp_obj_new_bytes(ev->topic, ev->topic_len),
+        mp_obj_new_bytes(ev->payload, ev->payload_len),
+        mp_obj_new_bool(ev->retain),
+        mp_obj_new_bool(ev->dup),
+    };
+    mp_call_function_n_kw(self->cb, self->cb_flags ? 4 : 2, 0, args);
+}
+
+// Drive the connection until an event of kind `want` (with packet id
+// `want_pid` when nonzero) has been handled, or WANT_ANY event, or until
+// timeout_ms passed (0: never block, < 0: no limit).  Messages met on the way
+// go to the callback.  Returns the event kind reached, or
+// UMQTT_RS_EV_NONE on timeout.
+static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeout_ms) {
+    uint64_t start = now_ms(self);
+    for (;;) {
+        flush(self);
+        umqtt_rs_event_t ev;
+        umqtt_rs_status_t st = umqtt_rs_next_event(&self->core, now_ms(self), &ev);
+        if (st == UMQTT_RS_ERR_TX_FULL) {
+            size_t need = umqtt_rs_error_detail(&self->core);
+            if (need > self->tx_cap) {
+                grow_tx(self, need);
+            }
+            continue;
+        }
+        if (st == UMQTT_RS_ERR_RX_TOO_SMALL) {
+            grow_rx(self, umqtt_rs_error_detail(&self->core));
+            continue;
+        }
+        if (st != UMQTT_RS_OK) {
+            raise_status(self, st);
+        }
+        if (ev.kind != UMQTT_RS_EV_NONE) {
+            // Acknowledgements go out before the application runs.
+            flush(self);
+            if (ev.kind == UMQTT_RS_EV_MESSAGE) {
+                deliver(self, &ev);
+            } else if (ev.kind == UMQTT_RS_EV_CONNECTED) {
+                self->session_present = ev.session_present;
+            }
+            if (want == WANT_ANY || (ev.kind == want && (want_pid == 0 || ev.pid == want_pid))) {
+                if (ev.kind == UMQTT_RS_EV_SUBSCRIBED) {
+                    for (size_t i = 0; i < ev.payload_len; ++i) {
+                        if (ev.payload[i] == 0x80) {
+                            mp_raise_type_arg(&mp_type_MQTTException, MP_OBJ_NEW_SMALL_INT(0x80));
+                        }
+                    }
+                }
+                return ev.kind;
+            }
+            continue;
+        }
+        st = umqtt_rs_poll(&self->core, now_ms(self));
+        if (st != UMQTT_RS_OK) {
+            raise_status(self, st);
+        }
+        const uint8_t *p;
+        size_t pending;
+        umqtt_rs_tx_pending(&self->core, &p, &pending);
+        if (pending > 0 || read_some(self) > 0) {
+            continue;
+        }
+        // Nothing to do until the transport is readable or a timer is due.
+        uint64_t now = now_ms(self);
+        mp_int_t wait = -1;
+        if (timeout_ms >= 0) {
+            uint64_t elapsed = now - start;
+            if (elapsed >= (uint64_t)timeout_ms) {
+                return UMQTT_RS_EV_NONE;
+            }
+            wait = timeout_ms - (mp_int_t)elapsed;
+        }
+        uint64_t at;
+        if (umqtt_rs_poll_at(&self->core, &at)) {
+            mp_int_t due = at > now ? (mp_int_t)(at - now) : 0;
+            if (wait < 0 || due < wait) {
+                wait = due;
+            }
+        }
+        wait_io(self, MP_STREAM_POLL_RD, wait);
+    }
+}
+
+// ---- argument helpers ---------------------------------------------------
+
+static umqtt_rs_bytes_t buf_of(mp_obj_t o) {
+    mp_buffer_info_t info;
+    mp_get_buffer_raise(o, &info, MP_BUFFER_READ);
+    return (umqtt_rs_bytes_t) {(const uint8_t *)info.buf, info.len};
+}
+
+static umqtt_rs_bytes_t opt_buf_of(mp_obj_t o) {
+    if (o == mp_const_none) {
+        return (umqtt_rs_bytes_t) {NULL, 0};
+    }
+    return buf_of(o);
+}
+
+static uint8_t qos_of(mp_int_t q) {
+    if (q < 0 || q > 2) {
+        mp_raise_ValueError(MP_ERROR_TEXT("qos must be 0, 1 or 2"));
+    }
+    return (uint8_t)q;
+}
+
+// ---- Python API -----------------------------------------------------------
+
+static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
+    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
+        { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
+        { MP_QSTR_port, MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_user, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_password, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_keepalive, MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_ssl, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_ssl_params, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_rx_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_RX_SIZE} },
+        { MP_QSTR_tx_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_TX_SIZE} },
+    };
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+
+    mp_int_t keepalive = args[ARG_keepalive].u_int;
+    if (keepalive < 0 || keepalive > 65535) {
+        mp_raise_ValueError(MP_ERROR_TEXT("keepalive must be 0..65535"));
+    }
+    mp_int_t rx_size = args[ARG_rx_size].u_int, tx_size = args[ARG_tx_size].u_int;
+    if (rx_size < 16 || tx_size < 16) {
+        mp_raise_ValueError(MP_ERROR_TEXT("buffer size must be at least 16"));
+    }
+    // The id and server are checked now rather than at connect().
+    buf_of(args[ARG_client_id].u_obj);
+    mp_obj_str_get_str(args[ARG_server].u_obj);
+
+    mqtt_client_obj_t *self = mp_obj_malloc(mqtt_client_obj_t, type);
+    self->client_id = args[ARG_client_id].u_obj;
+    self->server = args[ARG_server].u_obj;
+    self->user = args[ARG_user].u_obj;
+    self->pswd = args[ARG_password].u_obj;
+    self->ssl = args[ARG_ssl].u_obj;
+    self->ssl_params = args[ARG_ssl_params].u_obj;
+    self->sock = mp_const_none;
+    self->cb = mp_const_none;
+    self->lw_topic = mp_const_none;
+    self->lw_msg = mp_const_none;
+    self->lw_qos = 0;
+    self->lw_retain = false;
+    self->cb_flags = false;
+    self->keepalive = (uint16_t)keepalive;
+    self->port = args[ARG_port].u_int;
+    if (self->port == 0) {
+        self->port = self->ssl != mp_const_none && self->ssl != mp_const_false ? 8883 : 1883;
+    }
+    self->rx_default = self->rx_cap = (size_t)rx_size;
+    self->tx_cap = (size_t)tx_size;
+    self->rx = m_new(uint8_t, self->rx_cap);
+    self->tx = m_new(uint8_t, self->tx_cap);
+    self->now = 0;
+    self->last_ticks = mp_hal_ticks_ms();
+    umqtt_rs_init(&self->core, self->rx, self->rx_cap, self->tx, self->tx_cap);
+    return MP_OBJ_FROM_PTR(self);
+}
+
+// Open the TCP connection (and TLS when asked) as umqtt.simple does.
+static mp_obj_t open_transport(mqtt_client_obj_t *self, mp_obj_t timeout) {
+    mp_obj_t socket_mod = mp_import_name(MP_QSTR_socket, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    mp_obj_t gai_args[2] = { self->server, MP_OBJ_NEW_SMALL_INT(self->port) };
+    mp_obj_t infos = mp_call_function_n_kw(mp_load_attr(socket_mod, MP_QSTR_getaddrinfo), 2, 0, gai_args);
+    mp_obj_t info = mp_obj_subscr(infos, MP_OBJ_NEW_SMALL_INT(0), MP_OBJ_SENTINEL);
+    mp_obj_t addr = mp_obj_subscr(info, MP_OBJ_NEW_SMALL_INT(-1), MP_OBJ_SENTINEL);
+    mp_obj_t sock = mp_call_function_0(mp_load_attr(socket_mod, MP_QSTR_socket));
+
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t dest[4];
+        if (timeout != mp_const_none) {
+            mp_load_method(sock, MP_QSTR_settimeout, dest);
+            dest[2] = timeout;
+            mp_call_method_n_kw(1, 0, dest);
+        }
+        mp_load_method(sock, MP_QSTR_connect, dest);
+        dest[2] = addr;
+        mp_call_method_n_kw(1, 0, dest);
+        // Each packet goes out in one write; Nagle would hold it back.
+        mp_load_method_maybe(sock, MP_QSTR_setsockopt, dest);
+        if (dest[0] != MP_OBJ_NULL) {
+            nlr_buf_t nlr2;
+            if (nlr_push(&nlr2) == 0) {
+                mp_obj_t opt[5] = { dest[0], dest[1], MP_OBJ_NEW_SMALL_INT(6), MP_OBJ_NEW_SMALL_INT(1), MP_OBJ_NEW_SMALL_INT(1) };
+                mp_call_method_n_kw(3, 0, opt); // IPPROTO_TCP, TCP_NODELAY, 1
+                nlr_pop();
+            }
+        }
+        if (self->ssl == mp_const_true) {
+            // ssl.wrap_socket(sock, **ssl_params), as umqtt.simple does.
+            mp_obj_t ssl_mod = mp_import_name(MP_QSTR_ssl, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+            mp_obj_t call[1 + 2 * 8] = { sock };
+            size_t n_kw = 0;
+            if (self->ssl_params != mp_const_none) {
+                mp_map_t *map = mp_obj_dict_get_map(self->ssl_params);
+                for (size_t i = 0; i < map->alloc; ++i) {
+                    if (!mp_map_slot_is_filled(map, i)) {
+                        continue;
+                    }
+                    if (n_kw == 8) {
+                        mp_raise_ValueError(MP_ERROR_TEXT("too many ssl_params"));
+                    }
+                    call[1 + 2 * n_kw] = map->table[i].key;
+                    call[2 + 2 * n_kw] = map->table[i].value;
+                    ++n_kw;
+                }
+            }
+            sock = mp_call_function_n_kw(mp_load_attr(ssl_mod, MP_QSTR_wrap_socket), 1, n_kw, call);
+        } else if (self->ssl != mp_const_none && self->ssl != mp_const_false) {
+            mp_load_method(self->ssl, MP_QSTR_wrap_socket, dest);
+            mp_obj_t call[5] = { dest[0], dest[1], sock, MP_OBJ_NEW_QSTR(MP_QSTR_server_hostname), self->server };
+            sock = mp_call_method_n_kw(1, 1, call);
+        }
+        mp_get_stream_raise(sock, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
+        mp_load_method(sock, MP_QSTR_setblocking, dest);
+        dest[2] = mp_const_false;
+        mp_call_method_n_kw(1, 0, dest);
+        nlr_pop();
+    } else {
+        nlr_buf_t nlr2;
+        if (nlr_push(&nlr2) == 0) {
+            mp_stream_close(sock);
+            nlr_pop();
+        }
+        nlr_jump(nlr.ret_val);
+    }
+    return sock;
+}
+
+static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_clean_session, ARG_timeout };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_clean_session, MP_ARG_BOOL, {.u_bool = true} },
+        { MP_QSTR_timeout, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    };
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+
+    close_transport(self);
+    umqtt_rs_connect_opts_t opts = {
+        .client_id = buf_of(self->client_id),
+        .user = opt_buf_of(self->user),
+        .password = opt_buf_of(self->pswd),
+        .will_topic = opt_buf_of(self->lw_topic),
+        .will_message = opt_buf_of(self->lw_msg),
+        .keepalive_s = self->keepalive,
+        .will_qos = self->lw_qos,
+        .will_retain = self->lw_retain,
+        .clean_session = args[ARG_clean_session].u_bool,
+    };
+    // CONNECT is encoded (and checked) before any socket is opened.
+    umqtt_rs_status_t st = umqtt_rs_connect(&self->core, now_ms(self), &opts);
+    if (st == UMQTT_RS_ERR_TX_FULL) {
+        grow_tx(self, umqtt_rs_error_detail(&self->core));
+        st = umqtt_rs_connect(&self->core, now_ms(self), &opts);
+    }
+    if (st != UMQTT_RS_OK) {
+        raise_status(self, st);
+    }
+    // The encoded CONNECT waits in the tx buffer for the new transport.
+    self->sock = open_transport(self, args[ARG_timeout].u_obj);
+    mp_int_t timeout_ms = -1;
+    if (args[ARG_timeout].u_obj != mp_const_none) {
+        timeout_ms = (mp_int_t)(mp_obj_get_float(args[ARG_timeout].u_obj) * 1000);
+    }
+    if (run(self, UMQTT_RS_EV_CONNECTED, 0, timeout_ms) != UMQTT_RS_EV_CONNECTED) {
+        raise_os(self, MP_ETIMEDOUT);
+    }
+    return MP_OBJ_NEW_SMALL_INT(self->session_present);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_connect_obj, 1, mqtt_client_connect);
+
+static mp_obj_t mqtt_client_disconnect(mp_obj_t self_in) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (self->sock == mp_const_none) {
+        return mp_const_none;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        if (umqtt_rs_disconnect(&self->core) == UMQTT_RS_OK) {
+            flush(self);
+        }
+        nlr_pop();
+    } else {
+        close_transport(self);
+        nlr_jump(nlr.ret_val);
+    }
+    close_transport(self);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_disconnect_obj, mqtt_client_disconnect);
+
+static mp_obj_t mqtt_client_ping(mp_obj_t self_in) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    umqtt_rs_status_t st = umqtt_rs_ping(&self->core, now_ms(self));
+    if (st == UMQTT_RS_ERR_TX_FULL) {
+        flush(self);
+        st = umqtt_rs_ping(&self->core, now_ms(self));
+    }
+    if (st != UMQTT_RS_OK) {
+        raise_status(self, st);
+    }
+    flush(self);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_ping_obj, mqtt_client_ping);
+
+// publish(topic, msg, retain=False, qos=0): QoS 1 returns after PUBACK and
+// QoS 2 after PUBCOMP, delivering messages that arrive meanwhile.
+static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
+        { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
+        { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+    };
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    umqtt_rs_bytes_t topic = buf_of(args[ARG_topic].u_obj);
+    umqtt_rs_bytes_t msg = buf_of(args[ARG_msg].u_obj);
+    uint8_t qos = qos_of(args[ARG_qos].u_int);
+
+    uint16_t pid = 0;
+    bool separate = false;
+    umqtt_rs_status_t st;
+    for (;;) {
+        st = umqtt_rs_publish(&self->core, now_ms(self), topic, msg, qos, args[ARG_retain].u_bool, &pid, &separate);
+        if (st != UMQTT_RS_ERR_TX_FULL) {
+            break;
+        }
+        size_t need = umqtt_rs_error_detail(&self->core);
+        if (need > self->tx_cap) {
+            grow_tx(self, need);
+        } else {
+            flush(self);
+        }
+    }
+    if (st != UMQTT_RS_OK) {
+        raise_status(self, st);
+    }
+    flush(self);
+    if (separate) {
+        // A payload larger than the tx buffer goes out from the caller's memory.
+        write_all(self, msg.ptr, msg.len, false);
+    }
+    if (qos > 0) {
+        run(self, UMQTT_RS_EV_PUBLISHED, pid, -1);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_publish_obj, 3, mqtt_client_publish);
+
+// Shared by subscribe and unsubscribe: one topic, wait for the ack.
+static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, bool sub) {
+    umqtt_rs_topic_t entry = { buf_of(topic), qos_of(qos) };
+    uint16_t pid = 0;
+    umqtt_rs_status_t st;
+    for (;;) {
+        st = sub
+            ? umqtt_rs_subscribe(&self->core, now_ms(self), &entry, 1, &pid)
+            : umqtt_rs_unsubscribe(&self->core, now_ms(self), &entry, 1, &pid);
+        if (st != UMQTT_RS_ERR_TX_FULL) {
+            break;
+        }
+        size_t need = umqtt_rs_error_detail(&self->core);
+        if (need > self->tx_cap) {
+            grow_tx(self, need);
+        } else {
+            flush(self);
+        }
+    }
+    if (st != UMQTT_RS_OK) {
+        raise_status(self, st);
+    }
+    run(self, sub ? UMQTT_RS_EV_SUBSCRIBED : UMQTT_RS_EV_UNSUBSCRIBED, pid, -1);
+    return mp_const_none;
+}
+
+static mp_obj_t mqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_topic, ARG_qos };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
+        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+    };
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    return topic_request(MP_OBJ_TO_PTR(pos_args[0]), args[ARG_topic].u_obj, args[ARG_qos].u_int, true);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_subscribe_obj, 2, mqtt_client_subscribe);
+
+static mp_obj_t mqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
+    return topic_request(MP_OBJ_TO_PTR(self_in), topic, 0, false);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_unsubscribe_obj, mqtt_client_unsubscribe);
+
+// set_callback(f, flags=False): f(topic, msg), or with flags=True
+// f(topic, msg, retained, dup).
+static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_f, ARG_flags };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
+        { MP_QSTR_flags, MP_ARG_BOOL, {.u_bool = false} },
+    };
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_obj_t f = args[ARG_f].u_obj;
+    if (f != mp_const_none && !mp_obj_is_callable(f)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable"));
+    }
+    self->cb = f;
+    self->cb_flags = args[ARG_flags].u_bool;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_set_callback_obj, 2, mqtt_client_set_callback);
+
+static mp_obj_t mqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
+        { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
+        { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+    };
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    uint8_t qos = qos_of(args[ARG_qos].u_int);
+    buf_of(args[ARG_msg].u_obj);
+    // Check the topic now, so that the error points at this call.
+    umqtt_rs_bytes_t topic = buf_of(args[ARG_topic].u_obj);
+    if (topic.len == 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("invalid topic: topic is empty"));
+    }
+    self->lw_topic = args[ARG_topic].u_obj;
+    self->lw_msg = args[ARG_msg].u_obj;
+    self->lw_retain = args[ARG_retain].u_bool;
+    self->lw_qos = qos;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_set_last_will_obj, 3, mqtt_client_set_last_will);
+
+// wait_msg(): block until one packet has been handled (a message goes to the
+// callback); keepalive pings go out meanwhile.
+static mp_obj_t mqtt_client_wait_msg(mp_obj_t self_in) {
+    run(MP_OBJ_TO_PTR(self_in), WANT_ANY, 0, -1);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_wait_msg_obj, mqtt_client_wait_msg);
+
+// check_msg(): handle everything that has arrived, never block.
+static mp_obj_t mqtt_client_check_msg(mp_obj_t self_in) {
+    run(MP_OBJ_TO_PTR(self_in), WANT_NOTHING, 0, 0);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_check_msg_obj, mqtt_client_check_msg);
+
+static void mqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    if (dest[0] != MP_OBJ_NULL) {
+        return; // Attributes are read-only.
+    }
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    switch (attr) {
+        case MP_QSTR_sock:
+            dest[0] = self->sock;
+            break;
+        case MP_QSTR_server:
+            dest[0] = self->server;
+            break;
+        case MP_QSTR_port:
+            dest[0] = mp_obj_new_int(self->port);
+            break;
+        case MP_QSTR_client_id:
+            dest[0] = self->client_id;
+            break;
+        case MP_QSTR_keepalive:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(self->keepalive);
+            break;
+        case MP_QSTR_cb:
+            dest[0] = self->cb;
+            break;
+        default:
+            dest[1] = MP_OBJ_SENTINEL; // Continue lookup in locals_dict.
+    }
+}
+
+static const mp_rom_map_elem_t mqtt_client_locals_dict_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&mqtt_client_connect_obj) },
+    { MP_ROM_QSTR(MP_QSTR_disconnect), MP_ROM_PTR(&mqtt_client_disconnect_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ping), MP_ROM_PTR(&mqtt_client_ping_obj) },
+    { MP_ROM_QSTR(MP_QSTR_publish), MP_ROM_PTR(&mqtt_client_publish_obj) },
+    { MP_ROM_QSTR(MP_QSTR_subscribe), MP_ROM_PTR(&mqtt_client_subscribe_obj) },
+    { MP_ROM_QSTR(MP_QSTR_unsubscribe), MP_ROM_PTR(&mqtt_client_unsubscribe_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_callback), MP_ROM_PTR(&mqtt_client_set_callback_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_last_will), MP_ROM_PTR(&mqtt_client_set_last_will_obj) },
+    { MP_ROM_QSTR(MP_QSTR_wait_msg), MP_ROM_PTR(&mqtt_client_wait_msg_obj) },
+    { MP_ROM_QSTR(MP_QSTR_check_msg), MP_ROM_PTR(&mqtt_client_check_msg_obj) },
+};
+static MP_DEFINE_CONST_DICT(mqtt_client_locals_dict, mqtt_client_locals_dict_table);
+
+static MP_DEFINE_CONST_OBJ_TYPE(
+    mqtt_client_type,
+    MP_QSTR_MQTTClient,
+    MP_TYPE_FLAG_NONE,
+    make_new, mqtt_client_make_new,
+    attr, mqtt_client_attr,
+    locals_dict, &mqtt_client_locals_dict
+    );
+
+static const mp_rom_map_elem_t umqtt_rs_module_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_umqtt_rs) },
+    { MP_ROM_QSTR(MP_QSTR_MQTTClient), MP_ROM_PTR(&mqtt_client_type) },
+    { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) },
+};
+static MP_DEFINE_CONST_DICT(umqtt_rs_module_globals, umqtt_rs_module_globals_table);
+
+const mp_obj_module_t umqtt_rs_user_cmodule = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&umqtt_rs_module_globals,
+};
+
+MP_REGISTER_MODULE(MP_QSTR_umqtt_rs, umqtt_rs_user_cmodule);

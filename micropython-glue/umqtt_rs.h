@@ -1,0 +1,228 @@
+// umqtt_rs.h: the ABI contract between the Rust core and the C glue.
+//
+// The Rust library is sans-IO: the glue owns the memory (one client state
+// block, an rx buffer and a tx buffer, all allocated by MicroPython's GC), reads
+// bytes from the socket into the window Rust lends it, writes the bytes Rust
+// queued, and passes the time in milliseconds.  Rust never calls MicroPython and
+// never keeps a Python object; every call returns before the glue runs Python.
+//
+// Every function returning umqtt_rs_status_t fills, on failure, a detail value
+// readable with umqtt_rs_error_detail() (a CONNACK return code, a topic error,
+// the size a packet needs).  Pointers in umqtt_rs_event_t borrow the rx buffer
+// and stay valid until the next call on the same client.
+//
+// src/sys.rs is generated from this file by bindgen (make bindings); the Rust
+// exports are checked against these prototypes at compile time.
+#ifndef UMQTT_RS_H
+#define UMQTT_RS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Size in 64-bit words of the opaque client state block (checked by Rust).
+#define UMQTT_RS_CLIENT_WORDS 48
+
+// Opaque storage for the Rust client state; 8-byte aligned.
+typedef struct umqtt_rs_client {
+    uint64_t opaque[UMQTT_RS_CLIENT_WORDS];
+} umqtt_rs_client_t;
+
+// Result of every fallible call.
+typedef enum umqtt_rs_status {
+    UMQTT_RS_OK = 0,
+    // The call needs an accepted CONNACK first.
+    UMQTT_RS_ERR_NOT_CONNECTED = 1,
+    // The broker refused the connection; detail = CONNACK return code.
+    UMQTT_RS_ERR_REFUSED = 2,
+    // The broker sent malformed bytes; detail = umqtt_rs_decode_error_t.
+    UMQTT_RS_ERR_DECODE = 3,
+    // The broker broke the protocol; detail = umqtt_rs_protocol_error_t.
+    UMQTT_RS_ERR_PROTOCOL = 4,
+    // No PINGRESP (or CONNACK) in time: the broker is presumed dead.
+    UMQTT_RS_ERR_TIMEOUT = 5,
+    // The tx buffer is full: write the pending bytes and call again.
+    // detail = bytes the packet needs; if above the tx capacity it never fits.
+    UMQTT_RS_ERR_TX_FULL = 6,
+    // The in-flight window (outgoing QoS 1/2 or incoming QoS 2) is full.
+    UMQTT_RS_ERR_INFLIGHT_FULL = 7,
+    // A topic name or filter is invalid; detail = umqtt_rs_topic_error_t.
+    UMQTT_RS_ERR_TOPIC = 8,
+    // A field is too long to encode (string over 65,535 bytes, packet over
+    // 268,435,455 bytes, password without user name).
+    UMQTT_RS_ERR_TOO_LONG = 9,
+    // An incoming packet does not fit the rx buffer; detail = bytes needed.
+    // Give a larger buffer with umqtt_rs_set_rx_buffer() and call again.
+    UMQTT_RS_ERR_RX_TOO_SMALL = 10,
+    // A QoS or other argument is out of range.
+    UMQTT_RS_ERR_ARGUMENT = 11,
+} umqtt_rs_status_t;
+
+// The Rust side returns statuses as 32-bit values.
+_Static_assert(sizeof(umqtt_rs_status_t) == 4, "umqtt_rs_status_t must be 32-bit");
+
+// Detail of UMQTT_RS_ERR_TOPIC.
+typedef enum umqtt_rs_topic_error {
+    UMQTT_RS_TOPIC_EMPTY = 1,
+    UMQTT_RS_TOPIC_TOO_LONG = 2,
+    UMQTT_RS_TOPIC_WILDCARD = 3,
+    UMQTT_RS_TOPIC_BAD_FILTER = 4,
+    UMQTT_RS_TOPIC_NUL = 5,
+    UMQTT_RS_TOPIC_UTF8 = 6,
+} umqtt_rs_topic_error_t;
+
+// Detail of UMQTT_RS_ERR_PROTOCOL.
+typedef enum umqtt_rs_protocol_error {
+    UMQTT_RS_PROTO_UNEXPECTED_PACKET = 1,
+    UMQTT_RS_PROTO_UNKNOWN_PACKET_ID = 2,
+    UMQTT_RS_PROTO_OTHER = 3,
+} umqtt_rs_protocol_error_t;
+
+// Detail of UMQTT_RS_ERR_DECODE.
+typedef enum umqtt_rs_decode_error {
+    UMQTT_RS_DECODE_PACKET_TYPE = 1,
+    UMQTT_RS_DECODE_RESERVED_FLAGS = 2,
+    UMQTT_RS_DECODE_REMAINING_LENGTH = 3,
+    UMQTT_RS_DECODE_LENGTH = 4,
+    UMQTT_RS_DECODE_QOS = 5,
+    UMQTT_RS_DECODE_UTF8 = 6,
+    UMQTT_RS_DECODE_CONNACK_CODE = 7,
+    UMQTT_RS_DECODE_SUBACK_CODE = 8,
+    UMQTT_RS_DECODE_PACKET_ID = 9,
+    UMQTT_RS_DECODE_TOPIC = 10,
+    UMQTT_RS_DECODE_OTHER = 11,
+} umqtt_rs_decode_error_t;
+
+// What umqtt_rs_next_event() found.
+typedef enum umqtt_rs_event_kind {
+    // No complete packet is buffered: read more bytes.
+    UMQTT_RS_EV_NONE = 0,
+    // CONNACK accepted; session_present is set.
+    UMQTT_RS_EV_CONNECTED = 1,
+    // A message for the application: topic, payload, qos, retain, dup, pid.
+    UMQTT_RS_EV_MESSAGE = 2,
+    // An outgoing QoS 1/2 publish completed (PUBACK / PUBCOMP); pid is set.
+    UMQTT_RS_EV_PUBLISHED = 3,
+    // SUBACK; pid is set and payload holds the return codes.
+    UMQTT_RS_EV_SUBSCRIBED = 4,
+    // UNSUBACK; pid is set.
+    UMQTT_RS_EV_UNSUBSCRIBED = 5,
+    // PINGRESP.
+    UMQTT_RS_EV_PONG = 6,
+} umqtt_rs_event_kind_t;
+
+typedef struct umqtt_rs_event {
+    const uint8_t *topic;
+    size_t topic_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    uint16_t pid;
+    uint8_t kind; // umqtt_rs_event_kind_t
+    uint8_t qos;
+    bool retain;
+    bool dup;
+    bool session_present;
+} umqtt_rs_event_t;
+
+// A borrowed byte string; ptr may be NULL when len is 0.
+typedef struct umqtt_rs_bytes {
+    const uint8_t *ptr;
+    size_t len;
+} umqtt_rs_bytes_t;
+
+// CONNECT options. user.ptr == NULL means no user name, password.ptr == NULL
+// no password, will_topic.ptr == NULL no last will.
+typedef struct umqtt_rs_connect_opts {
+    umqtt_rs_bytes_t client_id;
+    umqtt_rs_bytes_t user;
+    umqtt_rs_bytes_t password;
+    umqtt_rs_bytes_t will_topic;
+    umqtt_rs_bytes_t will_message;
+    uint16_t keepalive_s;
+    uint8_t will_qos;
+    bool will_retain;
+    bool clean_session;
+} umqtt_rs_connect_opts_t;
+
+// One entry of a SUBSCRIBE or UNSUBSCRIBE (qos is ignored for the latter).
+typedef struct umqtt_rs_topic {
+    umqtt_rs_bytes_t filter;
+    uint8_t qos;
+} umqtt_rs_topic_t;
+
+// Set up a client in `client` with the given buffers.  rx must hold the
+// largest packet the application expects (it can grow later); tx holds the
+// packets waiting to be written.
+void umqtt_rs_init(umqtt_rs_client_t *client, uint8_t *rx, size_t rx_cap, uint8_t *tx, size_t tx_cap);
+
+// Replace the rx buffer (for example a larger copy); the first rx_len bytes of
+// the new buffer must equal the old buffer's (as after a realloc).
+void umqtt_rs_set_rx_buffer(umqtt_rs_client_t *client, uint8_t *rx, size_t rx_cap);
+
+// Replace the tx buffer (for example a larger copy holding the same pending
+// bytes, as after a realloc).
+void umqtt_rs_set_tx_buffer(umqtt_rs_client_t *client, uint8_t *tx, size_t tx_cap);
+
+// Value describing the last failure (see umqtt_rs_status_t).
+uint32_t umqtt_rs_error_detail(const umqtt_rs_client_t *client);
+
+// Start a connection on a fresh transport: queues CONNECT, clears the rx
+// buffer and any unsent bytes of the previous connection.
+umqtt_rs_status_t umqtt_rs_connect(umqtt_rs_client_t *client, uint64_t now_ms, const umqtt_rs_connect_opts_t *opts);
+
+// Queue a PUBLISH; *pid receives its packet id (0 for QoS 0).  When the whole
+// packet does not fit the tx buffer, only the bytes before the payload are
+// queued and *payload_separate is set: the caller must write the pending tx
+// bytes and then the payload itself, before any other call on this client.
+umqtt_rs_status_t umqtt_rs_publish(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t payload, uint8_t qos, bool retain, uint16_t *pid, bool *payload_separate);
+
+// Queue a SUBSCRIBE / UNSUBSCRIBE with `count` entries; *pid receives its id.
+umqtt_rs_status_t umqtt_rs_subscribe(umqtt_rs_client_t *client, uint64_t now_ms, const umqtt_rs_topic_t *topics, size_t count, uint16_t *pid);
+umqtt_rs_status_t umqtt_rs_unsubscribe(umqtt_rs_client_t *client, uint64_t now_ms, const umqtt_rs_topic_t *topics, size_t count, uint16_t *pid);
+
+// Queue a PINGREQ.
+umqtt_rs_status_t umqtt_rs_ping(umqtt_rs_client_t *client, uint64_t now_ms);
+
+// Queue a DISCONNECT; the session is no longer connected.
+umqtt_rs_status_t umqtt_rs_disconnect(umqtt_rs_client_t *client);
+
+// The transport failed or closed: the connection state is reset.
+void umqtt_rs_connection_lost(umqtt_rs_client_t *client);
+
+// Run the timers: may queue a PINGREQ; UMQTT_RS_ERR_TIMEOUT when the broker
+// is presumed dead.
+umqtt_rs_status_t umqtt_rs_poll(umqtt_rs_client_t *client, uint64_t now_ms);
+
+// When umqtt_rs_poll() must next run (absolute ms); false when no timer runs.
+bool umqtt_rs_poll_at(const umqtt_rs_client_t *client, uint64_t *at_ms);
+
+// The free part of the rx buffer: read up to *len bytes into *ptr, then
+// report how many with umqtt_rs_rx_commit().  *len is 0 when the buffer is
+// full (a packet larger than it: umqtt_rs_next_event() says how much it needs).
+void umqtt_rs_rx_window(umqtt_rs_client_t *client, uint8_t **ptr, size_t *len);
+void umqtt_rs_rx_commit(umqtt_rs_client_t *client, size_t n);
+
+// Handle the next complete buffered packet, if any, and describe it in *ev.
+// On UMQTT_RS_ERR_TX_FULL write the pending bytes and call again (the packet
+// is kept).  Any other error means the connection must be closed.
+umqtt_rs_status_t umqtt_rs_next_event(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_event_t *ev);
+
+// Bytes queued for the transport, oldest first; report what was written with
+// umqtt_rs_tx_consume().
+void umqtt_rs_tx_pending(const umqtt_rs_client_t *client, const uint8_t **ptr, size_t *len);
+void umqtt_rs_tx_consume(umqtt_rs_client_t *client, size_t n);
+
+// State queries.
+bool umqtt_rs_is_connected(const umqtt_rs_client_t *client);
+size_t umqtt_rs_inflight(const umqtt_rs_client_t *client);
+bool umqtt_rs_is_inflight(const umqtt_rs_client_t *client, uint16_t pid);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // UMQTT_RS_H

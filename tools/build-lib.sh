@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Build the Rust core for one target and prelink it into a single relocatable
+# object that exports only the umqtt_rs_* functions of umqtt_rs.h.
+#   tools/build-lib.sh <rust-target> <output.o> [ld] [objcopy] [extra ld flags]
+# Why prelink: linking the raw staticlib lets Rust's compiler_builtins and
+# panic machinery leak into the firmware's link (see docs/building.md).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+target=$1
+out=$2
+ld=${3:-ld}
+objcopy=${4:-objcopy}
+ldflags=${5:-}
+
+case "$target" in
+    host) target=$(rustc -vV | sed -n 's/^host: //p') ;;
+esac
+rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
+
+cargo rustc --manifest-path "$top/Cargo.toml" --quiet --release --lib \
+    --target "$target" --features firmware --crate-type staticlib
+lib=$top/target/$target/release/libumqtt_rs.a
+
+# The exports are exactly the functions the header declares.
+exports=$(sed -n 's/^[a-z_0-9 ]*[ *]\(umqtt_rs_[a-z_0-9]*\)(.*/\1/p' "$top/micropython-glue/umqtt_rs.h" | sort -u)
+[ -n "$exports" ] || { echo "build-lib: no exports found in umqtt_rs.h" >&2; exit 1; }
+undef=(); keep=()
+for e in $exports; do undef+=(-u "$e"); keep+=("--keep-global-symbol=$e"); done
+
+mkdir -p "$(dirname "$out")"
+tmp=$out.tmp.o
+# shellcheck disable=SC2086
+"$ld" -r $ldflags "${undef[@]}" -o "$tmp" "$lib"
+"$objcopy" "${keep[@]}" --remove-section=.llvmbc --remove-section='.ARM.exidx*' \
+    --remove-section=.llvmcmd "$tmp" "$tmp.2"
+rm -f "$tmp"
+# Replace the object only when it changed, so make relinks only then.
+if cmp -s "$tmp.2" "$out"; then rm -f "$tmp.2"; else mv "$tmp.2" "$out"; fi
+
+# Every export must be defined in the object.
+nm=${NM:-nm}
+missing=$(for e in $exports; do "$nm" "$out" | grep -q " T $e$" || echo "$e"; done)
+[ -z "$missing" ] || { echo "build-lib: not defined in $out: $missing" >&2; exit 1; }
+echo "build-lib: $out ($target)"
