@@ -855,3 +855,20 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     // SAFETY: abort takes no arguments and never returns.
     unsafe { abort() }
 }
+
+#[cfg(test)]
+mod tests {
+    extern "C" {
+        /// `tests/c/abi_test.c`, compiled by `build.rs`.
+        fn umqtt_rs_c_abi_test() -> i32;
+    }
+
+    /// A C program drives the Rust exports through `umqtt_rs.h` exactly as
+    /// the MicroPython glue does (byte fixtures in the C file).
+    #[test]
+    fn c_program_drives_the_core_through_the_header() {
+        // SAFETY: the C test takes no arguments and uses only its own statics.
+        let failed = unsafe { umqtt_rs_c_abi_test() };
+        assert_eq!(failed, 0, "check {failed} of tests/c/abi_test.c failed");
+    }
+}

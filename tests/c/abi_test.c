@@ -1,0 +1,137 @@
+// abi_test.c: drives the Rust core through umqtt_rs.h exactly as the
+// MicroPython glue does, from C, so the header and the exports are checked
+// from the C side too (built by build.rs with the cc crate, run by
+// the ffi unit tests).  Returns 0 on success, else the number of the failed check.
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "umqtt_rs.h"
+
+_Static_assert(alignof(umqtt_rs_client_t) == 8, "client block is 8-byte aligned");
+_Static_assert(sizeof(umqtt_rs_client_t) == 8 * UMQTT_RS_CLIENT_WORDS, "client block size");
+
+#define CHECK(n, cond) do { if (!(cond)) { return (n); } } while (0)
+
+// Copy bytes from "the socket" into the window the core lends.
+static int feed(umqtt_rs_client_t *c, const uint8_t *bytes, size_t len) {
+    uint8_t *win;
+    size_t cap;
+    umqtt_rs_rx_window(c, &win, &cap);
+    if (cap < len) {
+        return -1;
+    }
+    memcpy(win, bytes, len);
+    umqtt_rs_rx_commit(c, len);
+    return 0;
+}
+
+static size_t take_tx(umqtt_rs_client_t *c, uint8_t *out, size_t cap) {
+    const uint8_t *p;
+    size_t n;
+    umqtt_rs_tx_pending(c, &p, &n);
+    if (n > cap) {
+        n = cap;
+    }
+    memcpy(out, p, n);
+    umqtt_rs_tx_consume(c, n);
+    return n;
+}
+
+int umqtt_rs_c_abi_test(void) {
+    static umqtt_rs_client_t client;
+    static uint8_t rx[64], tx[64];
+    uint8_t out[128];
+    umqtt_rs_event_t ev;
+    umqtt_rs_client_t *c = &client;
+
+    umqtt_rs_init(c, rx, sizeof(rx), tx, sizeof(tx));
+    CHECK(1, !umqtt_rs_is_connected(c));
+
+    umqtt_rs_connect_opts_t opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.client_id = (umqtt_rs_bytes_t) {(const uint8_t *)"c", 1};
+    opts.keepalive_s = 10;
+    opts.clean_session = true;
+    CHECK(2, umqtt_rs_connect(c, 0, &opts) == UMQTT_RS_OK);
+    static const uint8_t connect[] = {
+        0x10, 13,                         // CONNECT, remaining length 13
+        0x00, 0x04, 'M', 'Q', 'T', 'T',   // protocol name
+        0x04,                             // level 4 (3.1.1)
+        0x02,                             // flags: clean session
+        0x00, 0x0a,                       // keepalive 10 s
+        0x00, 0x01, 'c',                  // client id "c"
+    };
+    CHECK(3, take_tx(c, out, sizeof(out)) == sizeof(connect) && memcmp(out, connect, sizeof(connect)) == 0);
+
+    // Nothing buffered yet: no event.
+    CHECK(4, umqtt_rs_next_event(c, 1, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_NONE);
+    // CONNACK arriving in two pieces.
+    static const uint8_t connack[] = {0x20, 0x02, 0x01, 0x00}; // session present, accepted
+    CHECK(5, feed(c, connack, 1) == 0);
+    CHECK(6, umqtt_rs_next_event(c, 2, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_NONE);
+    CHECK(7, feed(c, connack + 1, 3) == 0);
+    CHECK(8, umqtt_rs_next_event(c, 3, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_CONNECTED);
+    CHECK(9, ev.session_present && umqtt_rs_is_connected(c));
+
+    // QoS 1 publish, then its PUBACK.
+    uint16_t pid = 0;
+    bool separate = true;
+    umqtt_rs_bytes_t topic = {(const uint8_t *)"a/b", 3}, payload = {(const uint8_t *)"hi", 2};
+    CHECK(10, umqtt_rs_publish(c, 4, topic, payload, 1, false, &pid, &separate) == UMQTT_RS_OK);
+    CHECK(11, pid == 1 && !separate && umqtt_rs_is_inflight(c, 1) && umqtt_rs_inflight(c) == 1);
+    static const uint8_t publish[] = {
+        0x32, 9,                    // PUBLISH QoS 1, remaining length 9
+        0x00, 0x03, 'a', '/', 'b',  // topic "a/b"
+        0x00, 0x01,                 // packet id 1
+        'h', 'i',                   // payload
+    };
+    CHECK(12, take_tx(c, out, sizeof(out)) == sizeof(publish) && memcmp(out, publish, sizeof(publish)) == 0);
+    static const uint8_t puback[] = {0x40, 0x02, 0x00, 0x01}; // PUBACK id 1
+    CHECK(13, feed(c, puback, sizeof(puback)) == 0);
+    CHECK(14, umqtt_rs_next_event(c, 5, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_PUBLISHED && ev.pid == 1);
+    CHECK(15, umqtt_rs_inflight(c) == 0);
+
+    // A payload larger than the tx buffer goes out separately.
+    static uint8_t big[100];
+    umqtt_rs_bytes_t big_payload = {big, sizeof(big)};
+    CHECK(16, umqtt_rs_publish(c, 6, topic, big_payload, 0, false, &pid, &separate) == UMQTT_RS_OK);
+    CHECK(17, separate && pid == 0);
+    static const uint8_t big_header[] = {0x30, 105, 0x00, 0x03, 'a', '/', 'b'};
+    CHECK(18, take_tx(c, out, sizeof(out)) == sizeof(big_header) && memcmp(out, big_header, sizeof(big_header)) == 0);
+
+    // An incoming QoS 1 message: the event borrows the rx buffer, the PUBACK is queued.
+    static const uint8_t incoming[] = {
+        0x32, 8,                // PUBLISH QoS 1, remaining length 8
+        0x00, 0x01, 't',        // topic "t"
+        0x00, 0x07,             // packet id 7
+        'x', 'y', 'z',          // payload
+    };
+    CHECK(19, feed(c, incoming, sizeof(incoming)) == 0);
+    CHECK(20, umqtt_rs_next_event(c, 7, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_MESSAGE);
+    CHECK(21, ev.topic_len == 1 && ev.topic[0] == 't' && ev.payload_len == 3 && memcmp(ev.payload, "xyz", 3) == 0);
+    CHECK(22, ev.qos == 1 && ev.pid == 7 && !ev.retain && !ev.dup);
+    static const uint8_t ack7[] = {0x40, 0x02, 0x00, 0x07};
+    CHECK(23, take_tx(c, out, sizeof(out)) == 4 && memcmp(out, ack7, 4) == 0);
+
+    // Invalid topics are refused with a typed detail and nothing queued.
+    umqtt_rs_bytes_t wild = {(const uint8_t *)"a/+", 3};
+    CHECK(24, umqtt_rs_publish(c, 8, wild, payload, 0, false, &pid, &separate) == UMQTT_RS_ERR_TOPIC);
+    CHECK(25, umqtt_rs_error_detail(c) == UMQTT_RS_TOPIC_WILDCARD && take_tx(c, out, sizeof(out)) == 0);
+
+    // A packet bigger than the rx buffer asks for a bigger one.
+    static const uint8_t huge_header[] = {0x30, 0xc8, 0x01}; // PUBLISH, remaining length 200
+    CHECK(26, feed(c, huge_header, sizeof(huge_header)) == 0);
+    CHECK(27, umqtt_rs_next_event(c, 9, &ev) == UMQTT_RS_ERR_RX_TOO_SMALL && umqtt_rs_error_detail(c) == 203);
+
+    // A malformed packet is a decode error.
+    umqtt_rs_connection_lost(c);
+    CHECK(28, umqtt_rs_connect(c, 10, &opts) == UMQTT_RS_OK);
+    take_tx(c, out, sizeof(out));
+    static const uint8_t bad[] = {0x21, 0x02, 0x00, 0x00}; // CONNACK with reserved flag bit set
+    CHECK(29, feed(c, bad, sizeof(bad)) == 0);
+    CHECK(30, umqtt_rs_next_event(c, 11, &ev) == UMQTT_RS_ERR_DECODE);
+    CHECK(31, umqtt_rs_error_detail(c) == UMQTT_RS_DECODE_RESERVED_FLAGS);
+    return 0;
+}
