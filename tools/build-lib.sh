@@ -15,9 +15,13 @@ ldflags=${5:-}
 case "$target" in
     host) target=$(rustc -vV | sed -n 's/^host: //p') ;;
 esac
-rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
+# Xtensa needs Espressif's toolchain: UMQTT_RS_CARGO_TOOLCHAIN=esp (espup).
+toolchain=${UMQTT_RS_CARGO_TOOLCHAIN:+"+$UMQTT_RS_CARGO_TOOLCHAIN"}
+if [ -z "$toolchain" ]; then
+    rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
+fi
 
-cargo rustc --manifest-path "$top/Cargo.toml" --quiet --release --lib \
+cargo ${toolchain:-} rustc --manifest-path "$top/Cargo.toml" --quiet --release --lib \
     --target "$target" --features firmware --crate-type staticlib
 lib=$top/target/$target/release/libumqtt_rs.a
 
