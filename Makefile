@@ -66,10 +66,11 @@ check-bindings:
 bindings:
 	$(TOP)/tools/bindings.sh
 
-# The MicroPython tests (.py + .exp) on the firmware, against a mosquitto and
-# a fake broker that tools/broker.py starts and stops.
+# The MicroPython tests (.py + .exp) and the examples on the firmware, against
+# a mosquitto and a fake broker that tools/broker.py starts and stops.
 test-firmware: firmware
 	$(PYTHON) $(TOP)/tools/broker.py run -- $(TOP)/tools/run-mpy-tests.sh $(OUT)/$(FIRMWARE) $(MPY_DIR)
+	$(PYTHON) $(TOP)/tools/broker.py run -- $(TOP)/tests/examples.sh $(OUT)/$(FIRMWARE)
 
 test: deps check-rust check-bindings test-firmware
 	@echo "make test: all passed"

@@ -1,0 +1,36 @@
+# A 200 KB message is published and received back intact.
+import sys
+
+sys.path.append(sys.path[0] + "/support")
+from mqtt_test import client, topic, Inbox, wait_until
+
+SIZE = 200 * 1024
+
+
+def checksum(b):
+    try:
+        import hashlib
+
+        return hashlib.sha256(b).digest()
+    except (ImportError, AttributeError):
+        s = 0
+        for i in range(0, len(b)):
+            s = (s * 31 + b[i]) & 0xFFFFFFFF
+        return s
+
+
+payload = bytearray(SIZE)
+for i in range(SIZE):
+    payload[i] = (i * 7 + (i >> 8)) & 0xFF
+inbox = Inbox()
+c = client("big")
+c.set_callback(inbox)
+c.connect()
+t = topic("big")
+c.subscribe(t, qos=1)
+c.publish(t, payload, qos=1)
+print("received", wait_until(c, lambda: inbox.msgs, 10000))
+msg = inbox.msgs[0][1]
+print("length", len(msg))
+print("checksum", checksum(msg) == checksum(payload))
+c.disconnect()

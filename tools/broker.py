@@ -1,0 +1,545 @@
+#!/usr/bin/env python3
+"""Private MQTT brokers for the umqtt_rs tests.
+
+Starts, on free loopback ports (127.0.0.1 only):
+
+* a private ``mosquitto`` with a plain listener and a TLS listener whose
+  certificates (a CA, a server certificate for 127.0.0.1 / localhost, and an
+  unrelated "wrong" CA) are generated at run time with ``openssl``;
+* a *fake broker* (threads of this process) for behaviours a real broker
+  cannot show, chosen by the CONNECT's client id:
+
+  - ``refuse-N...``: CONNACK with return code N, then close;
+  - ``silent...``: CONNACK accepted, then read and ignore everything (a dead
+    broker that never answers PINGREQ);
+  - anything else: CONNACK accepted, then PINGRESP for each PINGREQ and
+    nothing else.
+
+Command line::
+
+    python3 tools/broker.py run [-v] [--] CMD ARGS...
+
+runs CMD with MQTT_HOST, MQTT_PORT, MQTT_TLS_PORT, MQTT_CA, MQTT_CA_DER,
+MQTT_BAD_CA_DER and MQTT_FAKE_PORT set, then stops everything, removes the
+temporary directory and exits with CMD's exit code (128+N if CMD died of
+signal N).
+
+As a module (host-side tests)::
+
+    from broker import Broker
+    with Broker() as b:
+        connect_to(b.host, b.port)   # b.env has the variables above
+
+Standard library only; every wait is bounded by a timeout.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 15.0  # seconds for mosquitto's ports to accept connections
+STOP_TIMEOUT = 5.0  # seconds for a process to exit after SIGTERM
+FAKE_IO_TIMEOUT = 0.25  # seconds per socket operation in the fake broker
+FAKE_CONNECT_TIMEOUT = 10.0  # seconds for a client to send its whole CONNECT
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class BrokerError(Exception):
+    """The brokers could not be started."""
+
+
+def _find_tool(name, extra_dirs=("/usr/sbin", "/usr/local/sbin")):
+    path = shutil.which(name)
+    if path:
+        return path
+    for d in extra_dirs:
+        cand = os.path.join(d, name)
+        if os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def _ensure_tools(need_openssl=True):
+    """Return (mosquitto, openssl) paths, installing the Debian packages if missing."""
+    mosquitto = _find_tool("mosquitto")
+    openssl = _find_tool("openssl")
+    deps = os.path.join(_HERE, "deps.sh")
+    if (mosquitto is None or (openssl is None and need_openssl)) and os.access(deps, os.X_OK):
+        subprocess.run([deps, "mosquitto", "mosquitto-clients", "openssl"], check=False, timeout=600)
+        mosquitto = _find_tool("mosquitto")
+        openssl = _find_tool("openssl")
+    if mosquitto is None:
+        raise BrokerError("mosquitto not found: run tools/deps.sh mosquitto mosquitto-clients")
+    if openssl is None and need_openssl:
+        raise BrokerError("openssl not found: run tools/deps.sh openssl")
+    return mosquitto, openssl
+
+
+def _free_port():
+    # The port is free when we close it; mosquitto binds it a moment later.
+    # A rare collision makes mosquitto fail to start, which start() retries.
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def _port_open(port):
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------
+# Certificates
+
+
+def _openssl(openssl, args, cwd):
+    res = subprocess.run(
+        [openssl] + args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60
+    )
+    if res.returncode != 0:
+        raise BrokerError("openssl %s failed:\n%s" % (args[0], res.stdout.decode(errors="replace")))
+
+
+def _make_ca(openssl, d, name, cn):
+    _openssl(
+        openssl,
+        [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
+            "-keyout", name + ".key", "-out", name + ".pem", "-subj", "/CN=" + cn,
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+        d,
+    )
+    _openssl(openssl, ["x509", "-in", name + ".pem", "-outform", "DER", "-out", name + ".der"], d)
+
+
+def make_certs(openssl, d):
+    """Write ca.pem/ca.der, server.pem/server.key and bad-ca.der into directory d."""
+    _make_ca(openssl, d, "ca", "umqtt_rs test CA")
+    _make_ca(openssl, d, "bad-ca", "umqtt_rs unrelated CA")
+    with open(os.path.join(d, "server.ext"), "w") as f:
+        # mbedTLS 2.x matches the host name against dNSName entries only, so
+        # 127.0.0.1 is listed both as a DNS name and as an IP address.
+        f.write(
+            "basicConstraints=CA:FALSE\n"
+            "keyUsage=critical,digitalSignature,keyEncipherment\n"
+            "extendedKeyUsage=serverAuth\n"
+            "subjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1\n"
+        )
+    _openssl(
+        openssl,
+        [
+            "req", "-newkey", "rsa:2048", "-nodes", "-sha256", "-keyout", "server.key",
+            "-out", "server.csr", "-subj", "/CN=127.0.0.1",
+        ],
+        d,
+    )
+    _openssl(
+        openssl,
+        [
+            "x509", "-req", "-sha256", "-days", "2", "-in", "server.csr", "-CA", "ca.pem",
+            "-CAkey", "ca.key", "-set_serial", "2", "-extfile", "server.ext",
+            "-out", "server.pem",
+        ],
+        d,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Fake broker
+
+
+class _Closed(Exception):
+    pass
+
+
+class FakeBroker:
+    """A tiny MQTT 3.1.1 server whose behaviour is chosen by the client id."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._lsock.bind((HOST, 0))
+        self._lsock.listen(16)
+        self._lsock.settimeout(FAKE_IO_TIMEOUT)
+        self.port = self._lsock.getsockname()[1]
+        self._threads = []
+        self._lock = threading.Lock()
+        self._accept_thread = threading.Thread(target=self._accept_loop, name="fake-accept", daemon=True)
+
+    def start(self):
+        self._accept_thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._accept_thread.join(STOP_TIMEOUT)
+        with self._lock:
+            threads = list(self._threads)
+        for t in threads:
+            t.join(STOP_TIMEOUT)
+        self._lsock.close()
+
+    def _accept_loop(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            t = threading.Thread(target=self._serve, args=(conn,), name="fake-conn", daemon=True)
+            with self._lock:
+                self._threads = [x for x in self._threads if x.is_alive()]
+                self._threads.append(t)
+            t.start()
+
+    def _recv_exact(self, conn, n, deadline=None):
+        # Read n bytes; None deadline means "until stop" (idle clients are fine).
+        buf = b""
+        while len(buf) < n:
+            if self._stop.is_set():
+                raise _Closed()
+            if deadline is not None and time.monotonic() > deadline:
+                raise _Closed()
+            try:
+                chunk = conn.recv(n - len(buf))
+            except socket.timeout:
+                continue
+            except OSError:
+                raise _Closed()
+            if not chunk:
+                raise _Closed()
+            buf += chunk
+        return buf
+
+    def _read_packet(self, conn, deadline=None):
+        """Return (first byte, body) of one packet."""
+        first = self._recv_exact(conn, 1, deadline)[0]
+        length = 0
+        for shift in (0, 7, 14, 21):
+            b = self._recv_exact(conn, 1, deadline)[0]
+            length |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+        else:
+            raise _Closed()  # malformed remaining length
+        body = b""
+        while len(body) < length:  # read in bounded chunks, discarding nothing
+            body += self._recv_exact(conn, min(65536, length - len(body)), deadline)
+        return first, body
+
+    @staticmethod
+    def _client_id(body):
+        # variable header: protocol name (2+n), level, flags, keepalive (2)
+        if len(body) < 2:
+            return ""
+        n = (body[0] << 8) | body[1]
+        pos = 2 + n + 4
+        if len(body) < pos + 2:
+            return ""
+        m = (body[pos] << 8) | body[pos + 1]
+        return body[pos + 2 : pos + 2 + m].decode("utf-8", "replace")
+
+    def _serve(self, conn):
+        conn.settimeout(FAKE_IO_TIMEOUT)
+        try:
+            first, body = self._read_packet(conn, time.monotonic() + FAKE_CONNECT_TIMEOUT)
+            if first != 0x10:
+                return
+            cid = self._client_id(body)
+            if cid.startswith("refuse-"):
+                digits = ""
+                for ch in cid[len("refuse-") :]:
+                    if not ch.isdigit():
+                        break
+                    digits += ch
+                code = int(digits) if digits else 5
+                conn.sendall(bytes((0x20, 0x02, 0x00, code & 0xFF)))
+                return
+            conn.sendall(b"\x20\x02\x00\x00")
+            if cid.startswith("silent"):
+                while not self._stop.is_set():
+                    try:
+                        if not conn.recv(4096):
+                            return
+                    except socket.timeout:
+                        continue
+                return
+            while not self._stop.is_set():
+                first, _ = self._read_packet(conn)
+                if first == 0xC0:
+                    conn.sendall(b"\xd0\x00")
+                elif first == 0xE0:
+                    return
+        except (_Closed, OSError):
+            pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+# ---------------------------------------------------------------------------
+# mosquitto + fake broker
+
+
+class Broker:
+    """Context manager running a private mosquitto (plain + TLS) and the fake broker."""
+
+    def __init__(self, tls=True, keep_dir=False):
+        self.tls = tls
+        self.keep_dir = keep_dir
+        self.host = HOST
+        self.port = None
+        self.tls_port = None
+        self.fake_port = None
+        self.dir = None
+        self.ca = self.ca_der = self.bad_ca_der = None
+        self.log_path = None
+        self._proc = None
+        self._log = None
+        self._fake = None
+
+    # -- public -------------------------------------------------------------
+
+    @property
+    def env(self):
+        env = {"MQTT_HOST": self.host, "MQTT_PORT": str(self.port), "MQTT_FAKE_PORT": str(self.fake_port)}
+        if self.tls:
+            env.update(
+                MQTT_TLS_PORT=str(self.tls_port),
+                MQTT_CA=self.ca,
+                MQTT_CA_DER=self.ca_der,
+                MQTT_BAD_CA_DER=self.bad_ca_der,
+            )
+        return env
+
+    def start(self):
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        if self._proc is not None:
+            _terminate(self._proc)
+            self._proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._fake is not None:
+            self._fake.stop()
+            self._fake = None
+        if self.dir is not None and not self.keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except (OSError, TypeError):
+            return ""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # -- internals ----------------------------------------------------------
+
+    def _start(self):
+        mosquitto, openssl = _ensure_tools(self.tls)
+        self.dir = tempfile.mkdtemp(prefix="umqtt-broker-")
+        if self.tls:
+            make_certs(openssl, self.dir)
+            self.ca = os.path.join(self.dir, "ca.pem")
+            self.ca_der = os.path.join(self.dir, "ca.der")
+            self.bad_ca_der = os.path.join(self.dir, "bad-ca.der")
+        self._fake = FakeBroker()
+        self._fake.start()
+        self.fake_port = self._fake.port
+        self.log_path = os.path.join(self.dir, "mosquitto.log")
+        last_error = "?"
+        for _attempt in range(3):  # retry on a port race
+            self.port = _free_port()
+            self.tls_port = _free_port() if self.tls else None
+            if self.tls_port == self.port:
+                continue
+            conf = os.path.join(self.dir, "mosquitto.conf")
+            with open(conf, "w") as f:
+                f.write(self._config())
+            self._log = open(self.log_path, "ab")
+            self._proc = subprocess.Popen(
+                [mosquitto, "-c", conf],
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                cwd=self.dir,
+                start_new_session=True,  # a terminal's Ctrl-C is ours to forward
+            )
+            if self._wait_ready():
+                return
+            last_error = self.log_tail()
+            _terminate(self._proc)
+            self._proc = None
+            self._log.close()
+            self._log = None
+        raise BrokerError("mosquitto did not start:\n" + last_error)
+
+    def _config(self):
+        lines = [
+            "per_listener_settings false",
+            "allow_anonymous true",
+            "persistence false",
+            "log_dest stdout",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "max_keepalive 65535",
+            "listener %d %s" % (self.port, HOST),
+        ]
+        if os.name == "posix" and os.geteuid() == 0:
+            # As root mosquitto would switch to user "mosquitto", who cannot
+            # read the private key in our 0700 temp dir.
+            lines.insert(0, "user root")
+        if self.tls:
+            lines += [
+                "listener %d %s" % (self.tls_port, HOST),
+                "cafile " + os.path.join(self.dir, "ca.pem"),
+                "certfile " + os.path.join(self.dir, "server.pem"),
+                "keyfile " + os.path.join(self.dir, "server.key"),
+            ]
+        return "\n".join(lines) + "\n"
+
+    def _wait_ready(self):
+        ports = [p for p in (self.port, self.tls_port, self.fake_port) if p]
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                return False
+            if all(_port_open(p) for p in ports):
+                return True
+            time.sleep(0.05)
+        return False
+
+
+def _terminate(proc):
+    if proc.poll() is not None:
+        return
+    try:
+        proc.terminate()
+        proc.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(STOP_TIMEOUT)
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------------------
+# Command line
+
+
+class _Signalled(Exception):
+    def __init__(self, signum):
+        Exception.__init__(self, signum)
+        self.signum = signum
+
+
+def _on_signal(signum, _frame):
+    raise _Signalled(signum)
+
+
+def cmd_run(args):
+    cmd = args.cmd
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    if not cmd:
+        print("broker.py run: no command given", file=sys.stderr)
+        return 2
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+    broker = Broker(tls=not args.no_tls)
+    child = None
+    rc = 1
+    try:
+        broker.start()
+        env = dict(os.environ)
+        env.update(broker.env)
+        if args.verbose:
+            for k in sorted(broker.env):
+                print("broker: %s=%s" % (k, broker.env[k]), file=sys.stderr)
+        try:
+            child = subprocess.Popen(cmd, env=env)
+        except OSError as e:
+            print("broker.py run: cannot run %s: %s" % (cmd[0], e), file=sys.stderr)
+            return 127
+        rc = child.wait()
+        if rc < 0:
+            rc = 128 - rc
+    except _Signalled as e:
+        rc = 128 + e.signum
+        if child is not None and child.poll() is None:
+            try:
+                child.send_signal(e.signum)
+                child.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(STOP_TIMEOUT)
+    except BrokerError as e:
+        print("broker.py: %s" % e, file=sys.stderr)
+        rc = 1
+    finally:
+        # No more signals while cleaning up: a second Ctrl-C must not leave
+        # mosquitto or the temp dir behind.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        if child is not None and child.poll() is None:
+            _terminate(child)
+        if args.verbose and rc != 0:
+            tail = broker.log_tail()
+            if tail:
+                print("broker: mosquitto log tail:\n" + tail, file=sys.stderr)
+        broker.stop()
+    return rc
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="run CMD with private brokers")
+    run.add_argument("-v", "--verbose", action="store_true", help="print ports, and the broker log on failure")
+    run.add_argument("--no-tls", action="store_true", help="no TLS listener (no openssl needed)")
+    run.add_argument("cmd", nargs=argparse.REMAINDER, help="command and its arguments")
+    args = parser.parse_args(argv)
+    if args.command != "run":
+        parser.print_help()
+        return 2
+    return cmd_run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

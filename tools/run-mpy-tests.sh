@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run the MicroPython .py/.exp tests on a firmware with upstream's runner.
+#   tools/run-mpy-tests.sh <firmware> <micropython source dir> [test files...]
+# Expects the broker environment of tools/broker.py (MQTT_HOST, MQTT_PORT...).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+firmware=$1
+mpy=$2
+shift 2
+results=$top/build/test-results
+rm -rf "$results"
+export MICROPY_MICROPYTHON=$firmware
+if [ $# -gt 0 ]; then
+    python3 "$mpy/tests/run-tests.py" -r "$results" "$@"
+else
+    python3 "$mpy/tests/run-tests.py" -r "$results" -d "$top/tests/micropython"
+fi || {
+    python3 "$mpy/tests/run-tests.py" -r "$results" --print-failures || true
+    exit 1
+}
