@@ -307,13 +307,14 @@ static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     if (self->cb == mp_const_none) {
         return;
     }
-    mp_obj_t args[4] = {
+    mp_obj_t args[5] = {
         mp_obj_new_bytes(ev->topic, ev->topic_len),
         mp_obj_new_bytes(ev->payload, ev->payload_len),
         mp_obj_new_bool(ev->retain),
+        MP_OBJ_NEW_SMALL_INT(ev->qos),
         mp_obj_new_bool(ev->dup),
     };
-    mp_call_function_n_kw(self->cb, self->cb_flags ? 4 : 2, 0, args);
+    mp_call_function_n_kw(self->cb, self->cb_flags ? 5 : 2, 0, args);
 }
 
 // Drive the connection until an event of kind `want` (with packet id
@@ -546,10 +547,12 @@ static mp_obj_t open_transport(mqtt_client_obj_t *self, mp_obj_t timeout) {
 }
 
 static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_clean_session, ARG_timeout };
+    enum { ARG_clean_session, ARG_timeout, ARG_sock };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_clean_session, MP_ARG_BOOL, {.u_bool = true} },
         { MP_QSTR_timeout, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        // Extension: an already-open stream to use instead of a new socket.
+        { MP_QSTR_sock, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -577,7 +580,16 @@ static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_
         raise_status(self, st);
     }
     // The encoded CONNECT waits in the tx buffer for the new transport.
-    self->sock = open_transport(self, args[ARG_timeout].u_obj);
+    mp_obj_t sock = args[ARG_sock].u_obj;
+    if (sock == mp_const_none) {
+        sock = open_transport(self, args[ARG_timeout].u_obj);
+    } else {
+        if (!mp_obj_is_obj(sock) || !MP_OBJ_TYPE_HAS_SLOT(mp_obj_get_type(sock), protocol)) {
+            mp_raise_TypeError(MP_ERROR_TEXT("sock must be a stream"));
+        }
+        mp_get_stream_raise(sock, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
+    }
+    self->sock = sock;
     mp_int_t timeout_ms = -1;
     if (args[ARG_timeout].u_obj != mp_const_none) {
         timeout_ms = (mp_int_t)(mp_obj_get_float(args[ARG_timeout].u_obj) * 1000);
@@ -715,7 +727,7 @@ static mp_obj_t mqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
 static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_unsubscribe_obj, mqtt_client_unsubscribe);
 
 // set_callback(f, flags=False): f(topic, msg), or with flags=True
-// f(topic, msg, retained, dup).
+// f(topic, msg, retained, qos, dup).
 static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_f, ARG_flags };
     static const mp_arg_t allowed_args[] = {

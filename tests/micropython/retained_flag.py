@@ -1,5 +1,5 @@
 # Extension over umqtt.simple: set_callback(cb, flags=True) calls
-# cb(topic, msg, retained, dup), so the application sees the RETAIN flag
+# cb(topic, msg, retained, qos, dup), so the application sees the RETAIN flag
 # (set for a stored message, clear for a live one).
 import sys
 
@@ -9,8 +9,8 @@ from mqtt_test import client, topic, wait_until
 got = []
 
 
-def cb(topic, msg, retained, dup):
-    got.append((bytes(msg), retained, dup))
+def cb(topic, msg, retained, qos, dup):
+    got.append((bytes(msg), retained, qos, dup))
 
 
 t = topic("retflag")
