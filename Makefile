@@ -17,7 +17,7 @@ $(error unknown BOARD '$(BOARD)': see boards/)
 endif
 include $(BOARD_DIR)/board.mk
 
-OUT := $(TOP)/build/$(BOARD)
+OUT ?= $(TOP)/build/$(BOARD)
 MPY_DIR ?= $(TOP)/build/micropython
 PYTHON ?= python3
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
