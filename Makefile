@@ -47,6 +47,9 @@ lib:
 firmware: mpy-source
 	@$(TOP)/tools/deps.sh $(DEBIAN_PACKAGES)
 	$(MAKE) -C $(MPY_DIR)/mpy-cross -j$(JOBS) >/dev/null
+	@# Frozen code names the qstrs missing from the main table: when the
+	@# module adds one, the port's make does not regenerate it.
+	rm -f $(OUT)/frozen_content.c
 	$(MAKE) -C $(MPY_DIR)/ports/$(PORT) -j$(JOBS) BUILD=$(OUT) \
 		USER_C_MODULES=$(TOP) UMQTT_RS_TARGET=$(RUST_TARGET) \
 		UMQTT_RS_OBJ=$(OUT)/umqtt_rs_core.o $(PORT_MAKE_VARS)

@@ -28,6 +28,8 @@
 
 #define DEFAULT_RX_SIZE (1024)
 #define DEFAULT_TX_SIZE (1024)
+#define DEFAULT_STORE_SIZE (2048)
+#define DEFAULT_WINDOW (16)
 #define MAX_SUBSCRIBE_TOPICS (8)
 
 // Pseudo event kinds for run(): never satisfied / any event.
@@ -54,6 +56,11 @@ typedef struct _mqtt_client_obj_t {
     size_t rx_default;
     uint8_t *tx;
     size_t tx_cap;
+    // Sent QoS 1/2 packets kept until acknowledged (resent after a reconnect).
+    uint8_t *store;
+    size_t store_cap;
+    size_t store_default;
+    mp_obj_t ack_cb;
     uint64_t now;
     mp_uint_t last_ticks;
     mp_int_t port;
@@ -143,6 +150,7 @@ static NORETURN void raise_status(mqtt_client_obj_t *self, umqtt_rs_status_t st)
         case UMQTT_RS_ERR_NOT_CONNECTED:
             mp_raise_OSError(MP_ENOTCONN);
         case UMQTT_RS_ERR_INFLIGHT_FULL:
+        case UMQTT_RS_ERR_STORE_FULL:
             mp_raise_OSError(MP_EAGAIN);
         case UMQTT_RS_ERR_TIMEOUT:
             raise_os(self, MP_ETIMEDOUT);
@@ -193,6 +201,29 @@ static void grow_tx(mqtt_client_obj_t *self, size_t need) {
     self->tx = tx;
     self->tx_cap = need;
     umqtt_rs_set_tx_buffer(&self->core, tx, need);
+}
+
+static void grow_store(mqtt_client_obj_t *self, size_t need) {
+    uint8_t *store = m_renew_maybe(uint8_t, self->store, self->store_cap, need, true);
+    if (store == NULL) {
+        mp_raise_msg_varg(&mp_type_MemoryError,
+            MP_ERROR_TEXT("message of %u bytes does not fit in free memory"), (unsigned)need);
+    }
+    self->store = store;
+    self->store_cap = need;
+    umqtt_rs_set_store_buffer(&self->core, store, need);
+}
+
+// Give back what a large message took once nothing is stored.
+static void shrink_buffers(mqtt_client_obj_t *self) {
+    if (self->store_cap > self->store_default && umqtt_rs_store_used(&self->core) == 0) {
+        uint8_t *store = m_renew_maybe(uint8_t, self->store, self->store_cap, self->store_default, false);
+        if (store != NULL) {
+            self->store = store;
+            self->store_cap = self->store_default;
+            umqtt_rs_set_store_buffer(&self->core, store, self->store_cap);
+        }
+    }
 }
 
 // ---- waiting and I/O ----------------------------------------------------
@@ -347,6 +378,11 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
             flush(self);
             if (ev.kind == UMQTT_RS_EV_MESSAGE) {
                 deliver(self, &ev);
+            } else if (ev.kind == UMQTT_RS_EV_PUBLISHED) {
+                shrink_buffers(self);
+                if (self->ack_cb != mp_const_none) {
+                    mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev.pid));
+                }
             } else if (ev.kind == UMQTT_RS_EV_CONNECTED) {
                 self->session_present = ev.session_present;
             }
@@ -418,7 +454,7 @@ static uint8_t qos_of(mp_int_t q) {
 // ---- Python API -----------------------------------------------------------
 
 static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
-    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size };
+    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
@@ -430,6 +466,8 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
         { MP_QSTR_ssl_params, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_rx_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_RX_SIZE} },
         { MP_QSTR_tx_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_TX_SIZE} },
+        { MP_QSTR_store_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_STORE_SIZE} },
+        { MP_QSTR_window, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_WINDOW} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
@@ -439,8 +477,12 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
         mp_raise_ValueError(MP_ERROR_TEXT("keepalive must be 0..65535"));
     }
     mp_int_t rx_size = args[ARG_rx_size].u_int, tx_size = args[ARG_tx_size].u_int;
-    if (rx_size < 16 || tx_size < 16) {
+    mp_int_t store_size = args[ARG_store_size].u_int, window = args[ARG_window].u_int;
+    if (rx_size < 16 || tx_size < 16 || store_size < 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("buffer size must be at least 16"));
+    }
+    if (window < 1 || window > 32) {
+        mp_raise_ValueError(MP_ERROR_TEXT("window must be 1..32"));
     }
     // The id and server are checked now rather than at connect().
     buf_of(args[ARG_client_id].u_obj);
@@ -467,11 +509,15 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     }
     self->rx_default = self->rx_cap = (size_t)rx_size;
     self->tx_cap = (size_t)tx_size;
+    self->store_default = self->store_cap = (size_t)store_size;
+    self->ack_cb = mp_const_none;
     self->rx = m_new(uint8_t, self->rx_cap);
     self->tx = m_new(uint8_t, self->tx_cap);
+    self->store = store_size > 0 ? m_new(uint8_t, self->store_cap) : NULL;
     self->now = 0;
     self->last_ticks = mp_hal_ticks_ms();
-    umqtt_rs_init(&self->core, self->rx, self->rx_cap, self->tx, self->tx_cap);
+    umqtt_rs_init(&self->core, self->rx, self->rx_cap, self->tx, self->tx_cap, self->store, self->store_cap);
+    umqtt_rs_set_window(&self->core, (size_t)window);
     return MP_OBJ_FROM_PTR(self);
 }
 
@@ -636,15 +682,19 @@ static mp_obj_t mqtt_client_ping(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_ping_obj, mqtt_client_ping);
 
-// publish(topic, msg, retain=False, qos=0): QoS 1 returns after PUBACK and
-// QoS 2 after PUBCOMP, delivering messages that arrive meanwhile.
+// publish(topic, msg, retain=False, qos=0, *, wait=True): with wait, QoS 1
+// returns after PUBACK and QoS 2 after PUBCOMP (umqtt.simple), delivering
+// messages that arrive meanwhile.  wait=False returns the packet id at once
+// (pipelining); the ack callback or drain() tells when it is acknowledged.
+// When the window of messages in flight is full, publish waits for an ack.
 static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos };
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_wait };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_wait, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = true} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -658,14 +708,20 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     umqtt_rs_status_t st;
     for (;;) {
         st = umqtt_rs_publish(&self->core, now_ms(self), topic, msg, qos, args[ARG_retain].u_bool, &pid, &separate);
-        if (st != UMQTT_RS_ERR_TX_FULL) {
-            break;
-        }
         size_t need = umqtt_rs_error_detail(&self->core);
-        if (need > self->tx_cap) {
-            grow_tx(self, need);
+        if (st == UMQTT_RS_ERR_TX_FULL) {
+            if (need > self->tx_cap) {
+                grow_tx(self, need);
+            } else {
+                flush(self);
+            }
+        } else if (st == UMQTT_RS_ERR_STORE_FULL && need > self->store_cap) {
+            grow_store(self, need);
+        } else if (st == UMQTT_RS_ERR_STORE_FULL || st == UMQTT_RS_ERR_INFLIGHT_FULL) {
+            // The window is full: wait for any acknowledgement.
+            run(self, UMQTT_RS_EV_PUBLISHED, 0, -1);
         } else {
-            flush(self);
+            break;
         }
     }
     if (st != UMQTT_RS_OK) {
@@ -675,6 +731,9 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     if (separate) {
         // A payload larger than the tx buffer goes out from the caller's memory.
         write_all(self, msg.ptr, msg.len, false);
+    }
+    if (!args[ARG_wait].u_bool) {
+        return MP_OBJ_NEW_SMALL_INT(pid);
     }
     if (qos > 0) {
         run(self, UMQTT_RS_EV_PUBLISHED, pid, -1);
@@ -773,6 +832,48 @@ static mp_obj_t mqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_arg
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_set_last_will_obj, 3, mqtt_client_set_last_will);
 
+// drain(timeout=None): wait until every QoS 1/2 message is acknowledged,
+// handling what arrives meanwhile; False when timeout (seconds) ran out.
+static mp_obj_t mqtt_client_drain(size_t n_args, const mp_obj_t *args) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    mp_int_t timeout_ms = -1;
+    if (n_args > 1 && args[1] != mp_const_none) {
+        timeout_ms = (mp_int_t)(mp_obj_get_float(args[1]) * 1000);
+    }
+    uint64_t start = now_ms(self);
+    while (umqtt_rs_inflight(&self->core) > 0) {
+        mp_int_t left = -1;
+        if (timeout_ms >= 0) {
+            uint64_t elapsed = now_ms(self) - start;
+            if (elapsed >= (uint64_t)timeout_ms) {
+                return mp_const_false;
+            }
+            left = timeout_ms - (mp_int_t)elapsed;
+        }
+        run(self, UMQTT_RS_EV_PUBLISHED, 0, left);
+    }
+    return mp_const_true;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mqtt_client_drain_obj, 1, 2, mqtt_client_drain);
+
+// inflight(): QoS 1/2 messages sent and not yet acknowledged.
+static mp_obj_t mqtt_client_inflight(mp_obj_t self_in) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    return MP_OBJ_NEW_SMALL_INT(umqtt_rs_inflight(&self->core));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_inflight_obj, mqtt_client_inflight);
+
+// set_ack_callback(f): f(pid) when a QoS 1/2 publish is acknowledged.
+static mp_obj_t mqtt_client_set_ack_callback(mp_obj_t self_in, mp_obj_t f) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (f != mp_const_none && !mp_obj_is_callable(f)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable"));
+    }
+    self->ack_cb = f;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_set_ack_callback_obj, mqtt_client_set_ack_callback);
+
 // wait_msg(): block until one packet has been handled (a message goes to the
 // callback); keepalive pings go out meanwhile.
 static mp_obj_t mqtt_client_wait_msg(mp_obj_t self_in) {
@@ -828,6 +929,9 @@ static const mp_rom_map_elem_t mqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_set_last_will), MP_ROM_PTR(&mqtt_client_set_last_will_obj) },
     { MP_ROM_QSTR(MP_QSTR_wait_msg), MP_ROM_PTR(&mqtt_client_wait_msg_obj) },
     { MP_ROM_QSTR(MP_QSTR_check_msg), MP_ROM_PTR(&mqtt_client_check_msg_obj) },
+    { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&mqtt_client_drain_obj) },
+    { MP_ROM_QSTR(MP_QSTR_inflight), MP_ROM_PTR(&mqtt_client_inflight_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_ack_callback), MP_ROM_PTR(&mqtt_client_set_ack_callback_obj) },
 };
 static MP_DEFINE_CONST_DICT(mqtt_client_locals_dict, mqtt_client_locals_dict_table);
 

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 // Size in 64-bit words of the opaque client state block (checked by Rust).
-#define UMQTT_RS_CLIENT_WORDS 48
+#define UMQTT_RS_CLIENT_WORDS 112
 
 // Opaque storage for the Rust client state; 8-byte aligned.
 typedef struct umqtt_rs_client {
@@ -60,10 +60,18 @@ typedef enum umqtt_rs_status {
     UMQTT_RS_ERR_RX_TOO_SMALL = 10,
     // A QoS or other argument is out of range.
     UMQTT_RS_ERR_ARGUMENT = 11,
+    // A QoS 1/2 packet does not fit the free space of the message store;
+    // detail = bytes it needs.  If that is above the store's capacity, give a
+    // larger store (umqtt_rs_set_store_buffer); else wait for acknowledgements.
+    UMQTT_RS_ERR_STORE_FULL = 12,
 } umqtt_rs_status_t;
 
-// The Rust side returns statuses as 32-bit values.
+// The Rust side returns statuses as 32-bit values.  Bare-metal ARM EABI
+// compilers use short enums (1 byte here): a status is only ever a return
+// value, which AAPCS passes in r0 zero-extended, so that is compatible too.
+#if !defined(__ARM_SIZEOF_MINIMAL_ENUM) || __ARM_SIZEOF_MINIMAL_ENUM == 4
 _Static_assert(sizeof(umqtt_rs_status_t) == 4, "umqtt_rs_status_t must be 32-bit");
+#endif
 
 // Detail of UMQTT_RS_ERR_TOPIC.
 typedef enum umqtt_rs_topic_error {
@@ -156,8 +164,21 @@ typedef struct umqtt_rs_topic {
 
 // Set up a client in `client` with the given buffers.  rx must hold the
 // largest packet the application expects (it can grow later); tx holds the
-// packets waiting to be written.
-void umqtt_rs_init(umqtt_rs_client_t *client, uint8_t *rx, size_t rx_cap, uint8_t *tx, size_t tx_cap);
+// packets waiting to be written; store keeps the sent QoS 1/2 packets until
+// they are acknowledged, for the resend after a reconnect (store_cap 0: no
+// resend).
+void umqtt_rs_init(umqtt_rs_client_t *client, uint8_t *rx, size_t rx_cap, uint8_t *tx, size_t tx_cap, uint8_t *store, size_t store_cap);
+
+// Replace the message store (a copy holding the same first
+// umqtt_rs_store_used() bytes, as after a realloc).
+void umqtt_rs_set_store_buffer(umqtt_rs_client_t *client, uint8_t *store, size_t store_cap);
+
+// Bytes of the message store in use.
+size_t umqtt_rs_store_used(const umqtt_rs_client_t *client);
+
+// How many outgoing QoS 1/2 messages may await acknowledgement at once
+// (clamped to 1..32; default 16).
+void umqtt_rs_set_window(umqtt_rs_client_t *client, size_t window);
 
 // Replace the rx buffer (for example a larger copy); the first rx_len bytes of
 // the new buffer must equal the old buffer's (as after a realloc).

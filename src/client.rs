@@ -188,7 +188,7 @@ impl<'b, T: Read + Write> Client<'b, T> {
         let pid = match queued {
             Err(ClientError::Session(Error::TxFull { needed })) if needed > self.tx.len() => {
                 let pid = self.queue(|session, tx| {
-                    session.publish_header(now_ms, topic, payload.len(), qos, retain, tx)
+                    session.publish_header(now_ms, topic, payload, qos, retain, tx)
                 })?;
                 self.flush()?;
                 write_all(&mut self.transport, payload).map_err(|(e, _)| e)?;

@@ -31,7 +31,7 @@ use sys::{
     umqtt_rs_status as St, umqtt_rs_topic_error as Te, umqtt_rs_topic_t,
 };
 
-use crate::session::{Error, Event, ProtocolError, Session, TxBuf};
+use crate::session::{Error, Event, ProtocolError, Session, Store, TxBuf};
 use crate::wire::{
     parse_fixed_header, Connect, DecodeError, EncodeError, Packet, QoS, TopicError, Will,
 };
@@ -52,6 +52,9 @@ struct State {
     tx: *mut u8,
     tx_cap: usize,
     tx_len: usize,
+    store: *mut u8,
+    store_cap: usize,
+    store_used: usize,
     detail: u32,
 }
 
@@ -71,6 +74,20 @@ unsafe fn state<'a>(client: *mut umqtt_rs_client_t) -> &'a mut State {
 unsafe fn state_ref<'a>(client: *const umqtt_rs_client_t) -> &'a State {
     // SAFETY: per the function contract, the block holds a valid State.
     unsafe { &*client.cast::<State>() }
+}
+
+/// A mutable slice, empty for a null pointer or length 0.
+///
+/// # Safety
+/// `ptr` must point to `len` writable bytes used by nothing else, or `len`
+/// must be 0.
+unsafe fn raw_slice_mut<'a>(ptr: *mut u8, len: usize) -> &'a mut [u8] {
+    if ptr.is_null() || len == 0 {
+        &mut []
+    } else {
+        // SAFETY: per the function contract.
+        unsafe { slice::from_raw_parts_mut(ptr, len) }
+    }
 }
 
 /// # Safety
@@ -97,10 +114,17 @@ unsafe fn opt_bytes<'a>(b: umqtt_rs_bytes_t) -> Option<&'a [u8]> {
 
 impl State {
     fn tx(&mut self) -> TxBuf<'_> {
-        // SAFETY: `tx` points to `tx_cap` writable bytes owned by the glue for
-        // the life of the client (umqtt_rs_init / umqtt_rs_set_tx_buffer).
-        let buf = unsafe { slice::from_raw_parts_mut(self.tx, self.tx_cap) };
-        TxBuf::new(buf, self.tx_len)
+        // SAFETY: `tx` and `store` point to `tx_cap` / `store_cap` writable
+        // bytes owned by the glue for the life of the client (umqtt_rs_init,
+        // umqtt_rs_set_tx_buffer, umqtt_rs_set_store_buffer); they are
+        // distinct allocations.
+        let (buf, store) = unsafe {
+            (
+                slice::from_raw_parts_mut(self.tx, self.tx_cap),
+                raw_slice_mut(self.store, self.store_cap),
+            )
+        };
+        TxBuf::with_store(buf, self.tx_len, Store::new(store, self.store_used))
     }
 
     fn rx(&mut self) -> &mut [u8] {
@@ -128,13 +152,21 @@ impl State {
         status
     }
 
-    /// Runs `f` with the session and the tx queue, keeping the tx length.
+    /// Runs `f` with the session and the tx queue and store, keeping their
+    /// fill levels.
     fn with_tx<R>(&mut self, f: impl FnOnce(&mut Session, &mut TxBuf<'_>) -> R) -> R {
-        // SAFETY: see `tx`.  The session and the buffer are disjoint.
-        let buf = unsafe { slice::from_raw_parts_mut(self.tx, self.tx_cap) };
-        let mut tx = TxBuf::new(buf, self.tx_len);
+        // SAFETY: see `tx`; built from the fields so that the session (a
+        // disjoint field) can be borrowed beside it.
+        let (buf, store) = unsafe {
+            (
+                slice::from_raw_parts_mut(self.tx, self.tx_cap),
+                raw_slice_mut(self.store, self.store_cap),
+            )
+        };
+        let mut tx = TxBuf::with_store(buf, self.tx_len, Store::new(store, self.store_used));
         let r = f(&mut self.session, &mut tx);
         self.tx_len = tx.len();
+        self.store_used = tx.store().used();
         r
     }
 }
@@ -150,6 +182,7 @@ fn status_of(err: Error) -> (St, u32) {
         Error::KeepaliveTimeout => (St::UMQTT_RS_ERR_TIMEOUT, 0),
         Error::TxFull { needed } => (St::UMQTT_RS_ERR_TX_FULL, saturate(needed)),
         Error::InflightFull => (St::UMQTT_RS_ERR_INFLIGHT_FULL, 0),
+        Error::StoreFull { needed } => (St::UMQTT_RS_ERR_STORE_FULL, saturate(needed)),
         Error::Encode(e) => encode_status(e),
         #[allow(unreachable_patterns)]
         _ => (St::UMQTT_RS_ERR_PROTOCOL, Pe::UMQTT_RS_PROTO_OTHER as u32),
@@ -219,8 +252,9 @@ fn topic_str<'a>(b: &'a [u8], detail: &mut u32) -> Result<&'a str, St> {
 ///
 /// # Safety
 /// `client` must point to writable, 8-byte aligned storage of
-/// `umqtt_rs_client_t`; `rx` and `tx` to `rx_cap` / `tx_cap` writable bytes
-/// that outlive the client and are used by nothing else.
+/// `umqtt_rs_client_t`; `rx`, `tx` and `store` to `rx_cap` / `tx_cap` /
+/// `store_cap` writable bytes (distinct allocations; `store` may be null with
+/// `store_cap` 0) that outlive the client and are used by nothing else.
 #[no_mangle]
 pub unsafe extern "C" fn umqtt_rs_init(
     client: *mut umqtt_rs_client_t,
@@ -228,6 +262,8 @@ pub unsafe extern "C" fn umqtt_rs_init(
     rx_cap: usize,
     tx: *mut u8,
     tx_cap: usize,
+    store: *mut u8,
+    store_cap: usize,
 ) {
     let st = State {
         session: Session::new(),
@@ -239,6 +275,9 @@ pub unsafe extern "C" fn umqtt_rs_init(
         tx,
         tx_cap,
         tx_len: 0,
+        store,
+        store_cap,
+        store_used: 0,
         detail: 0,
     };
     // SAFETY: per the function contract; State fits (checked above).
@@ -278,6 +317,44 @@ pub unsafe extern "C" fn umqtt_rs_set_tx_buffer(
     st.tx = tx;
     st.tx_cap = tx_cap;
     st.tx_len = st.tx_len.min(tx_cap);
+}
+
+/// Gives a new message store holding the same stored bytes.
+///
+/// # Safety
+/// As [`umqtt_rs_init`]; the first `store_used` bytes must equal the old
+/// store's.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_store_buffer(
+    client: *mut umqtt_rs_client_t,
+    store: *mut u8,
+    store_cap: usize,
+) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    st.store = store;
+    st.store_cap = store_cap;
+    st.store_used = st.store_used.min(store_cap);
+}
+
+/// Bytes of the message store in use.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_store_used(client: *const umqtt_rs_client_t) -> usize {
+    // SAFETY: per the function contract.
+    unsafe { state_ref(client) }.store_used
+}
+
+/// Sets the window of outgoing QoS 1/2 messages in flight.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_window(client: *mut umqtt_rs_client_t, window: usize) {
+    // SAFETY: per the function contract.
+    unsafe { state(client) }.session.set_window(window);
 }
 
 /// The detail of the last failure.
@@ -407,7 +484,7 @@ pub unsafe extern "C" fn umqtt_rs_publish(
     };
     let r = st.with_tx(|s, tx| {
         if separate {
-            s.publish_header(now_ms, topic, payload.len(), q, retain, tx)
+            s.publish_header(now_ms, topic, payload, q, retain, tx)
         } else {
             s.publish(now_ms, topic, payload, q, retain, tx)
         }
@@ -686,15 +763,7 @@ pub unsafe extern "C" fn umqtt_rs_next_event(
             Ok(p) => p,
             Err(e) => return st.fail(Error::Decode(e)),
         };
-        let event = {
-            // SAFETY: see `State::tx`; disjoint from the rx buffer.
-            let txb = unsafe { slice::from_raw_parts_mut(st.tx, st.tx_cap) };
-            let mut tx = TxBuf::new(txb, st.tx_len);
-            let r = st.session.handle(now_ms, packet, &mut tx);
-            st.tx_len = tx.len();
-            r
-        };
-        match event {
+        match st.with_tx(|s, tx| s.handle(now_ms, packet, tx)) {
             Ok(None) => {
                 st.rx_start = start.saturating_add(total);
                 continue;
@@ -820,9 +889,12 @@ fn abi_check() {
         )*};
     }
     same! {
-        umqtt_rs_init(_, _, _, _, _);
+        umqtt_rs_init(_, _, _, _, _, _, _);
         umqtt_rs_set_rx_buffer(_, _, _);
         umqtt_rs_set_tx_buffer(_, _, _);
+        umqtt_rs_set_store_buffer(_, _, _);
+        umqtt_rs_store_used(_);
+        umqtt_rs_set_window(_, _);
         umqtt_rs_error_detail(_);
         umqtt_rs_connect(_, _, _);
         umqtt_rs_publish(_, _, _, _, _, _, _, _);

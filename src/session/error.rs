@@ -37,6 +37,13 @@ pub enum Error {
     /// [`MAX_INCOMING_QOS2`](super::MAX_INCOMING_QOS2) incoming QoS 2 ids)
     /// already await acknowledgement.
     InflightFull,
+    /// The QoS 1/2 packet (`needed` bytes) does not fit in the free space of
+    /// the [`Store`](super::Store): wait for acknowledgements and retry; if
+    /// `needed` exceeds the store's capacity it needs a larger store.
+    StoreFull {
+        /// Encoded size of the packet that was refused.
+        needed: usize,
+    },
     /// The packet cannot be encoded (invalid or too long topic, ...): a caller
     /// error, nothing was queued.
     Encode(EncodeError),
@@ -66,6 +73,9 @@ impl fmt::Display for Error {
                 write!(f, "transmit buffer full ({needed} bytes needed)")
             }
             Self::InflightFull => f.write_str("too many messages awaiting acknowledgement"),
+            Self::StoreFull { needed } => {
+                write!(f, "message store full ({needed} bytes needed)")
+            }
             Self::Encode(e) => write!(f, "cannot encode packet: {e}"),
         }
     }

@@ -20,10 +20,16 @@
 //! 3. [`Session::poll`] at [`Session::poll_at`] for keepalive pings;
 //! 4. flush the `TxBuf` whenever it is not empty.
 //!
-//! Resending unacknowledged messages after a reconnect is not implemented yet.
+//! Resending: QoS 1/2 PUBLISH packets are kept in the [`Store`] carried by
+//! the `TxBuf` until acknowledged.  After a CONNACK with
+//! `clean_session = false`, every message in flight is resent in its
+//! original order, with its original id, DUP set on PUBLISH and PUBREL for
+//! those whose PUBREC had come [MQTT-4.4.0-1]; nothing is retransmitted
+//! within a live connection.
 
 mod error;
 mod state;
+mod store;
 mod txbuf;
 
 #[cfg(test)]
@@ -33,6 +39,7 @@ use heapless::Vec;
 
 pub use error::{Error, ProtocolError};
 pub use state::OutgoingFlow;
+pub use store::Store;
 pub use txbuf::TxBuf;
 
 use crate::wire::{
@@ -41,10 +48,14 @@ use crate::wire::{
 };
 use state::Durable;
 
-/// Outgoing QoS 1/2 messages that may await acknowledgement at once.
-pub const MAX_INFLIGHT: usize = 16;
-/// Incoming QoS 2 packet ids that may await PUBREL at once.
-pub const MAX_INCOMING_QOS2: usize = 16;
+/// Outgoing QoS 1/2 messages that may await acknowledgement at once (the
+/// largest window).
+pub const MAX_INFLIGHT: usize = 32;
+/// The default window: outgoing QoS 1/2 messages in flight at once.
+pub const DEFAULT_WINDOW: usize = 16;
+/// Incoming QoS 2 packet ids that may await PUBREL at once (brokers keep up
+/// to 20 (mosquitto) or 32 (EMQX) messages in flight per client).
+pub const MAX_INCOMING_QOS2: usize = 64;
 /// SUBSCRIBE/UNSUBSCRIBE requests that may await SUBACK/UNSUBACK at once.
 pub const MAX_PENDING_ACKS: usize = 8;
 /// Default time allowed for the CONNACK after CONNECT.
@@ -153,6 +164,7 @@ pub struct Session {
     durable: Durable,
     conn: Connection,
     connect_timeout_ms: u64,
+    window: usize,
 }
 
 impl Default for Session {
@@ -169,7 +181,20 @@ impl Session {
             durable: Durable::new(),
             conn: Connection::new(),
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
+            window: DEFAULT_WINDOW,
         }
+    }
+
+    /// Sets how many outgoing QoS 1/2 messages may be in flight at once
+    /// (clamped to 1..=[`MAX_INFLIGHT`]); more gives [`Error::InflightFull`].
+    pub fn set_window(&mut self, window: usize) {
+        self.window = window.clamp(1, MAX_INFLIGHT);
+    }
+
+    /// See [`set_window`](Self::set_window).
+    #[must_use]
+    pub fn window(&self) -> usize {
+        self.window
     }
 
     /// Sets how long [`poll`](Self::poll) waits for the CONNACK before
@@ -227,7 +252,10 @@ impl Session {
         self.conn.keepalive_ms = u64::from(connect.keepalive).saturating_mul(1000);
         self.conn.last_tx_ms = now_ms;
         if connect.clean_session {
-            self.durable.clear();
+            self.durable.clear(tx.store_mut());
+        } else {
+            // Messages sent without a store cannot be resent.
+            self.durable.drop_unstored();
         }
         Ok(())
     }
@@ -253,9 +281,10 @@ impl Session {
     }
 
     /// Like [`publish`](Self::publish) but queues only the bytes before the
-    /// payload.  The caller must flush the `TxBuf` and then write exactly
-    /// `payload_len` payload bytes to the transport itself, before anything
-    /// else is queued or written.  For payloads bigger than the `TxBuf`.
+    /// payload.  The caller must flush the `TxBuf` and then write `payload`
+    /// to the transport itself, before anything else is queued or written.
+    /// For payloads bigger than the `TxBuf`.  (A QoS 1/2 packet is still
+    /// stored whole for a resend.)
     ///
     /// # Errors
     /// As [`publish`](Self::publish).
@@ -263,13 +292,13 @@ impl Session {
         &mut self,
         now_ms: u64,
         topic: &str,
-        payload_len: usize,
+        payload: &[u8],
         qos: QoS,
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, &[], qos, retain, tx, |tx, p| {
-            tx.push_publish_header(p, payload_len)
+        self.start_publish(now_ms, topic, payload, qos, retain, tx, |tx, p| {
+            tx.push_publish_header(p, p.payload.len())
         })
     }
 
@@ -286,6 +315,8 @@ impl Session {
     ) -> Result<u16, Error> {
         self.require_open()?;
         validate_topic_name(topic).map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
+        // Resent messages go out before new ones (order per topic).
+        self.pump_resends(now_ms, tx)?;
         let flow = match qos {
             QoS::AtMostOnce => None,
             QoS::AtLeastOnce => Some(OutgoingFlow::AwaitPuback),
@@ -293,7 +324,9 @@ impl Session {
         };
         let pid = match flow {
             None => 0,
-            Some(_) if self.durable.outgoing_full() => return Err(Error::InflightFull),
+            Some(_) if self.durable.outgoing_len() >= self.window => {
+                return Err(Error::InflightFull)
+            }
             Some(_) => self.peek_pid()?,
         };
         let publish = Publish {
@@ -304,13 +337,44 @@ impl Session {
             pid,
             payload,
         };
+        let packet = Packet::Publish(publish);
+        let stored = match flow {
+            Some(_) if tx.store().capacity() > 0 => packet.encoded_len().map_err(Error::Encode)?,
+            _ => 0,
+        };
+        if stored > tx.store().free() {
+            return Err(Error::StoreFull { needed: stored });
+        }
         emit(tx, &publish)?;
         self.conn.last_tx_ms = now_ms;
         if let Some(flow) = flow {
+            let mut off = 0;
+            if let Some(dst) = tx.store_mut().reserve(stored).filter(|_| stored > 0) {
+                // Cannot fail: the same packet was just encoded into the TxBuf.
+                let n = packet.encode(dst).unwrap_or(0);
+                off = tx.store_mut().commit(n);
+            }
             self.durable.commit_pid(pid);
-            self.durable.add_outgoing(pid, flow);
+            self.durable.add_outgoing(pid, flow, off, stored);
         }
         Ok(pid)
+    }
+
+    /// Queues the resends still due on this connection, in order.
+    ///
+    /// # Errors
+    /// [`Error::TxFull`] when the next one does not fit: flush and retry.
+    fn pump_resends(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        while let Some(m) = self.durable.next_resend() {
+            if m.flow == OutgoingFlow::AwaitPubcomp {
+                tx.push(&Packet::Pubrel(m.pid))?;
+            } else {
+                tx.push_stored(m.off as usize, m.len as usize)?;
+            }
+            self.durable.resent(m.pid);
+            self.conn.last_tx_ms = now_ms;
+        }
+        Ok(())
     }
 
     /// Queues a SUBSCRIBE for `topics` (filter, maximum QoS) and returns its
@@ -441,18 +505,22 @@ impl Session {
     ) -> Result<Option<Event<'p>>, Error> {
         match self.conn.link {
             Link::Closed => return Err(Error::NotConnected),
-            Link::AwaitConnack { .. } => return self.handle_connack(packet),
+            Link::AwaitConnack { .. } => return self.handle_connack(now_ms, packet, tx),
             Link::Open => {}
         }
         match packet {
             Packet::Connack(_) => Err(Error::Protocol(ProtocolError::ConnackTwice)),
             Packet::Publish(publish) => self.handle_publish(now_ms, publish, tx),
-            Packet::Puback(pid) => self.complete(pid, OutgoingFlow::AwaitPuback),
+            Packet::Puback(pid) => self.complete(pid, OutgoingFlow::AwaitPuback, tx),
             Packet::Pubrec(pid) => match self.durable.outgoing_flow(pid) {
-                Some(OutgoingFlow::AwaitPubrec | OutgoingFlow::AwaitPubcomp) => {
+                Some(OutgoingFlow::AwaitPubrec) => {
                     self.send(now_ms, &Packet::Pubrel(pid), tx)?;
-                    self.durable
-                        .set_outgoing_flow(pid, OutgoingFlow::AwaitPubcomp);
+                    self.durable.pubrec_received(pid, tx.store_mut());
+                    Ok(None)
+                }
+                Some(OutgoingFlow::AwaitPubcomp) => {
+                    // A repeated PUBREC: answer again, the order is kept.
+                    self.send(now_ms, &Packet::Pubrel(pid), tx)?;
                     Ok(None)
                 }
                 _ => Err(Error::Protocol(ProtocolError::UnknownPacketId(pid))),
@@ -464,7 +532,7 @@ impl Session {
                 self.durable.release_incoming(pid);
                 Ok(None)
             }
-            Packet::Pubcomp(pid) => self.complete(pid, OutgoingFlow::AwaitPubcomp),
+            Packet::Pubcomp(pid) => self.complete(pid, OutgoingFlow::AwaitPubcomp, tx),
             Packet::Suback(suback) => {
                 self.conn.take_pending(suback.pid, AckKind::Suback)?;
                 Ok(Some(Event::Subscribed {
@@ -484,7 +552,12 @@ impl Session {
         }
     }
 
-    fn handle_connack<'p>(&mut self, packet: Packet<'p>) -> Result<Option<Event<'p>>, Error> {
+    fn handle_connack<'p>(
+        &mut self,
+        now_ms: u64,
+        packet: Packet<'p>,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<Option<Event<'p>>, Error> {
         let Packet::Connack(connack) = packet else {
             return Err(unexpected(&packet));
         };
@@ -496,6 +569,14 @@ impl Session {
         if !connack.session_present {
             // The broker has no session: no PUBREL will come for held ids.
             self.durable.clear_incoming();
+        }
+        // Everything still in flight goes again (a clean session has none).
+        // What does not fit now is queued by later calls, before new
+        // publishes.
+        self.durable.mark_for_resend();
+        match self.pump_resends(now_ms, tx) {
+            Ok(()) | Err(Error::TxFull { .. }) => {}
+            Err(e) => return Err(e),
         }
         Ok(Some(Event::Connected {
             session_present: connack.session_present,
@@ -528,11 +609,16 @@ impl Session {
     }
 
     /// Ends the flow of outgoing message `pid` if it awaits `flow`.
-    fn complete<'p>(&mut self, pid: u16, flow: OutgoingFlow) -> Result<Option<Event<'p>>, Error> {
+    fn complete<'p>(
+        &mut self,
+        pid: u16,
+        flow: OutgoingFlow,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<Option<Event<'p>>, Error> {
         if self.durable.outgoing_flow(pid) != Some(flow) {
             return Err(Error::Protocol(ProtocolError::UnknownPacketId(pid)));
         }
-        self.durable.remove_outgoing(pid);
+        self.durable.remove_outgoing(pid, tx.store_mut());
         Ok(Some(Event::Published { pid }))
     }
 
@@ -556,6 +642,7 @@ impl Session {
                 Ok(())
             }
             Link::Open => {
+                self.pump_resends(now_ms, tx)?;
                 if let Some(sent) = self.conn.ping_sent_at {
                     if now_ms.saturating_sub(sent) >= self.ping_timeout_ms() {
                         return Err(Error::KeepaliveTimeout);
@@ -1014,6 +1101,9 @@ mod tests {
         let mut mem = [0u8; 64];
         let mut tx = TxBuf::new(&mut mem, 0);
         let mut s = connected(&mut tx);
+        assert_eq!(s.window(), DEFAULT_WINDOW);
+        s.set_window(1000);
+        assert_eq!(s.window(), MAX_INFLIGHT, "clamped");
         for _ in 0..MAX_INFLIGHT {
             s.publish(T0, "t", b"", QoS::ExactlyOnce, false, &mut tx)
                 .unwrap();
@@ -1362,7 +1452,8 @@ mod tests {
     #[test]
     fn durable_state_survives_connection_loss() {
         let mut mem = [0u8; 64];
-        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut store = [0u8; 64];
+        let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
         let mut s = connected(&mut tx);
         let pid = s
             .publish(T0, "t", b"", QoS::AtLeastOnce, false, &mut tx)
@@ -1422,8 +1513,9 @@ mod tests {
         let mut mem = [0u8; 64];
         let mut tx = TxBuf::new(&mut mem, 0);
         let mut s = connected(&mut tx);
+        let payload = [0x5a; 200];
         let pid = s
-            .publish_header(T0, "a/b", 200, QoS::AtLeastOnce, false, &mut tx)
+            .publish_header(T0, "a/b", &payload, QoS::AtLeastOnce, false, &mut tx)
             .unwrap();
         assert_eq!(pid, 1);
         assert!(s.is_inflight(1));
@@ -1435,7 +1527,6 @@ mod tests {
         ];
         assert_eq!(take(&mut tx), expected);
         // Same bytes as the start of the whole packet.
-        let payload = [0x5a; 200];
         let whole = Packet::Publish(Publish {
             topic: "a/b",
             qos: QoS::AtLeastOnce,
@@ -1450,16 +1541,252 @@ mod tests {
         assert_eq!(n, expected.len() + 200);
 
         // A small payload keeps a 1-byte length.
-        s.publish_header(T0, "a/b", 2, QoS::AtMostOnce, true, &mut tx)
+        s.publish_header(T0, "a/b", b"hi", QoS::AtMostOnce, true, &mut tx)
             .unwrap();
-        assert_eq!(take(&mut tx), [0x31, 0x07, 0x00, 0x03, b'a', b'/', b'b']); // PUBLISH retain, remaining 7
-                                                                               // It is refused as a whole when it does not fit.
+        // PUBLISH retain, remaining 7
+        assert_eq!(take(&mut tx), [0x31, 0x07, 0x00, 0x03, b'a', b'/', b'b']);
+        // It is refused as a whole when it does not fit.
         let mut small = [0u8; 4];
         let mut tx_small = TxBuf::new(&mut small, 0);
         assert_eq!(
-            s.publish_header(T0, "a/b", 100_000, QoS::AtMostOnce, false, &mut tx_small),
+            s.publish_header(
+                T0,
+                "a/b",
+                &[0; 100_000],
+                QoS::AtMostOnce,
+                false,
+                &mut tx_small
+            ),
             Err(Error::TxFull { needed: 9 })
         );
         assert!(tx_small.is_empty());
+    }
+
+    /// A session with a store (keepalive 10 s, clean_session = false) whose
+    /// CONNACK was accepted at `T0`.
+    fn persistent<'a>(tx: &mut TxBuf<'a>) -> Session {
+        let mut s = Session::new();
+        s.connect(T0, &connect_packet(10, false), tx).unwrap();
+        tx.consume(tx.len());
+        feed(&mut s, T0, CONNACK_OK, tx).unwrap();
+        s
+    }
+
+    /// Drops the connection and reconnects with clean_session = false; the
+    /// broker answers `connack`.  Returns what the session queued after the
+    /// CONNACK (the resends).
+    fn reconnect(s: &mut Session, connack: &[u8], tx: &mut TxBuf<'_>) -> std::vec::Vec<u8> {
+        s.connection_lost();
+        tx.consume(tx.len());
+        s.connect(T0 + 100, &connect_packet(10, false), tx).unwrap();
+        tx.consume(tx.len());
+        assert!(matches!(
+            feed(s, T0 + 100, connack, tx),
+            Ok(Some(Event::Connected { .. }))
+        ));
+        take(tx)
+    }
+
+    #[rustfmt::skip]
+    const PUB_Q1_ID1: &[u8] = &[
+        0x32, 0x07,             // PUBLISH QoS 1, remaining 7
+        0x00, 0x01, b't',       // topic "t"
+        0x00, 0x01,             // packet id 1
+        b'x', b'y',             // payload "xy"
+    ];
+    #[rustfmt::skip]
+    const PUB_Q2_ID2: &[u8] = &[
+        0x34, 0x06,             // PUBLISH QoS 2, remaining 6
+        0x00, 0x01, b't',       // topic "t"
+        0x00, 0x02,             // packet id 2
+        b'z',                   // payload "z"
+    ];
+
+    /// A resent PUBLISH: the original bytes with DUP (bit 3) set.
+    fn dup(packet: &[u8]) -> std::vec::Vec<u8> {
+        let mut v = packet.to_vec();
+        v[0] |= 0x08;
+        v
+    }
+
+    #[test]
+    fn resend_qos1_and_qos2_publish_sent() {
+        let (mut mem, mut store) = ([0u8; 128], [0u8; 128]);
+        let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+        let mut s = persistent(&mut tx);
+        assert_eq!(
+            s.publish(T0, "t", b"xy", QoS::AtLeastOnce, false, &mut tx),
+            Ok(1)
+        );
+        assert_eq!(
+            s.publish(T0, "t", b"z", QoS::ExactlyOnce, false, &mut tx),
+            Ok(2)
+        );
+        assert_eq!(take(&mut tx), [PUB_Q1_ID1, PUB_Q2_ID2].concat());
+        assert_eq!(tx.store().used(), PUB_Q1_ID1.len() + PUB_Q2_ID2.len());
+
+        // Nothing is retransmitted within a live connection.
+        s.poll(T0 + 60_000, &mut tx).unwrap();
+        assert_eq!(take(&mut tx), PINGREQ, "only the keepalive ping");
+
+        // Same ids, original order, DUP set [MQTT-4.4.0-1, MQTT-3.3.1-1].
+        let resent = reconnect(&mut s, CONNACK_PRESENT, &mut tx);
+        assert_eq!(resent, [dup(PUB_Q1_ID1), dup(PUB_Q2_ID2)].concat());
+
+        // Acks end the flows and free the store.
+        feed(&mut s, T0, &[0x40, 0x02, 0x00, 0x01], &mut tx).unwrap(); // PUBACK 1
+        assert_eq!(tx.store().used(), PUB_Q2_ID2.len());
+        feed(&mut s, T0, &[0x50, 0x02, 0x00, 0x02], &mut tx).unwrap(); // PUBREC 2
+        assert_eq!(take(&mut tx), [0x62, 0x02, 0x00, 0x02]); // PUBREL 2
+        assert_eq!(
+            tx.store().used(),
+            0,
+            "PUBREC: the PUBLISH is no longer needed"
+        );
+        assert!(matches!(
+            feed(&mut s, T0, &[0x70, 0x02, 0x00, 0x02], &mut tx), // PUBCOMP 2
+            Ok(Some(Event::Published { pid: 2 }))
+        ));
+        assert_eq!(s.inflight_len(), 0);
+    }
+
+    #[test]
+    fn resend_pubrel_after_pubrec() {
+        let (mut mem, mut store) = ([0u8; 128], [0u8; 128]);
+        let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+        let mut s = persistent(&mut tx);
+        s.publish(T0, "t", b"xy", QoS::ExactlyOnce, false, &mut tx)
+            .unwrap(); // id 1
+        s.publish(T0, "t", b"z", QoS::ExactlyOnce, false, &mut tx)
+            .unwrap(); // id 2
+        take(&mut tx);
+        // PUBREC for 2 first, then 1: PUBRELs go in PUBREC order [MQTT-4.6.0-4].
+        feed(&mut s, T0, &[0x50, 0x02, 0x00, 0x02], &mut tx).unwrap();
+        feed(&mut s, T0, &[0x50, 0x02, 0x00, 0x01], &mut tx).unwrap();
+        take(&mut tx);
+        let resent = reconnect(&mut s, CONNACK_PRESENT, &mut tx);
+        assert_eq!(
+            resent,
+            [
+                0x62, 0x02, 0x00, 0x02, // PUBREL 2 (no DUP flag on PUBREL)
+                0x62, 0x02, 0x00, 0x01, // PUBREL 1
+            ]
+        );
+        assert_eq!(s.outgoing_flow(1), Some(OutgoingFlow::AwaitPubcomp));
+    }
+
+    #[test]
+    fn resend_waits_for_tx_space_and_goes_before_new_publishes() {
+        let (mut mem, mut store) = ([0u8; 16], [0u8; 128]);
+        let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+        let mut s = persistent(&mut tx);
+        s.publish(T0, "t", b"xy", QoS::AtLeastOnce, false, &mut tx)
+            .unwrap(); // 9 bytes, id 1
+        take(&mut tx);
+        s.publish(T0, "t", b"z", QoS::ExactlyOnce, false, &mut tx)
+            .unwrap(); // 8 bytes, id 2
+        take(&mut tx);
+        // Only the first resend fits the 16-byte tx buffer at CONNACK.
+        assert_eq!(reconnect(&mut s, CONNACK_PRESENT, &mut tx), dup(PUB_Q1_ID1));
+        // A new publish goes behind the second one.
+        assert_eq!(
+            s.publish(T0, "t", b"w", QoS::AtMostOnce, false, &mut tx),
+            Ok(0)
+        );
+        let qos0 = [0x30, 0x04, 0x00, 0x01, b't', b'w']; // PUBLISH QoS 0 "t" "w"
+        assert_eq!(take(&mut tx), [&dup(PUB_Q2_ID2)[..], &qos0].concat());
+
+        // Again, without flushing after the CONNACK: the pending resend does
+        // not fit beside the first, so the publish is refused (flush, retry).
+        s.connection_lost();
+        tx.consume(tx.len());
+        s.connect(T0, &connect_packet(10, false), &mut tx).unwrap();
+        tx.consume(tx.len());
+        feed(&mut s, T0, CONNACK_PRESENT, &mut tx).unwrap();
+        assert_eq!(
+            s.publish(T0, "t", b"w", QoS::AtMostOnce, false, &mut tx),
+            Err(Error::TxFull { needed: 8 })
+        );
+        assert_eq!(take(&mut tx), dup(PUB_Q1_ID1));
+        s.publish(T0, "t", b"w", QoS::AtMostOnce, false, &mut tx)
+            .unwrap();
+        assert_eq!(take(&mut tx), [&dup(PUB_Q2_ID2)[..], &qos0].concat());
+    }
+
+    #[test]
+    fn receiving_side_pubrec_sent_survives_reconnect() {
+        let (mut mem, mut store) = ([0u8; 128], [0u8; 128]);
+        let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+        let mut s = persistent(&mut tx);
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
+            Ok(Some(Event::Message(_)))
+        ));
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC 11
+        assert!(reconnect(&mut s, CONNACK_PRESENT, &mut tx).is_empty());
+        // The broker resends the PUBLISH (its PUBREC was lost): acked, not
+        // delivered twice.
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11_DUP, &mut tx),
+            Ok(None)
+        ));
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]);
+        feed(&mut s, T0, &[0x62, 0x02, 0x00, 0x0b], &mut tx).unwrap(); // PUBREL 11
+        assert_eq!(take(&mut tx), [0x70, 0x02, 0x00, 0x0b]); // PUBCOMP 11
+                                                             // Released: the same id is a new message now.
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
+            Ok(Some(Event::Message(_)))
+        ));
+    }
+
+    #[test]
+    fn store_bounds_bytes_in_flight() {
+        let (mut mem, mut store) = ([0u8; 64], [0u8; 12]);
+        let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+        let mut s = persistent(&mut tx);
+        s.publish(T0, "t", b"xy", QoS::AtLeastOnce, false, &mut tx)
+            .unwrap(); // 9 bytes stored
+        assert_eq!(
+            s.publish(T0, "t", b"xy", QoS::AtLeastOnce, false, &mut tx),
+            Err(Error::StoreFull { needed: 9 }),
+            "wait for an ack"
+        );
+        assert_eq!(
+            s.publish(T0, "t", &[0; 20], QoS::AtLeastOnce, false, &mut tx),
+            Err(Error::StoreFull { needed: 27 }),
+            "larger than the whole store"
+        );
+        assert_eq!(s.inflight_len(), 1);
+        feed(&mut s, T0, &[0x40, 0x02, 0x00, 0x01], &mut tx).unwrap(); // PUBACK 1
+        assert_eq!(
+            s.publish(T0, "t", b"xy", QoS::AtLeastOnce, false, &mut tx),
+            Ok(2)
+        );
+        // QoS 0 is never stored.
+        s.publish(T0, "t", &[0; 20], QoS::AtMostOnce, false, &mut tx)
+            .unwrap();
+        assert_eq!(tx.store().used(), 9);
+    }
+
+    #[test]
+    fn clean_session_and_no_store_resend_nothing() {
+        let (mut mem, mut store) = ([0u8; 128], [0u8; 128]);
+        let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+        let mut s = persistent(&mut tx);
+        s.publish(T0, "t", b"xy", QoS::AtLeastOnce, false, &mut tx)
+            .unwrap();
+        s.connection_lost();
+        s.connect(T0, &connect_packet(10, true), &mut tx).unwrap();
+        assert_eq!((s.inflight_len(), tx.store().used()), (0, 0));
+
+        // Without a store a message in flight cannot be resent: dropped.
+        let mut mem2 = [0u8; 128];
+        let mut tx2 = TxBuf::new(&mut mem2, 0);
+        let mut s2 = persistent(&mut tx2);
+        s2.publish(T0, "t", b"xy", QoS::AtLeastOnce, false, &mut tx2)
+            .unwrap();
+        assert!(reconnect(&mut s2, CONNACK_PRESENT, &mut tx2).is_empty());
+        assert_eq!(s2.inflight_len(), 0);
     }
 }

@@ -9,7 +9,7 @@
 
 use heapless::Vec;
 
-use super::{MAX_INCOMING_QOS2, MAX_INFLIGHT};
+use super::{Store, MAX_INCOMING_QOS2, MAX_INFLIGHT};
 
 /// Where an outgoing QoS 1/2 message stands in its acknowledgement flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,12 @@ pub enum OutgoingFlow {
 pub(crate) struct Inflight {
     pub(crate) pid: u16,
     pub(crate) flow: OutgoingFlow,
+    /// Where its PUBLISH lies in the [`Store`]; `len` 0 when not stored
+    /// (no store, or PUBREC received).
+    pub(crate) off: u32,
+    pub(crate) len: u32,
+    /// Still to be resent on the current connection.
+    pub(crate) resend: bool,
 }
 
 /// The part of the session that outlives a connection.
@@ -54,9 +60,10 @@ impl Durable {
     }
 
     /// Forgets every exchange (clean session).  The id counter keeps going.
-    pub(crate) fn clear(&mut self) {
+    pub(crate) fn clear(&mut self, store: &mut Store<'_>) {
         self.outgoing.clear();
         self.incoming_qos2.clear();
+        store.clear();
     }
 
     /// Forgets the incoming QoS 2 ids: the broker no longer has the session,
@@ -88,31 +95,107 @@ impl Durable {
         self.outgoing.len()
     }
 
-    pub(crate) fn outgoing_full(&self) -> bool {
-        self.outgoing.is_full()
-    }
-
     pub(crate) fn outgoing_flow(&self, pid: u16) -> Option<OutgoingFlow> {
         self.outgoing.iter().find(|m| m.pid == pid).map(|m| m.flow)
     }
 
-    /// Adds a message.  The caller checked [`outgoing_full`](Self::outgoing_full)
-    /// and that `pid` is unused; returns false (and changes nothing) otherwise.
-    pub(crate) fn add_outgoing(&mut self, pid: u16, flow: OutgoingFlow) -> bool {
+    /// Adds a message whose PUBLISH is stored at `off..off + len` (`len` 0:
+    /// not stored).  Returns false (and changes nothing) when `pid` is in use
+    /// or the list is full.
+    pub(crate) fn add_outgoing(
+        &mut self,
+        pid: u16,
+        flow: OutgoingFlow,
+        off: usize,
+        len: usize,
+    ) -> bool {
+        let (Ok(off), Ok(len)) = (u32::try_from(off), u32::try_from(len)) else {
+            return false;
+        };
         if self.outgoing_flow(pid).is_some() {
             return false;
         }
-        self.outgoing.push(Inflight { pid, flow }).is_ok()
+        self.outgoing
+            .push(Inflight {
+                pid,
+                flow,
+                off,
+                len,
+                resend: false,
+            })
+            .is_ok()
     }
 
-    pub(crate) fn set_outgoing_flow(&mut self, pid: u16, flow: OutgoingFlow) {
-        if let Some(m) = self.outgoing.iter_mut().find(|m| m.pid == pid) {
-            m.flow = flow;
+    /// Marks every message in flight to be resent (a reconnect).
+    pub(crate) fn mark_for_resend(&mut self) {
+        for m in &mut self.outgoing {
+            m.resend = true;
         }
     }
 
-    pub(crate) fn remove_outgoing(&mut self, pid: u16) {
-        self.outgoing.retain(|m| m.pid != pid);
+    /// The first message still to be resent, in resend order.
+    pub(crate) fn next_resend(&self) -> Option<Inflight> {
+        self.outgoing.iter().find(|m| m.resend).copied()
+    }
+
+    /// `pid` was resent.
+    pub(crate) fn resent(&mut self, pid: u16) {
+        if let Some(m) = self.outgoing.iter_mut().find(|m| m.pid == pid) {
+            m.resend = false;
+        }
+    }
+
+    /// The messages in flight, in the order their packets must be resent.
+    #[cfg(test)]
+    pub(crate) fn outgoing(&self) -> &[Inflight] {
+        &self.outgoing
+    }
+
+    /// Moves `pid` to the next flow step: its PUBREC arrived, so its PUBLISH
+    /// is dropped from the store and its PUBREL goes last in the resend
+    /// order (PUBRELs are resent in PUBREC order [MQTT-4.6.0-4]).
+    pub(crate) fn pubrec_received(&mut self, pid: u16, store: &mut Store<'_>) {
+        let Some(pos) = self.outgoing.iter().position(|m| m.pid == pid) else {
+            return;
+        };
+        self.free_stored(pos, store);
+        let m = self.outgoing.remove(pos);
+        // Cannot fail: an entry was just removed.
+        let _ = self.outgoing.push(Inflight {
+            flow: OutgoingFlow::AwaitPubcomp,
+            ..m
+        });
+    }
+
+    /// Ends the flow of `pid`, dropping its stored bytes.
+    pub(crate) fn remove_outgoing(&mut self, pid: u16, store: &mut Store<'_>) {
+        if let Some(pos) = self.outgoing.iter().position(|m| m.pid == pid) {
+            self.free_stored(pos, store);
+            self.outgoing.remove(pos);
+        }
+    }
+
+    /// Drops the stored bytes of entry `pos`; packets stored after it move
+    /// down.
+    fn free_stored(&mut self, pos: usize, store: &mut Store<'_>) {
+        let Some(m) = self.outgoing.get_mut(pos) else {
+            return;
+        };
+        let (off, len) = (m.off, m.len);
+        m.len = 0;
+        if len == 0 {
+            return;
+        }
+        store.remove(off as usize, len as usize);
+        for other in self.outgoing.iter_mut().filter(|o| o.off > off) {
+            other.off -= len;
+        }
+    }
+
+    /// Forgets the messages that cannot be resent (never stored).
+    pub(crate) fn drop_unstored(&mut self) {
+        self.outgoing
+            .retain(|m| m.len > 0 || m.flow == OutgoingFlow::AwaitPubcomp);
     }
 
     pub(crate) fn incoming_held(&self, pid: u16) -> bool {
@@ -158,20 +241,48 @@ mod tests {
 
     #[test]
     fn outgoing_set() {
+        let mut buf = [0u8; 64];
+        let mut store = Store::new(&mut buf, 0);
         let mut d = Durable::new();
-        assert!(d.add_outgoing(5, OutgoingFlow::AwaitPubrec));
-        assert!(!d.add_outgoing(5, OutgoingFlow::AwaitPuback));
-        d.set_outgoing_flow(5, OutgoingFlow::AwaitPubcomp);
+        assert!(d.add_outgoing(5, OutgoingFlow::AwaitPubrec, 0, 0));
+        assert!(!d.add_outgoing(5, OutgoingFlow::AwaitPuback, 0, 0));
+        d.pubrec_received(5, &mut store);
         assert_eq!(d.outgoing_flow(5), Some(OutgoingFlow::AwaitPubcomp));
         for pid in 100..100 + MAX_INFLIGHT as u16 - 1 {
-            assert!(d.add_outgoing(pid, OutgoingFlow::AwaitPuback));
+            assert!(d.add_outgoing(pid, OutgoingFlow::AwaitPuback, 0, 0));
         }
-        assert!(d.outgoing_full());
-        assert!(!d.add_outgoing(1, OutgoingFlow::AwaitPuback));
-        d.remove_outgoing(5);
+        assert_eq!(d.outgoing_len(), MAX_INFLIGHT);
+        assert!(!d.add_outgoing(1, OutgoingFlow::AwaitPuback, 0, 0));
+        d.remove_outgoing(5, &mut store);
         assert_eq!(d.outgoing_len(), MAX_INFLIGHT - 1);
-        d.clear();
+        d.clear(&mut store);
         assert_eq!(d.outgoing_len(), 0);
+    }
+
+    /// Freeing a stored packet moves the later ones down and fixes their
+    /// offsets; PUBREC moves the entry last (PUBREL resend order).
+    #[test]
+    fn stored_packets_compact() {
+        let mut buf = [0u8; 16];
+        let mut store = Store::new(&mut buf, 0);
+        let mut d = Durable::new();
+        for (pid, bytes) in [(1u16, &b"aaa"[..]), (2, b"bb"), (3, b"cccc")] {
+            let len = bytes.len();
+            store.reserve(len).unwrap().copy_from_slice(bytes);
+            let off = store.commit(len);
+            assert!(d.add_outgoing(pid, OutgoingFlow::AwaitPubrec, off, len));
+        }
+        d.pubrec_received(1, &mut store);
+        let order: std::vec::Vec<_> = d.outgoing().iter().map(|m| (m.pid, m.off, m.len)).collect();
+        assert_eq!(order, [(2, 0, 2), (3, 2, 4), (1, 0, 0)]);
+        assert_eq!(store.get(0, 6), b"bbcccc");
+        d.remove_outgoing(2, &mut store);
+        assert_eq!(store.get(0, 4), b"cccc");
+        assert_eq!((d.outgoing()[0].pid, d.outgoing()[0].off), (3, 0));
+        assert!(d.add_outgoing(9, OutgoingFlow::AwaitPuback, 0, 0));
+        d.drop_unstored();
+        let left: std::vec::Vec<_> = d.outgoing().iter().map(|m| m.pid).collect();
+        assert_eq!(left, [3, 1], "9 was never stored; 1 awaits PUBCOMP");
     }
 
     #[test]

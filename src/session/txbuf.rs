@@ -9,24 +9,69 @@
 //! Sizing: the buffer must hold the largest packet the application sends
 //! (use [`Session::publish_header`](super::Session::publish_header) for bigger
 //! payloads) plus the acks queued while it is not flushed (4 bytes each).
+//!
+//! A `TxBuf` also carries the outbound [`Store`]: the sent QoS 1/2 packets
+//! kept for a resend after a reconnect.
 
 use crate::wire::{EncodeError, Packet, Publish};
 
-use super::Error;
+use super::{Error, Store};
 
-/// Outbound bytes waiting to be written: `buf[..len]`, oldest first.
+/// Outbound bytes waiting to be written: `buf[..len]`, oldest first; and the
+/// store of unacknowledged packets.
 #[derive(Debug)]
 pub struct TxBuf<'a> {
     buf: &'a mut [u8],
     len: usize,
+    store: Store<'a>,
 }
 
 impl<'a> TxBuf<'a> {
     /// Wraps `buf` whose first `len` bytes are already queued.  `len` is
-    /// clamped to `buf.len()`.
+    /// clamped to `buf.len()`.  No store: messages in flight when a
+    /// connection drops are not resent.
     pub fn new(buf: &'a mut [u8], len: usize) -> Self {
+        Self::with_store(buf, len, Store::none())
+    }
+
+    /// Like [`new`](Self::new), with a store for resending.
+    pub fn with_store(buf: &'a mut [u8], len: usize, store: Store<'a>) -> Self {
         let len = len.min(buf.len());
-        Self { buf, len }
+        Self { buf, len, store }
+    }
+
+    /// The store of sent, unacknowledged QoS 1/2 packets.
+    #[must_use]
+    pub fn store(&self) -> &Store<'a> {
+        &self.store
+    }
+
+    pub(crate) fn store_mut(&mut self) -> &mut Store<'a> {
+        &mut self.store
+    }
+
+    /// Queues stored packet bytes again, with DUP set on a PUBLISH.
+    ///
+    /// # Errors
+    /// [`Error::TxFull`] when they do not fit; nothing is written then.
+    pub(crate) fn push_stored(&mut self, off: usize, len: usize) -> Result<(), Error> {
+        let full = Error::TxFull { needed: len };
+        if len > self.free() {
+            return Err(full);
+        }
+        let src = self.store.get(off, len);
+        let end = self.len.saturating_add(len);
+        let Some(dst) = self.buf.get_mut(self.len..end).filter(|_| src.len() == len) else {
+            return Err(full);
+        };
+        dst.copy_from_slice(src);
+        if let Some(first) = dst.first_mut() {
+            if *first >> 4 == 3 {
+                *first |= 0x08; // DUP on a resent PUBLISH [MQTT-3.3.1-1]
+            }
+        }
+        self.len = end;
+        Ok(())
     }
 
     /// Number of queued bytes.

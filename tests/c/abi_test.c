@@ -41,12 +41,12 @@ static size_t take_tx(umqtt_rs_client_t *c, uint8_t *out, size_t cap) {
 
 int umqtt_rs_c_abi_test(void) {
     static umqtt_rs_client_t client;
-    static uint8_t rx[64], tx[64];
+    static uint8_t rx[64], tx[64], store[64];
     uint8_t out[128];
     umqtt_rs_event_t ev;
     umqtt_rs_client_t *c = &client;
 
-    umqtt_rs_init(c, rx, sizeof(rx), tx, sizeof(tx));
+    umqtt_rs_init(c, rx, sizeof(rx), tx, sizeof(tx), store, sizeof(store));
     CHECK(1, !umqtt_rs_is_connected(c));
 
     umqtt_rs_connect_opts_t opts;
@@ -124,6 +124,32 @@ int umqtt_rs_c_abi_test(void) {
     static const uint8_t huge_header[] = {0x30, 0xc8, 0x01}; // PUBLISH, remaining length 200
     CHECK(26, feed(c, huge_header, sizeof(huge_header)) == 0);
     CHECK(27, umqtt_rs_next_event(c, 9, &ev) == UMQTT_RS_ERR_RX_TOO_SMALL && umqtt_rs_error_detail(c) == 203);
+
+    // An unacknowledged QoS 1 message is stored, and resent with DUP after a
+    // reconnect with clean_session = 0.
+    umqtt_rs_connection_lost(c);
+    opts.clean_session = false;
+    CHECK(32, umqtt_rs_connect(c, 12, &opts) == UMQTT_RS_OK);
+    take_tx(c, out, sizeof(out));
+    CHECK(33, feed(c, connack, sizeof(connack)) == 0 && umqtt_rs_next_event(c, 13, &ev) == UMQTT_RS_OK);
+    CHECK(34, umqtt_rs_publish(c, 14, topic, payload, 1, false, &pid, &separate) == UMQTT_RS_OK && pid == 2);
+    CHECK(35, umqtt_rs_store_used(c) == sizeof(publish));
+    take_tx(c, out, sizeof(out));
+    umqtt_rs_connection_lost(c);
+    CHECK(36, umqtt_rs_connect(c, 15, &opts) == UMQTT_RS_OK);
+    take_tx(c, out, sizeof(out));
+    CHECK(37, feed(c, connack, sizeof(connack)) == 0 && umqtt_rs_next_event(c, 16, &ev) == UMQTT_RS_OK);
+    static const uint8_t resent[] = {
+        0x3a, 9,                    // PUBLISH QoS 1 with DUP, remaining length 9
+        0x00, 0x03, 'a', '/', 'b',  // topic "a/b"
+        0x00, 0x02,                 // the same packet id, 2
+        'h', 'i',                   // payload
+    };
+    CHECK(38, take_tx(c, out, sizeof(out)) == sizeof(resent) && memcmp(out, resent, sizeof(resent)) == 0);
+    static const uint8_t puback2[] = {0x40, 0x02, 0x00, 0x02}; // PUBACK id 2
+    CHECK(39, feed(c, puback2, sizeof(puback2)) == 0 && umqtt_rs_next_event(c, 17, &ev) == UMQTT_RS_OK);
+    CHECK(40, ev.kind == UMQTT_RS_EV_PUBLISHED && umqtt_rs_store_used(c) == 0);
+    opts.clean_session = true;
 
     // A malformed packet is a decode error.
     umqtt_rs_connection_lost(c);
