@@ -42,7 +42,9 @@ rm -f "$tmp"
 if cmp -s "$tmp.2" "$out"; then rm -f "$tmp.2"; else mv "$tmp.2" "$out"; fi
 
 # Every export must be defined in the object.
-nm=${NM:-nm}
-missing=$(for e in $exports; do "$nm" "$out" | grep -q " T $e$" || echo "$e"; done)
+# (nm's output is read once: `nm | grep -q` under pipefail fails when grep
+# stops reading early.)
+defined=$("${NM:-nm}" "$out")
+missing=$(for e in $exports; do grep -q " T $e$" <<<"$defined" || echo "$e"; done)
 [ -z "$missing" ] || { echo "build-lib: not defined in $out: $missing" >&2; exit 1; }
 echo "build-lib: $out ($target)"
