@@ -8,6 +8,11 @@ UMQTT_RS_TOP := $(abspath $(UMQTT_RS_DIR)/..)
 UMQTT_RS_TARGET ?= host
 UMQTT_RS_OBJ ?= $(BUILD)/umqtt_rs_core.o
 
+# Board support a port lacks (boards/<board>/, e.g. a clock for ports/qemu).
+SRC_USERMOD_LIB_C += $(UMQTT_RS_BOARD_SRC)
+
+# UMQTT_RS_MODULE=0 leaves the module out (the baseline of `make size`).
+ifneq ($(UMQTT_RS_MODULE),0)
 SRC_USERMOD_C += $(UMQTT_RS_DIR)/modumqtt_rs.c
 CFLAGS_USERMOD += -I$(UMQTT_RS_DIR)
 # One prelinked object: it goes on the link line whole, like any object.
@@ -20,3 +25,4 @@ $(UMQTT_RS_OBJ): umqtt_rs_core_force
 	$(Q)$(UMQTT_RS_TOP)/tools/build-lib.sh $(UMQTT_RS_TARGET) $@ $(LD) $(OBJCOPY) "$(UMQTT_RS_LDFLAGS)"
 .PHONY: umqtt_rs_core_force
 umqtt_rs_core_force:
+endif
