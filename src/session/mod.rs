@@ -494,9 +494,9 @@ impl Session {
     /// [`Error::TxFull`] when a required ack does not fit: nothing changed,
     /// flush and call again with the same packet.  [`Error::NotConnected`]
     /// when no connection was started.  Fatal ([`Error::is_fatal`]):
-    /// [`Error::Refused`], [`Error::Protocol`].  [`Error::InflightFull`]
-    /// when the broker sends more unreleased QoS 2 messages than
-    /// [`MAX_INCOMING_QOS2`].
+    /// [`Error::Refused`], [`Error::Protocol`].  More unreleased incoming
+    /// QoS 2 messages than [`MAX_INCOMING_QOS2`] are no error: the oldest
+    /// held id is forgotten (see `Durable::hold_incoming`).
     pub fn handle<'p>(
         &mut self,
         now_ms: u64,
@@ -594,9 +594,6 @@ impl Session {
             QoS::AtLeastOnce => self.send(now_ms, &Packet::Puback(publish.pid), tx)?,
             QoS::ExactlyOnce => {
                 let held = self.durable.incoming_held(publish.pid);
-                if !held && self.durable.incoming_full() {
-                    return Err(Error::InflightFull);
-                }
                 self.send(now_ms, &Packet::Pubrec(publish.pid), tx)?;
                 if held {
                     // A resend of a message already delivered: ack only.
@@ -1049,15 +1046,26 @@ mod tests {
             ));
             take(&mut tx);
         }
+        // One more before any PUBREL (a broker with a larger window): it is
+        // delivered, not refused -- refusing left it stuck in front of the
+        // PUBRELs that would free the set (a hang in the glue).  The oldest
+        // held id (1, PUBREC long sent) makes room.
         publish[8] = 0x7f;
-        assert_eq!(
-            feed(&mut s, T0, &publish, &mut tx).unwrap_err(),
-            Error::InflightFull
-        );
-        assert!(tx.is_empty());
-        // A held id is still acked.
-        publish[8] = 1;
+        assert!(matches!(
+            feed(&mut s, T0, &publish, &mut tx),
+            Ok(Some(Event::Message(_)))
+        ));
+        // PUBREC id 0x7f, then a held id is still acked only.
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x7f]);
+        publish[8] = 2;
         assert!(matches!(feed(&mut s, T0, &publish, &mut tx), Ok(None)));
+        take(&mut tx);
+        // The PUBREL of the forgotten id is still answered.
+        assert!(matches!(
+            feed(&mut s, T0, &[0x62, 0x02, 0x00, 0x01], &mut tx), // PUBREL id 1
+            Ok(None)
+        ));
+        assert_eq!(take(&mut tx), [0x70, 0x02, 0x00, 0x01]); // PUBCOMP id 1
     }
 
     #[test]

@@ -202,13 +202,24 @@ impl Durable {
         self.incoming_qos2.contains(&pid)
     }
 
+    #[cfg(test)]
     pub(crate) fn incoming_full(&self) -> bool {
         self.incoming_qos2.is_full()
     }
 
-    /// Holds an incoming QoS 2 id until its PUBREL; false if full.
+    /// Holds an incoming QoS 2 id until its PUBREL.  When the set is full
+    /// the oldest id is forgotten: its PUBREC went out first, so the broker
+    /// sends only PUBREL for it [MQTT-4.3.3-2] (answered with or without
+    /// the id), never the PUBLISH again.  Refusing instead would leave the
+    /// new PUBLISH stuck in front of the PUBRELs that free the set.
     pub(crate) fn hold_incoming(&mut self, pid: u16) -> bool {
-        self.incoming_held(pid) || self.incoming_qos2.push(pid).is_ok()
+        if self.incoming_held(pid) {
+            return true;
+        }
+        if self.incoming_qos2.is_full() {
+            self.incoming_qos2.remove(0);
+        }
+        self.incoming_qos2.push(pid).is_ok()
     }
 
     pub(crate) fn release_incoming(&mut self, pid: u16) {
@@ -297,6 +308,7 @@ mod tests {
             assert!(d.hold_incoming(pid + 1));
         }
         assert!(d.incoming_full());
-        assert!(!d.hold_incoming(1000));
+        assert!(d.hold_incoming(1000), "the oldest id makes room");
+        assert!(!d.incoming_held(1) && d.incoming_held(2) && d.incoming_held(1000));
     }
 }
