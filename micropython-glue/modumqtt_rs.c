@@ -69,6 +69,8 @@ typedef struct _mqtt_client_obj_t {
     bool lw_retain;
     bool cb_flags;
     bool session_present;
+    // setblocking(False): no call waits for the network (connect aside).
+    bool nonblocking;
 } mqtt_client_obj_t;
 
 // ---- time -------------------------------------------------------------
@@ -262,14 +264,19 @@ static void wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_m
     }
 }
 
-// Write all of buf, waiting while the transport is busy.
-static void write_all(mqtt_client_obj_t *self, const uint8_t *buf, size_t len, bool from_tx) {
+// Write buf, waiting while the transport is busy unless `once`: then stop at
+// the first "would block".  Returns the number of bytes written.
+static size_t write_buf(mqtt_client_obj_t *self, const uint8_t *buf, size_t len, bool from_tx, bool once) {
     const mp_stream_p_t *stream = stream_of(self);
+    size_t total = 0;
     while (len > 0) {
         int err;
         mp_uint_t n = stream->write(self->sock, buf, len, &err);
         if (n == MP_STREAM_ERROR) {
             if (mp_is_nonblocking_error(err)) {
+                if (once) {
+                    break;
+                }
                 wait_io(self, MP_STREAM_POLL_WR, -1);
                 continue;
             }
@@ -283,16 +290,39 @@ static void write_all(mqtt_client_obj_t *self, const uint8_t *buf, size_t len, b
         }
         buf += n;
         len -= n;
+        total += n;
     }
+    return total;
 }
 
-// Write every byte the core queued, in one write when the transport takes it.
-static void flush(mqtt_client_obj_t *self) {
+static void write_all(mqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
+    write_buf(self, buf, len, false, false);
+}
+
+static size_t tx_pending(mqtt_client_obj_t *self) {
     const uint8_t *p;
     size_t n;
     umqtt_rs_tx_pending(&self->core, &p, &n);
-    if (n > 0) {
-        write_all(self, p, n, true);
+    return n;
+}
+
+// Write the bytes the core queued, in one write when the transport takes it.
+// Blocking mode writes them all; non-blocking mode what the transport takes
+// now (the rest goes with a later call).  Returns the bytes written.
+static size_t flush(mqtt_client_obj_t *self) {
+    const uint8_t *p;
+    size_t n;
+    umqtt_rs_tx_pending(&self->core, &p, &n);
+    return n > 0 ? write_buf(self, p, n, true, self->nonblocking) : 0;
+}
+
+// Make room in the tx buffer for a packet of `need` bytes that did not fit.
+// Non-blocking mode raises EAGAIN when the transport takes nothing now.
+static void make_tx_room(mqtt_client_obj_t *self, size_t need) {
+    if (need > self->tx_cap) {
+        grow_tx(self, need);
+    } else if (flush(self) == 0 && self->nonblocking) {
+        mp_raise_OSError(MP_EAGAIN);
     }
 }
 
@@ -360,10 +390,7 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
         umqtt_rs_event_t ev;
         umqtt_rs_status_t st = umqtt_rs_next_event(&self->core, now_ms(self), &ev);
         if (st == UMQTT_RS_ERR_TX_FULL) {
-            size_t need = umqtt_rs_error_detail(&self->core);
-            if (need > self->tx_cap) {
-                grow_tx(self, need);
-            }
+            make_tx_room(self, umqtt_rs_error_detail(&self->core));
             continue;
         }
         if (st == UMQTT_RS_ERR_RX_TOO_SMALL) {
@@ -399,14 +426,24 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
             continue;
         }
         st = umqtt_rs_poll(&self->core, now_ms(self));
+        if (st == UMQTT_RS_ERR_TX_FULL) {
+            make_tx_room(self, umqtt_rs_error_detail(&self->core));
+            continue;
+        }
         if (st != UMQTT_RS_OK) {
             raise_status(self, st);
         }
-        const uint8_t *p;
-        size_t pending;
-        umqtt_rs_tx_pending(&self->core, &p, &pending);
-        if (pending > 0 || read_some(self) > 0) {
+        // Blocking mode writes what is queued at the top of the loop;
+        // non-blocking mode goes on only while the transport takes bytes.
+        size_t pending = tx_pending(self);
+        if (pending > 0 && (!self->nonblocking || flush(self) > 0)) {
             continue;
+        }
+        if (read_some(self) > 0) {
+            continue;
+        }
+        if (self->nonblocking) {
+            return UMQTT_RS_EV_NONE;
         }
         // Nothing to do until the transport is readable or a timer is due.
         uint64_t now = now_ms(self);
@@ -425,7 +462,7 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
                 wait = due;
             }
         }
-        wait_io(self, MP_STREAM_POLL_RD, wait);
+        wait_io(self, MP_STREAM_POLL_RD | (pending > 0 ? MP_STREAM_POLL_WR : 0), wait);
     }
 }
 
@@ -502,6 +539,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->lw_qos = 0;
     self->lw_retain = false;
     self->cb_flags = false;
+    self->nonblocking = false;
     self->keepalive = (uint16_t)keepalive;
     self->port = args[ARG_port].u_int;
     if (self->port == 0) {
@@ -640,7 +678,12 @@ static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_
     if (args[ARG_timeout].u_obj != mp_const_none) {
         timeout_ms = (mp_int_t)(mp_obj_get_float(args[ARG_timeout].u_obj) * 1000);
     }
-    if (run(self, UMQTT_RS_EV_CONNECTED, 0, timeout_ms) != UMQTT_RS_EV_CONNECTED) {
+    // connect() always waits for the CONNACK.
+    bool nonblocking = self->nonblocking;
+    self->nonblocking = false;
+    int kind = run(self, UMQTT_RS_EV_CONNECTED, 0, timeout_ms);
+    self->nonblocking = nonblocking;
+    if (kind != UMQTT_RS_EV_CONNECTED) {
         raise_os(self, MP_ETIMEDOUT);
     }
     return MP_OBJ_NEW_SMALL_INT(self->session_present);
@@ -671,7 +714,7 @@ static mp_obj_t mqtt_client_ping(mp_obj_t self_in) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
     umqtt_rs_status_t st = umqtt_rs_ping(&self->core, now_ms(self));
     if (st == UMQTT_RS_ERR_TX_FULL) {
-        flush(self);
+        make_tx_room(self, umqtt_rs_error_detail(&self->core));
         st = umqtt_rs_ping(&self->core, now_ms(self));
     }
     if (st != UMQTT_RS_OK) {
@@ -710,14 +753,10 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         st = umqtt_rs_publish(&self->core, now_ms(self), topic, msg, qos, args[ARG_retain].u_bool, &pid, &separate);
         size_t need = umqtt_rs_error_detail(&self->core);
         if (st == UMQTT_RS_ERR_TX_FULL) {
-            if (need > self->tx_cap) {
-                grow_tx(self, need);
-            } else {
-                flush(self);
-            }
+            make_tx_room(self, need);
         } else if (st == UMQTT_RS_ERR_STORE_FULL && need > self->store_cap) {
             grow_store(self, need);
-        } else if (st == UMQTT_RS_ERR_STORE_FULL || st == UMQTT_RS_ERR_INFLIGHT_FULL) {
+        } else if ((st == UMQTT_RS_ERR_STORE_FULL || st == UMQTT_RS_ERR_INFLIGHT_FULL) && !self->nonblocking) {
             // The window is full: wait for any acknowledgement.
             run(self, UMQTT_RS_EV_PUBLISHED, 0, -1);
         } else {
@@ -730,9 +769,9 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     flush(self);
     if (separate) {
         // A payload larger than the tx buffer goes out from the caller's memory.
-        write_all(self, msg.ptr, msg.len, false);
+        write_all(self, msg.ptr, msg.len);
     }
-    if (!args[ARG_wait].u_bool) {
+    if (!args[ARG_wait].u_bool || self->nonblocking) {
         return MP_OBJ_NEW_SMALL_INT(pid);
     }
     if (qos > 0) {
@@ -754,15 +793,14 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
         if (st != UMQTT_RS_ERR_TX_FULL) {
             break;
         }
-        size_t need = umqtt_rs_error_detail(&self->core);
-        if (need > self->tx_cap) {
-            grow_tx(self, need);
-        } else {
-            flush(self);
-        }
+        make_tx_room(self, umqtt_rs_error_detail(&self->core));
     }
     if (st != UMQTT_RS_OK) {
         raise_status(self, st);
+    }
+    if (self->nonblocking) {
+        flush(self);
+        return MP_OBJ_NEW_SMALL_INT(pid);
     }
     run(self, sub ? UMQTT_RS_EV_SUBSCRIBED : UMQTT_RS_EV_UNSUBSCRIBED, pid, -1);
     return mp_const_none;
@@ -840,6 +878,10 @@ static mp_obj_t mqtt_client_drain(size_t n_args, const mp_obj_t *args) {
     if (n_args > 1 && args[1] != mp_const_none) {
         timeout_ms = (mp_int_t)(mp_obj_get_float(args[1]) * 1000);
     }
+    if (self->nonblocking) {
+        run(self, WANT_NOTHING, 0, 0);
+        return mp_obj_new_bool(umqtt_rs_inflight(&self->core) == 0);
+    }
     uint64_t start = now_ms(self);
     while (umqtt_rs_inflight(&self->core) > 0) {
         mp_int_t left = -1;
@@ -889,6 +931,61 @@ static mp_obj_t mqtt_client_check_msg(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_check_msg_obj, mqtt_client_check_msg);
 
+// setblocking(flag): with False no call waits for the network (connect()
+// aside): publish/subscribe return the packet id at once and raise
+// OSError(EAGAIN) when the window or the transport is full, wait_msg() acts as
+// check_msg(), and queued bytes go out as the transport takes them.
+static mp_obj_t mqtt_client_setblocking(mp_obj_t self_in, mp_obj_t flag) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    self->nonblocking = !mp_obj_is_true(flag);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_setblocking_obj, mqtt_client_setblocking);
+
+// next_timeout(): milliseconds until the client must run again (a keepalive
+// ping or a reply deadline), or None when no timer runs.  An event loop waits
+// for the client to be readable (select.poll) or this long, whichever is first.
+static mp_obj_t mqtt_client_next_timeout(mp_obj_t self_in) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    uint64_t at, now = now_ms(self);
+    if (!umqtt_rs_poll_at(&self->core, &at)) {
+        return mp_const_none;
+    }
+    return mp_obj_new_int_from_ull(at > now ? at - now : 0);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_next_timeout_obj, mqtt_client_next_timeout);
+
+// The client is a pollable object: readable when a packet is buffered, the
+// transport is readable or a timer is due (the application should call
+// check_msg()), writable when the transport is.
+static mp_uint_t mqtt_client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (request != MP_STREAM_POLL) {
+        *errcode = MP_EINVAL;
+        return MP_STREAM_ERROR;
+    }
+    if (self->sock == mp_const_none) {
+        return MP_STREAM_POLL_NVAL;
+    }
+    mp_uint_t ret = 0;
+    if (arg & MP_STREAM_POLL_RD) {
+        uint64_t at;
+        if (umqtt_rs_rx_ready(&self->core)
+            || (umqtt_rs_poll_at(&self->core, &at) && at <= now_ms(self))) {
+            ret |= MP_STREAM_POLL_RD;
+        }
+    }
+    mp_uint_t r = mp_get_stream(self->sock)->ioctl(self->sock, MP_STREAM_POLL, arg, errcode);
+    if (r == MP_STREAM_ERROR) {
+        return ret ? ret : MP_STREAM_ERROR;
+    }
+    return ret | r;
+}
+
+static const mp_stream_p_t mqtt_client_stream_p = {
+    .ioctl = mqtt_client_ioctl,
+};
+
 static void mqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     if (dest[0] != MP_OBJ_NULL) {
         return; // Attributes are read-only.
@@ -932,6 +1029,8 @@ static const mp_rom_map_elem_t mqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&mqtt_client_drain_obj) },
     { MP_ROM_QSTR(MP_QSTR_inflight), MP_ROM_PTR(&mqtt_client_inflight_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_ack_callback), MP_ROM_PTR(&mqtt_client_set_ack_callback_obj) },
+    { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&mqtt_client_setblocking_obj) },
+    { MP_ROM_QSTR(MP_QSTR_next_timeout), MP_ROM_PTR(&mqtt_client_next_timeout_obj) },
 };
 static MP_DEFINE_CONST_DICT(mqtt_client_locals_dict, mqtt_client_locals_dict_table);
 
@@ -941,6 +1040,7 @@ static MP_DEFINE_CONST_OBJ_TYPE(
     MP_TYPE_FLAG_NONE,
     make_new, mqtt_client_make_new,
     attr, mqtt_client_attr,
+    protocol, &mqtt_client_stream_p,
     locals_dict, &mqtt_client_locals_dict
     );
 

@@ -227,6 +227,10 @@ bool umqtt_rs_poll_at(const umqtt_rs_client_t *client, uint64_t *at_ms);
 void umqtt_rs_rx_window(umqtt_rs_client_t *client, uint8_t **ptr, size_t *len);
 void umqtt_rs_rx_commit(umqtt_rs_client_t *client, size_t n);
 
+// Whether umqtt_rs_next_event() has something to do without reading: a
+// complete packet (or a malformed header) is buffered.
+bool umqtt_rs_rx_ready(const umqtt_rs_client_t *client);
+
 // Handle the next complete buffered packet, if any, and describe it in *ev.
 // On UMQTT_RS_ERR_TX_FULL write the pending bytes and call again (the packet
 // is kept).  Any other error means the connection must be closed.

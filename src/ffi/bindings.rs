@@ -208,6 +208,9 @@ unsafe extern "C" {
     pub fn umqtt_rs_rx_commit(client: *mut umqtt_rs_client_t, n: usize);
 }
 unsafe extern "C" {
+    pub fn umqtt_rs_rx_ready(client: *const umqtt_rs_client_t) -> bool;
+}
+unsafe extern "C" {
     pub fn umqtt_rs_next_event(
         client: *mut umqtt_rs_client_t,
         now_ms: u64,

@@ -714,6 +714,26 @@ pub unsafe extern "C" fn umqtt_rs_rx_commit(client: *mut umqtt_rs_client_t, n: u
     st.rx_end = st.rx_end.saturating_add(n).min(st.rx_cap);
 }
 
+/// Whether a complete packet (or a malformed header) is buffered.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_rx_ready(client: *const umqtt_rs_client_t) -> bool {
+    // SAFETY: per the function contract.
+    let st = unsafe { state_ref(client) };
+    // A packet lent to the application by the last event is done with.
+    let start = st.rx_start.saturating_add(st.rx_borrowed).min(st.rx_end);
+    // SAFETY: the rx buffer is valid for rx_cap bytes (see State::rx).
+    let all = unsafe { slice::from_raw_parts(st.rx.cast_const(), st.rx_cap) };
+    let buf = all.get(start..st.rx_end).unwrap_or_default();
+    match parse_fixed_header(buf) {
+        Ok(Some(h)) => h.packet_len() <= buf.len() || h.packet_len() > st.rx_cap,
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
 /// Handles buffered packets until one matters to the application.
 ///
 /// # Safety
@@ -907,6 +927,7 @@ fn abi_check() {
         umqtt_rs_poll_at(_, _);
         umqtt_rs_rx_window(_, _, _);
         umqtt_rs_rx_commit(_, _);
+        umqtt_rs_rx_ready(_);
         umqtt_rs_next_event(_, _, _);
         umqtt_rs_tx_pending(_, _, _);
         umqtt_rs_tx_consume(_, _);
