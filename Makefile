@@ -3,8 +3,11 @@
 #   make            firmware for BOARD (default unix) -> build/<board>/...
 #   make demo       firmware + a local mosquitto + a publish/subscribe round trip
 #   make test       everything: Rust tests, lints, bindings, firmware tests
+#   make bench      benchmarks: umqtt_rs vs umqtt.simple vs libmosquitto
+#                   (not part of make test; see docs/benchmarks.md)
 #   make lib        only the prelinked Rust object for BOARD
 #   make bindings   regenerate src/ffi/bindings.rs from micropython-glue/umqtt_rs.h
+#   make fuzz       run each cargo-fuzz target for FUZZ_SECONDS (default 60)
 #
 # MPY_DIR=/path/to/micropython uses your own MicroPython checkout (v1.24+);
 # otherwise the pinned 1.25 source is fetched into build/micropython.
@@ -24,7 +27,9 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian packages the tests and the demo need on top of the board's.
 TEST_PACKAGES := mosquitto mosquitto-clients openssl dpkg-dev libclang-dev
 
-.PHONY: all firmware lib demo test deps mpy-source check-rust check-bindings \
+FUZZ_SECONDS ?= 60
+
+.PHONY: fuzz all firmware lib demo test deps mpy-source check-rust check-bindings \
 	bindings test-firmware clean distclean
 
 all: firmware
@@ -77,6 +82,19 @@ test-firmware: firmware
 
 test: deps check-rust check-bindings test-firmware
 	@echo "make test: all passed"
+
+# Benchmarks on the unix firmware against a private mosquitto; a table on
+# stdout and build/bench/results.json.  BENCH_ARGS="--quick" for a smoke run.
+BENCH_PACKAGES := libmosquitto-dev valgrind mosquitto
+.PHONY: bench
+bench: firmware
+	@test "$(PORT)" = unix || { echo "make bench needs BOARD=unix"; exit 1; }
+	@$(TOP)/tools/deps.sh $(BENCH_PACKAGES)
+	$(PYTHON) $(TOP)/bench/bench.py --firmware $(OUT)/$(FIRMWARE) --obj-dir $(OUT) \
+		--mpy-dir $(MPY_DIR) --out $(TOP)/build/bench $(BENCH_ARGS)
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(TOP)/tools/fuzz.sh
 
 clean:
 	rm -rf $(OUT) $(TOP)/target

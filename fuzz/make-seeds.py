@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Write the committed seed corpora (fuzz/corpus/<target>/): one seed per
+packet type for `decode` and `roundtrip`, a few broker conversations for
+`session`.  Rerun after changing a target's input format."""
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+PACKETS = {
+    "connect": bytes([0x10, 0x0D, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 10, 0, 1]) + b"c",
+    "connack": bytes([0x20, 2, 0, 0]),
+    "publish": bytes([0x34, 9, 0, 3]) + b"a/b" + bytes([0, 11]) + b"hi",
+    "puback": bytes([0x40, 2, 0, 1]),
+    "pubrec": bytes([0x50, 2, 0, 1]),
+    "pubrel": bytes([0x62, 2, 0, 1]),
+    "pubcomp": bytes([0x70, 2, 0, 1]),
+    "subscribe": bytes([0x82, 8, 0, 1, 0, 3]) + b"a/#" + bytes([1]),
+    "suback": bytes([0x90, 4, 0, 1, 1, 0x80]),
+    "unsubscribe": bytes([0xA2, 7, 0, 1, 0, 3]) + b"a/+",
+    "unsuback": bytes([0xB0, 2, 0, 1]),
+    "pingreq": bytes([0xC0, 0]),
+    "pingresp": bytes([0xD0, 0]),
+    "disconnect": bytes([0xE0, 0]),
+}
+
+
+def feed(b):
+    # session op 0: broker bytes, length-prefixed
+    return bytes([0, len(b)]) + b
+
+
+def session_seeds():
+    hdr = bytes([40, 40, 4])  # rx, tx, keepalive 2 s with a store
+    connack = PACKETS["connack"]
+    return {
+        "publish_qos012": hdr + feed(connack) + bytes([10, 0x10]) + feed(bytes([0x90, 3, 0, 1, 1]))
+        + bytes([8, 0x10, 4, 8, 0x20, 4]) + feed(bytes([0x40, 2, 0, 2]))
+        + feed(bytes([0x50, 2, 0, 3])) + feed(bytes([0x70, 2, 0, 3])),
+        "incoming_qos2": hdr + feed(connack) + feed(PACKETS["publish"])
+        + feed(bytes([0x3C, 9, 0, 3]) + b"a/b" + bytes([0, 11]) + b"hi") + feed(bytes([0x62, 2, 0, 11])),
+        "split_publish": hdr + feed(connack) + feed(PACKETS["publish"][:3]) + feed(PACKETS["publish"][3:])
+        + feed(bytes([0x30, 5, 0, 1]) + b"tqq"),
+        "keepalive": bytes([40, 40, 2]) + feed(connack) + bytes([7, 10, 7, 10]) + feed(PACKETS["pingresp"])
+        + bytes([15, 1]),
+        "unsubscribe": hdr + feed(connack) + bytes([10, 0x80]) + feed(PACKETS["unsuback"]),
+        "resume": hdr + feed(connack) + bytes([8, 0x10, 4, 8, 0x20, 4, 13, 0]) + feed(bytes([0x20, 2, 1, 0]))
+        + feed(bytes([0x40, 2, 0, 1])) + feed(bytes([0x50, 2, 0, 2])) + feed(bytes([0x70, 2, 0, 2])),
+        "large": bytes([0, 0, 4]) + feed(connack) + feed(bytes([0x30, 0xC8, 1, 0, 1]) + b"t" + bytes(100))
+        + feed(bytes(100)),
+        "bad_length": hdr + feed(connack) + feed(bytes([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 1])),
+    }
+
+
+def write(target, seeds):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+
+
+write("decode", PACKETS)
+# roundtrip: kind byte, one filter "a/b" QoS 1, then bytes for the fields
+tail = bytes([2]) + b"cl" + bytes([0, 10, 1, 1, 3]) + b"w/t" + bytes([2]) + b"hi" + bytes([1, 1, 1, 1]) + b"u"
+tail += bytes([1, 1]) + b"p" + bytes([5])
+write("roundtrip", {name: bytes([k, 1, 3]) + b"a/b" + bytes([1]) + tail for k, name in enumerate(PACKETS)})
+write("session", session_seeds())
