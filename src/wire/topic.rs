@@ -184,4 +184,62 @@ mod tests {
             assert_eq!(topic_matches(filter, topic), want, "{filter} vs {topic}");
         }
     }
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+        use std::vec::Vec;
+
+        /// The reference model: section 4.7 read literally, level by level,
+        /// recursively, with nothing shared with `topic_matches`.
+        fn model(filter: &[&str], topic: &[&str]) -> bool {
+            match (filter.split_first(), topic.split_first()) {
+                (Some((&"#", rest)), _) => rest.is_empty(),
+                (None, None) => true,
+                (Some((&"+", f)), Some((_, t))) => model(f, t),
+                (Some((a, f)), Some((b, t))) => a == b && model(f, t),
+                _ => false,
+            }
+        }
+
+        fn reference(filter: &str, topic: &str) -> bool {
+            let f: Vec<&str> = filter.split('/').collect();
+            let t: Vec<&str> = topic.split('/').collect();
+            let filter_ok = !filter.is_empty()
+                && f.iter().enumerate().all(|(i, l)| {
+                    *l == "+" || (*l == "#" && i == f.len() - 1) || !l.contains(['+', '#'])
+                });
+            let topic_ok = !topic.is_empty() && !topic.contains(['+', '#']);
+            let dollar = topic.starts_with('$') && (f[0] == "+" || f[0] == "#");
+            filter_ok && topic_ok && !dollar && model(&f, &t)
+        }
+
+        fn text(alphabet: &'static [&'static str]) -> impl Strategy<Value = String> {
+            proptest::collection::vec(proptest::sample::select(alphabet), 0..7)
+                .prop_map(|parts| parts.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(5000))]
+
+            #[test]
+            fn matching_agrees_with_reference(
+                filter in text(&["a", "b", "/", "+", "#", "$", "é"]),
+                topic in text(&["a", "b", "/", "$", "é", "+"]),
+            ) {
+                prop_assert_eq!(topic_matches(&filter, &topic), reference(&filter, &topic));
+            }
+
+            #[test]
+            fn a_topic_matches_itself_and_wildcard_versions(topic in text(&["a", "b", "/", "é"])) {
+                prop_assume!(!topic.is_empty());
+                prop_assert!(topic_matches(&topic, &topic));
+                prop_assert!(topic_matches("#", &topic));
+                let plus: Vec<&str> = topic.split('/').map(|_| "+").collect();
+                prop_assert!(topic_matches(&plus.join("/"), &topic));
+                let first = topic.split('/').next().unwrap_or("");
+                let parent = std::format!("{}/#", first);
+                prop_assert!(topic_matches(&parent, &topic));
+            }
+        }
+    }
 }
