@@ -12,6 +12,10 @@ Starts, on free loopback ports (127.0.0.1 only):
   - ``refuse-N...``: CONNACK with return code N, then close;
   - ``silent...``: CONNACK accepted, then read and ignore everything (a dead
     broker that never answers PINGREQ);
+  - ``bad-NAME...``: a broker that breaks the protocol in the way NAME says
+    (see ``MALFORMED`` below: wrong packet types, reserved flags, bad
+    remaining lengths, unknown codes and ids, truncation, invalid UTF-8, a
+    2 MB PUBLISH...), for the malformed-broker tests;
   - anything else: CONNACK accepted, then PINGRESP for each PINGREQ and
     nothing else.
 
@@ -257,6 +261,46 @@ class FakeBroker:
         m = (body[pos] << 8) | body[pos + 1]
         return body[pos + 2 : pos + 2 + m].decode("utf-8", "replace")
 
+    def _expect(self, conn, first_byte, deadline):
+        """Read packets until one starts with first_byte; return its body."""
+        while True:
+            first, body = self._read_packet(conn, deadline)
+            if first == 0xC0:
+                conn.sendall(b"\xd0\x00")
+            if first == first_byte:
+                return body
+
+    def _malformed(self, conn, name):
+        """Play the misbehaviour `name` (a key of MALFORMED) to a client."""
+        deadline = time.monotonic() + FAKE_CONNECT_TIMEOUT
+        script = MALFORMED.get(name)
+        if script is None:
+            return
+        before, after = script
+        if before is not None:
+            # Sent instead of the CONNACK.
+            conn.sendall(before)
+        else:
+            conn.sendall(b"\x20\x02\x00\x00")  # CONNACK accepted
+            if callable(after):
+                after(self, conn, deadline)
+            else:
+                conn.sendall(after)
+        if name not in CLOSE_AT_ONCE:
+            self._linger(conn, deadline)
+
+    def _linger(self, conn, deadline):
+        # Keep the connection open (reading and dropping) until the client
+        # closes it or the deadline passes: the client must notice by itself.
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                if not conn.recv(65536):
+                    return
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
     def _serve(self, conn):
         conn.settimeout(FAKE_IO_TIMEOUT)
         try:
@@ -272,6 +316,9 @@ class FakeBroker:
                     digits += ch
                 code = int(digits) if digits else 5
                 conn.sendall(bytes((0x20, 0x02, 0x00, code & 0xFF)))
+                return
+            if cid.startswith("bad-"):
+                self._malformed(conn, cid[len("bad-") :].split("-")[0])
                 return
             conn.sendall(b"\x20\x02\x00\x00")
             if cid.startswith("silent"):
@@ -295,6 +342,123 @@ class FakeBroker:
                 conn.close()
             except OSError:
                 pass
+
+
+def _publish(topic, payload, first=0x30, pid=None):
+    """Encode a PUBLISH; topic and payload are bytes."""
+    body = bytes((len(topic) >> 8, len(topic) & 0xFF)) + topic
+    if pid is not None:
+        body += bytes((pid >> 8, pid & 0xFF))
+    body += payload
+    return bytes((first,)) + _varint(len(body)) + body
+
+
+def _varint(n):
+    out = b""
+    while True:
+        n, low = n >> 7, n & 0x7F
+        out += bytes((low | (0x80 if n else 0),))
+        if not n:
+            return out
+
+
+def _suback_wrong_id(fake, conn, deadline):
+    # Answer the first SUBSCRIBE with a SUBACK for another id.
+    body = fake._expect(conn, 0x82, deadline)
+    pid = ((body[0] << 8) | body[1]) ^ 0x0100
+    conn.sendall(bytes((0x90, 0x03, pid >> 8, pid & 0xFF, 0x00)))
+
+
+def _pubrel_unknown(fake, conn, deadline):
+    # PUBREL for an id never used: the client must answer PUBCOMP (MQTT-4.3.3);
+    # when it does, a QoS 0 PUBLISH "r" "pubcomp 4242" tells the test so.
+    conn.sendall(b"\x62\x02\x10\x92")  # PUBREL id 4242
+    fake._expect(conn, 0x70, deadline)  # PUBCOMP
+    conn.sendall(_publish(b"r", b"pubcomp 4242"))
+
+
+def _qos2_burst(fake, conn, deadline):
+    # 100 QoS 2 PUBLISHes in one write (ids 1..100) before any PUBREL, as a
+    # broker with a large in-flight window may send them; each PUBREC is
+    # answered with PUBREL, then a QoS 0 "r" "done" once all 100 PUBCOMPs are in.
+    fake._expect(conn, 0x82, deadline)  # SUBSCRIBE
+    conn.sendall(b"\x90\x03\x00\x01\x02")  # SUBACK id 1, QoS 2
+    conn.sendall(b"".join(_publish(b"q", b"m%d" % i, 0x34, i) for i in range(1, 101)))
+    pubcomps = 0
+    while pubcomps < 100:
+        first, body = fake._read_packet(conn, deadline)
+        if first == 0x50:  # PUBREC -> PUBREL
+            conn.sendall(b"\x62\x02" + body[:2])
+        elif first == 0x70:
+            pubcomps += 1
+    conn.sendall(_publish(b"r", b"done"))
+
+
+def _big(fake, conn, deadline):
+    # A 2 MB QoS 0 PUBLISH, written in 64 KB pieces (the client may close).
+    payload = b"\xa5" * (2 * 1024 * 1024)
+    packet = _publish(b"big", payload)
+    for i in range(0, len(packet), 65536):
+        conn.sendall(packet[i : i + 65536])
+
+
+def _large_ok(fake, conn, deadline):
+    # A 100 KB PUBLISH, larger than the client's buffer but not its memory,
+    # then a small one: both must arrive intact.
+    conn.sendall(_publish(b"large", bytes(i & 0xFF for i in range(100000))))
+    conn.sendall(_publish(b"r", b"after"))
+
+
+# name -> (bytes sent instead of the CONNACK, or None;
+#          bytes or a function(fake, conn, deadline) after an accepted CONNACK)
+MALFORMED = {
+    # wrong packet types
+    "early": (_publish(b"a", b"x"), None),  # PUBLISH before the CONNACK
+    "type0": (None, b"\x00\x00"),  # reserved type 0
+    "type15": (None, b"\xf0\x00"),  # reserved type 15
+    "connect": (None, b"\x10\x0d\x00\x04MQTT\x04\x02\x00\x0a\x00\x01c"),  # a CONNECT
+    "pingreq": (None, b"\xc0\x00"),  # a PINGREQ (client-to-server only)
+    "subscribe": (None, b"\x82\x06\x00\x01\x00\x01a\x00"),  # a SUBSCRIBE
+    "connack2": (None, b"\x20\x02\x00\x00"),  # a second CONNACK
+    # reserved flag bits
+    "flagsack": (None, b"\xd1\x00"),  # PINGRESP with flags 0001
+    "flagspubrel": (None, b"\x60\x02\x00\x01"),  # PUBREL with flags 0000
+    "flagsqos3": (None, b"\x36\x04\x00\x01a\x00"),  # PUBLISH QoS 3
+    "flagsdup0": (None, b"\x38\x04\x00\x01ax"),  # PUBLISH DUP at QoS 0
+    "flagsconnack": (b"\x20\x02\x02\x00", None),  # CONNACK ack flags 0x02
+    # remaining length
+    "len5": (None, b"\x30\xff\xff\xff\xff\x01"),  # 5-byte remaining length
+    "lenhuge": (None, b"\x30\xff\xff\xff\x7f"),  # 268,435,455 bytes announced, then silence
+    "lenshort": (None, b"\x40\x01\x00"),  # PUBACK with 1 body byte
+    "lenlong": (None, b"\xd0\x01\x00"),  # PINGRESP with a body
+    # CONNACK return codes
+    "code6": (b"\x20\x02\x00\x06", None),
+    "code255": (b"\x20\x02\x00\xff", None),
+    "presentrefused": (b"\x20\x02\x01\x05", None),  # session present with a refusal
+    # packet ids
+    "subackid": (None, _suback_wrong_id),
+    "pubackid": (None, b"\x40\x02\x12\x34"),  # PUBACK for an id never sent
+    "pubcompid": (None, b"\x70\x02\x12\x34"),  # PUBCOMP for an id never sent
+    "pubid0": (None, b"\x32\x06\x00\x01a\x00\x00x"),  # QoS 1 PUBLISH with id 0
+    "pubrel": (None, _pubrel_unknown),
+    "qos2burst": (None, _qos2_burst),
+    # truncation
+    "truncated": (None, b"\x30\x10\x00\x03a/b"),  # 5 of 16 body bytes, then close
+    "truncconnack": (b"\x20\x02\x00", None),  # 3 of 4 CONNACK bytes, then close
+    # strings
+    "utf8": (None, _publish(b"\xc3\x28", b"x")),  # invalid UTF-8 topic
+    "nul": (None, _publish(b"a\x00b", b"x")),  # U+0000 in the topic
+    "surrogate": (None, _publish(b"\xed\xa0\x80", b"x")),  # encoded surrogate
+    "wildcard": (None, _publish(b"a/+", b"x")),  # wildcard in a PUBLISH topic
+    "emptytopic": (None, _publish(b"", b"x")),  # zero-length topic
+    # size
+    "big": (None, _big),
+    "large": (None, _large_ok),
+}
+# Behaviours that close the connection right after their bytes; the others
+# keep it open until the client closes it (or FAKE_CONNECT_TIMEOUT).
+CLOSE_AT_ONCE = {"truncated", "truncconnack"}
+
 
 
 # ---------------------------------------------------------------------------

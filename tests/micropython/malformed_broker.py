@@ -1,0 +1,151 @@
+# A malformed or hostile broker (the fake broker of tools/broker.py, chosen by
+# client id "bad-NAME") never crashes, hangs or desynchronises the client:
+# each case ends in MQTTException or OSError within a few seconds, with the
+# connection closed (client.sock is None), and the same client object then
+# connects and works again.  Cases a conforming client must simply handle
+# (PUBREL for an unknown id, a burst of QoS 2 messages, a message larger than
+# the buffer) are checked for the right outcome instead.
+import sys
+import time
+
+sys.path.append(sys.path[0] + "/support")
+from mqtt_test import FAKE_PORT, HOST, PORT, RUN, Inbox, topic, wait_until
+from umqtt_rs import MQTTClient, MQTTException
+
+LIMIT_MS = 3000  # every case must be over well before this
+
+
+def make(name):
+    return MQTTClient("bad-%s-%s" % (name, RUN), HOST, port=FAKE_PORT, rx_size=256, tx_size=64)
+
+
+def works_again(c):
+    # The same object connects to a real broker and round-trips a message.
+    c.server, c.port  # readable attributes
+    inbox = Inbox()
+    c.set_callback(inbox)
+    c.connect(sock=_socket_to(HOST, PORT))
+    t = topic("again")
+    c.subscribe(t, qos=1)
+    c.publish(t, b"ok", qos=1)
+    ok = wait_until(c, lambda: inbox.msgs) and inbox.msgs == [(t.encode(), b"ok")]
+    c.disconnect()
+    return ok
+
+
+def _socket_to(host, port):
+    import socket
+
+    s = socket.socket()
+    s.connect(socket.getaddrinfo(host, port)[0][-1])
+    return s
+
+
+def run_case(name, action):
+    c = make(name)
+    t0 = time.ticks_ms()
+    try:
+        c.connect()
+        action(c)
+        outcome = "no error"
+    except MQTTException as e:
+        outcome = "MQTTException"
+        if e.args and isinstance(e.args[0], int):
+            outcome += " %d" % e.args[0]
+    except OSError:
+        outcome = "OSError"
+    fast = time.ticks_diff(time.ticks_ms(), t0) < LIMIT_MS
+    closed = c.sock is None
+    print(name, outcome, "closed" if closed else "OPEN", "fast" if fast else "SLOW")
+    if not closed:
+        c.disconnect()
+    print("  works again", works_again(c))
+
+
+def wait_error(c):
+    # wait_msg() until the client notices (bounded: the fake broker lingers).
+    t0 = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), t0) < 2 * LIMIT_MS:
+        c.wait_msg()
+
+
+def subscribe(c):
+    c.subscribe("a")
+
+
+for name in (
+    "early",
+    "type0",
+    "type15",
+    "connect",
+    "pingreq",
+    "subscribe",
+    "connack2",
+    "flagsack",
+    "flagspubrel",
+    "flagsqos3",
+    "flagsdup0",
+    "flagsconnack",
+    "len5",
+    "lenhuge",
+    "lenshort",
+    "lenlong",
+    "code6",
+    "code255",
+    "presentrefused",
+    "pubackid",
+    "pubcompid",
+    "pubid0",
+    "truncated",
+    "truncconnack",
+    "utf8",
+    "nul",
+    "surrogate",
+    "wildcard",
+    "emptytopic",
+    "big",
+):
+    run_case(name, wait_error)
+
+run_case("subackid", subscribe)
+
+
+# PUBREL for an unknown id is answered with PUBCOMP; the broker then sends "r".
+def pubrel(c):
+    inbox = Inbox()
+    c.set_callback(inbox)
+    print("pubrel answered", wait_until(c, lambda: inbox.msgs, LIMIT_MS), inbox.msgs)
+    c.disconnect()
+
+
+run_case("pubrel", pubrel)
+
+
+# 100 QoS 2 messages before any PUBREL (more than the 64 held ids): all delivered once, all completed.
+def qos2burst(c):
+    inbox = Inbox()
+    c.set_callback(inbox)
+    c.subscribe("q", qos=2)
+    done = wait_until(c, lambda: (b"r", b"done") in inbox.msgs, LIMIT_MS)
+    got = [m for t, m in inbox.msgs if t == b"q"]
+    want = [b"m%d" % i for i in range(1, 101)]
+    print("qos2 burst", done, len(got), got == want)
+    c.disconnect()
+
+
+run_case("qos2burst", qos2burst)
+
+
+# A 100 KB message on a 256-byte buffer: the buffer grows, the message and the
+# one after it arrive intact.
+def large(c):
+    inbox = Inbox()
+    c.set_callback(inbox)
+    wait_until(c, lambda: len(inbox.msgs) == 2, LIMIT_MS)
+    big = inbox.msgs[0][1]
+    print("large", inbox.msgs[0][0], len(big), big == bytes(i & 0xFF for i in range(100000)))
+    print("then", inbox.msgs[1])
+    c.disconnect()
+
+
+run_case("large", large)
