@@ -18,3 +18,11 @@ fi || {
     python3 "$mpy/tests/run-tests.py" -r "$results" --print-failures || true
     exit 1
 }
+# tests/micropython/smallheap/: the same firmware with a small heap.
+if [ $# -eq 0 ]; then
+    export UMQTT_RS_FIRMWARE=$firmware MICROPY_MICROPYTHON=$top/tools/mpy-heap.sh
+    python3 "$mpy/tests/run-tests.py" -r "$results/smallheap" -d "$top/tests/micropython/smallheap" || {
+        python3 "$mpy/tests/run-tests.py" -r "$results/smallheap" --print-failures || true
+        exit 1
+    }
+fi
