@@ -50,3 +50,19 @@ try:
     print("will accepted")
 except ValueError:
     print("will ValueError", w.sock is None)
+
+# Client id rules [MQTT-3.1.3-4, MQTT-3.1.3-7]: not UTF-8, or empty without
+# clean session, is refused at connect() before any socket is opened.
+from mqtt_test import HOST, PORT
+from umqtt_rs import MQTTClient
+
+for cid, clean in ((b"\xff\xfe", True), ("", False)):
+    k = MQTTClient(cid, HOST, port=PORT)
+    try:
+        k.connect(clean_session=clean)
+        print("client id accepted")
+    except ValueError:
+        print("client id ValueError", k.sock is None)
+k = MQTTClient("", HOST, port=PORT)
+print("empty id with clean session", k.connect(clean_session=True))
+k.disconnect()
