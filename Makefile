@@ -19,6 +19,15 @@ ifeq ($(wildcard $(BOARD_DIR)/board.mk),)
 $(error unknown BOARD '$(BOARD)': see boards/)
 endif
 include $(BOARD_DIR)/board.mk
+# What a board.mk may leave out (docs/boards.md lists every variable).
+BUILD_KIND ?= make
+TEST_KIND ?= none
+RUST_TOOLCHAIN ?=
+LIB_LD ?= ld
+LIB_OBJCOPY ?= objcopy
+LIB_NM ?= nm
+# 0: build the firmware without the module (the baseline of `make size`).
+UMQTT_RS_MODULE ?= 1
 
 OUT ?= $(TOP)/build/$(BOARD)
 MPY_DIR ?= $(TOP)/build/micropython
@@ -30,7 +39,8 @@ TEST_PACKAGES := mosquitto mosquitto-clients openssl dpkg-dev libclang-dev
 FUZZ_SECONDS ?= 60
 
 .PHONY: fuzz all firmware lib demo test deps mpy-source check-rust check-bindings \
-	bindings test-firmware clean distclean
+	bindings test-firmware clean distclean deps-board test-board test-boards \
+	check-lib size
 
 all: firmware
 
@@ -46,9 +56,31 @@ else
 endif
 
 # The Rust object alone (the port's make builds it too, through micropython.mk).
-lib:
-	@$(TOP)/tools/build-lib.sh $(RUST_TARGET) $(OUT)/umqtt_rs_core.o
+lib: deps-board
+	@NM=$(LIB_NM) UMQTT_RS_CARGO_TOOLCHAIN=$(RUST_TOOLCHAIN) $(TOP)/tools/build-lib.sh \
+		$(RUST_TARGET) $(OUT)/umqtt_rs_core.o $(LIB_LD) $(LIB_OBJCOPY) "$(LIB_LDFLAGS)"
 
+# What the board's build and tests need on this machine: Debian packages
+# (qemu from bookworm-backports), the Rust target or Espressif's toolchain.
+deps-board:
+	@$(TOP)/tools/deps.sh $(DEBIAN_PACKAGES)
+	@$(if $(BACKPORTS_PACKAGES),$(TOP)/tools/deps-backports.sh $(BACKPORTS_PACKAGES))
+ifeq ($(RUST_TOOLCHAIN),esp)
+	@rustup toolchain list 2>/dev/null | grep -q '^esp' || { \
+		echo "$(BOARD): $(RUST_TARGET) needs Espressif's Rust toolchain, not installable here:"; \
+		echo "  cargo install espup && espup install && . ~/export-esp.sh"; \
+		echo "  and ESP-IDF v5.2-v5.4 for the Xtensa binutils (see README, \"Build for your board\")"; \
+		exit 2; }
+else
+	@$(TOP)/tools/rust-setup.sh $(filter-out host,$(RUST_TARGET))
+endif
+
+ifeq ($(BUILD_KIND),idf)
+# ESP32 chips: MicroPython's esp32 port through idf.py (tools/esp-build.sh
+# says what is missing when ESP-IDF, the submodules or the toolchain are).
+firmware:
+	@$(TOP)/tools/esp-build.sh $(IDF_TARGET) $(MPY_BOARD) $(OUT) $(MPY_DIR) $(RUST_TOOLCHAIN)
+else
 firmware: mpy-source
 	@$(TOP)/tools/deps.sh $(DEBIAN_PACKAGES)
 	$(MAKE) -C $(MPY_DIR)/mpy-cross -j$(JOBS) >/dev/null
@@ -57,8 +89,10 @@ firmware: mpy-source
 	rm -f $(OUT)/frozen_content.c
 	$(MAKE) -C $(MPY_DIR)/ports/$(PORT) -j$(JOBS) BUILD=$(OUT) \
 		USER_C_MODULES=$(TOP) UMQTT_RS_TARGET=$(RUST_TARGET) \
-		UMQTT_RS_OBJ=$(OUT)/umqtt_rs_core.o $(PORT_MAKE_VARS)
+		UMQTT_RS_OBJ=$(OUT)/umqtt_rs_core.o UMQTT_RS_MODULE=$(UMQTT_RS_MODULE) \
+		$(PORT_MAKE_VARS)
 	@echo "firmware: $(OUT)/$(FIRMWARE)"
+endif
 
 demo: deps firmware
 	$(PYTHON) $(TOP)/tools/broker.py run -- $(OUT)/$(FIRMWARE) $(TOP)/examples/roundtrip.py
@@ -79,9 +113,42 @@ bindings:
 test-firmware: firmware
 	$(PYTHON) $(TOP)/tools/broker.py run -- $(TOP)/tools/run-mpy-tests.sh $(OUT)/$(FIRMWARE) $(MPY_DIR)
 	$(PYTHON) $(TOP)/tools/broker.py run -- $(TOP)/tests/examples.sh $(OUT)/$(FIRMWARE)
+	@# The scripted-broker tests of the qemu boards need no network: unix too.
+	$(TOP)/tools/run-mpy-tests.sh $(OUT)/$(FIRMWARE) $(MPY_DIR) $(TOP)/tests/qemu/*.py
 
-test: deps check-rust check-bindings test-firmware
+ifeq ($(TEST_KIND),unix)
+test: deps check-rust check-bindings test-firmware test-boards
 	@echo "make test: all passed"
+else
+test: test-board
+	@echo "make BOARD=$(BOARD) test: all passed"
+endif
+
+# The other boards this machine can test, each in its own build folder.
+test-boards:
+	$(MAKE) BOARD=qemu-arm OUT=$(TOP)/build/qemu-arm test
+	$(MAKE) BOARD=qemu-rv32 OUT=$(TOP)/build/qemu-rv32 test
+	$(MAKE) BOARD=esp32c3 OUT=$(TOP)/build/esp32c3 test
+
+ifeq ($(TEST_KIND),qemu)
+# tests/qemu on the firmware under qemu: a scripted broker, no network.
+test-board: deps-board firmware
+	$(TOP)/tools/run-qemu-tests.sh "$(QEMU)" $(OUT)/$(FIRMWARE) $(MPY_DIR)
+else ifeq ($(TEST_KIND),lib)
+# Chips this machine cannot run: check the object their firmware links.
+test-board: check-lib
+else
+test-board:
+	@echo "make BOARD=$(BOARD) test: nothing to test on this machine"; exit 2
+endif
+
+# The Rust object for the board: ELF flags, ISA, exports (tools/check-lib.sh).
+check-lib: lib
+	$(if $(LIB_CHECK),$(TOP)/tools/check-lib.sh $(OUT)/umqtt_rs_core.o $(LIB_CHECK),@echo "check-lib: no check for $(BOARD)")
+
+# Firmware growth with the module, per board built here (docs/size.md).
+size: mpy-source
+	$(TOP)/tools/size.sh unix qemu-arm qemu-rv32
 
 # Benchmarks on the unix firmware against a private mosquitto; a table on
 # stdout and build/bench/results.json.  BENCH_ARGS="--quick" for a smoke run.

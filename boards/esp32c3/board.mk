@@ -1,0 +1,19 @@
+# ESP32-C3 (RISC-V RV32IMC: no atomics, no FPU): MicroPython's esp32 port, built with
+# ESP-IDF v5.2-v5.4 (idf.py) and micropython-glue/micropython.cmake.  ESP-IDF
+# is not installable here: `make BOARD=esp32c3` needs it (tools/esp-build.sh says
+# what is missing); `make BOARD=esp32c3 lib` and `test` build and check the Rust
+# object with Debian's RISC-V binutils.
+PORT := esp32
+MPY_BOARD := ESP32_GENERIC_C3
+IDF_TARGET := esp32c3
+RUST_TARGET := riscv32imc-unknown-none-elf
+BUILD_KIND := idf
+FIRMWARE := firmware.bin
+DEBIAN_PACKAGES := binutils-riscv64-unknown-elf
+LIB_LD := riscv64-unknown-elf-ld
+LIB_LDFLAGS := -m elf32lriscv
+LIB_OBJCOPY := riscv64-unknown-elf-objcopy
+LIB_NM := riscv64-unknown-elf-nm
+# tools/check-lib.sh: binutils prefix and the exact ISA of the chip.
+LIB_CHECK := riscv64-unknown-elf- rv32imc
+TEST_KIND := lib
