@@ -61,6 +61,8 @@ typedef struct _mqtt_client_obj_t {
     size_t store_cap;
     size_t store_default;
     mp_obj_t ack_cb;
+    // Per-filter callbacks: dict of filter (bytes) -> callable.
+    mp_obj_t filters;
     uint64_t now;
     mp_uint_t last_ticks;
     mp_int_t port;
@@ -72,6 +74,8 @@ typedef struct _mqtt_client_obj_t {
     // setblocking(False): no call waits for the network (connect aside).
     bool nonblocking;
 } mqtt_client_obj_t;
+
+static umqtt_rs_bytes_t buf_of(mp_obj_t o);
 
 // ---- time -------------------------------------------------------------
 
@@ -364,9 +368,35 @@ static size_t read_some(mqtt_client_obj_t *self) {
 
 // Call the Python callback for a received message.  The bytes objects are
 // built first: after them the event's pointers are no longer needed.
+// Messages go to the callback of every subscription filter they match
+// (subscribe(..., cb=f)), else to set_callback's function.
+#define MAX_MATCHES (8)
 static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
-    if (self->cb == mp_const_none) {
-        return;
+    // The callbacks to run are collected first: one may subscribe or
+    // unsubscribe, changing the dict.
+    mp_obj_t matched[MAX_MATCHES];
+    mp_obj_t more = MP_OBJ_NULL; // a list, when over MAX_MATCHES match
+    size_t n = 0;
+    mp_map_t *map = mp_obj_dict_get_map(self->filters);
+    umqtt_rs_bytes_t topic = { ev->topic, ev->topic_len };
+    for (size_t i = 0; i < map->alloc; ++i) {
+        if (!mp_map_slot_is_filled(map, i) || !umqtt_rs_topic_matches(buf_of(map->table[i].key), topic)) {
+            continue;
+        }
+        if (n < MAX_MATCHES) {
+            matched[n++] = map->table[i].value;
+        } else {
+            if (more == MP_OBJ_NULL) {
+                more = mp_obj_new_list(0, NULL);
+            }
+            mp_obj_list_append(more, map->table[i].value);
+        }
+    }
+    if (n == 0) {
+        if (self->cb == mp_const_none) {
+            return;
+        }
+        matched[n++] = self->cb;
     }
     mp_obj_t args[5] = {
         mp_obj_new_bytes(ev->topic, ev->topic_len),
@@ -375,7 +405,18 @@ static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
         MP_OBJ_NEW_SMALL_INT(ev->qos),
         mp_obj_new_bool(ev->dup),
     };
-    mp_call_function_n_kw(self->cb, self->cb_flags ? 5 : 2, 0, args);
+    size_t n_args = self->cb_flags ? 5 : 2;
+    for (size_t i = 0; i < n; ++i) {
+        mp_call_function_n_kw(matched[i], n_args, 0, args);
+    }
+    if (more != MP_OBJ_NULL) {
+        size_t len;
+        mp_obj_t *items;
+        mp_obj_list_get(more, &len, &items);
+        for (size_t i = 0; i < len; ++i) {
+            mp_call_function_n_kw(items[i], n_args, 0, args);
+        }
+    }
 }
 
 // Drive the connection until an event of kind `want` (with packet id
@@ -549,6 +590,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->tx_cap = (size_t)tx_size;
     self->store_default = self->store_cap = (size_t)store_size;
     self->ack_cb = mp_const_none;
+    self->filters = mp_obj_new_dict(0);
     self->rx = m_new(uint8_t, self->rx_cap);
     self->tx = m_new(uint8_t, self->tx_cap);
     self->store = store_size > 0 ? m_new(uint8_t, self->store_cap) : NULL;
@@ -781,15 +823,42 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_publish_obj, 3, mqtt_client_publish);
 
-// Shared by subscribe and unsubscribe: one topic, wait for the ack.
-static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, bool sub) {
-    umqtt_rs_topic_t entry = { buf_of(topic), qos_of(qos) };
+// Shared by subscribe and unsubscribe.  `topic` is one filter (str/bytes),
+// or a list/tuple of filters (subscribe: of (filter, qos) pairs) sent in one
+// packet.  With `cb`, subscribe routes the filters' messages to it;
+// unsubscribe drops their callbacks.  Waits for the ack (blocking mode).
+static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, mp_obj_t cb, bool sub) {
+    umqtt_rs_topic_t entries[MAX_SUBSCRIBE_TOPICS];
+    size_t count = 1;
+    if (mp_obj_is_type(topic, &mp_type_list) || mp_obj_is_type(topic, &mp_type_tuple)) {
+        mp_obj_t *items;
+        mp_obj_get_array(topic, &count, &items);
+        if (count == 0 || count > MAX_SUBSCRIBE_TOPICS) {
+            mp_raise_ValueError(MP_ERROR_TEXT("1 to 8 topics per call"));
+        }
+        for (size_t i = 0; i < count; ++i) {
+            mp_obj_t filter = items[i];
+            mp_int_t q = qos;
+            if (sub) {
+                mp_obj_t *pair;
+                mp_obj_get_array_fixed_n(items[i], 2, &pair);
+                filter = pair[0];
+                q = mp_obj_get_int(pair[1]);
+            }
+            entries[i] = (umqtt_rs_topic_t) { buf_of(filter), qos_of(q) };
+        }
+    } else {
+        entries[0] = (umqtt_rs_topic_t) { buf_of(topic), qos_of(qos) };
+    }
+    if (cb != mp_const_none && !mp_obj_is_callable(cb)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable"));
+    }
     uint16_t pid = 0;
     umqtt_rs_status_t st;
     for (;;) {
         st = sub
-            ? umqtt_rs_subscribe(&self->core, now_ms(self), &entry, 1, &pid)
-            : umqtt_rs_unsubscribe(&self->core, now_ms(self), &entry, 1, &pid);
+            ? umqtt_rs_subscribe(&self->core, now_ms(self), entries, count, &pid)
+            : umqtt_rs_unsubscribe(&self->core, now_ms(self), entries, count, &pid);
         if (st != UMQTT_RS_ERR_TX_FULL) {
             break;
         }
@@ -798,28 +867,40 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
     if (st != UMQTT_RS_OK) {
         raise_status(self, st);
     }
+    mp_obj_t ret = mp_const_none;
     if (self->nonblocking) {
         flush(self);
-        return MP_OBJ_NEW_SMALL_INT(pid);
+        ret = MP_OBJ_NEW_SMALL_INT(pid);
+    } else {
+        // Raises MQTTException(0x80) when the broker refuses a filter.
+        run(self, sub ? UMQTT_RS_EV_SUBSCRIBED : UMQTT_RS_EV_UNSUBSCRIBED, pid, -1);
     }
-    run(self, sub ? UMQTT_RS_EV_SUBSCRIBED : UMQTT_RS_EV_UNSUBSCRIBED, pid, -1);
-    return mp_const_none;
+    for (size_t i = 0; i < count; ++i) {
+        mp_obj_t key = mp_obj_new_bytes(entries[i].filter.ptr, entries[i].filter.len);
+        if (sub && cb != mp_const_none) {
+            mp_obj_dict_store(self->filters, key, cb);
+        } else if (!sub) {
+            mp_map_lookup(mp_obj_dict_get_map(self->filters), key, MP_MAP_LOOKUP_REMOVE_IF_FOUND);
+        }
+    }
+    return ret;
 }
 
 static mp_obj_t mqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_qos };
+    enum { ARG_topic, ARG_qos, ARG_cb };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_cb, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    return topic_request(MP_OBJ_TO_PTR(pos_args[0]), args[ARG_topic].u_obj, args[ARG_qos].u_int, true);
+    return topic_request(MP_OBJ_TO_PTR(pos_args[0]), args[ARG_topic].u_obj, args[ARG_qos].u_int, args[ARG_cb].u_obj, true);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_subscribe_obj, 2, mqtt_client_subscribe);
 
 static mp_obj_t mqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
-    return topic_request(MP_OBJ_TO_PTR(self_in), topic, 0, false);
+    return topic_request(MP_OBJ_TO_PTR(self_in), topic, 0, mp_const_none, false);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_unsubscribe_obj, mqtt_client_unsubscribe);
 

@@ -241,6 +241,11 @@ umqtt_rs_status_t umqtt_rs_next_event(umqtt_rs_client_t *client, uint64_t now_ms
 void umqtt_rs_tx_pending(const umqtt_rs_client_t *client, const uint8_t **ptr, size_t *len);
 void umqtt_rs_tx_consume(umqtt_rs_client_t *client, size_t n);
 
+// Whether `topic` matches the subscription `filter` (MQTT 3.1.1 section 4.7:
+// '+', '#', and wildcards at the start do not match '$' topics).  False when
+// either is not valid UTF-8 or not a valid name / filter.
+bool umqtt_rs_topic_matches(umqtt_rs_bytes_t filter, umqtt_rs_bytes_t topic);
+
 // State queries.
 bool umqtt_rs_is_connected(const umqtt_rs_client_t *client);
 size_t umqtt_rs_inflight(const umqtt_rs_client_t *client);

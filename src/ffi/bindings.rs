@@ -228,6 +228,9 @@ unsafe extern "C" {
     pub fn umqtt_rs_tx_consume(client: *mut umqtt_rs_client_t, n: usize);
 }
 unsafe extern "C" {
+    pub fn umqtt_rs_topic_matches(filter: umqtt_rs_bytes_t, topic: umqtt_rs_bytes_t) -> bool;
+}
+unsafe extern "C" {
     pub fn umqtt_rs_is_connected(client: *const umqtt_rs_client_t) -> bool;
 }
 unsafe extern "C" {

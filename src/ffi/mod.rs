@@ -867,6 +867,23 @@ pub unsafe extern "C" fn umqtt_rs_tx_consume(client: *mut umqtt_rs_client_t, n: 
     st.tx_len = tx.len();
 }
 
+/// MQTT topic matching for the glue's per-filter callbacks.
+///
+/// # Safety
+/// `filter` and `topic` must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_topic_matches(
+    filter: umqtt_rs_bytes_t,
+    topic: umqtt_rs_bytes_t,
+) -> bool {
+    // SAFETY: per the function contract.
+    let (f, t) = unsafe { (bytes(filter), bytes(topic)) };
+    match (core::str::from_utf8(f), core::str::from_utf8(t)) {
+        (Ok(f), Ok(t)) => crate::wire::topic_matches(f, t),
+        _ => false,
+    }
+}
+
 /// Whether a CONNACK was accepted and the connection not lost since.
 ///
 /// # Safety
@@ -931,6 +948,7 @@ fn abi_check() {
         umqtt_rs_next_event(_, _, _);
         umqtt_rs_tx_pending(_, _, _);
         umqtt_rs_tx_consume(_, _);
+        umqtt_rs_topic_matches(_, _);
         umqtt_rs_is_connected(_);
         umqtt_rs_inflight(_);
         umqtt_rs_is_inflight(_, _);
