@@ -34,6 +34,12 @@ As a module (host-side tests)::
     with Broker() as b:
         connect_to(b.host, b.port)   # b.env has the variables above
 
+``Broker(persistence=True)`` keeps mosquitto's sessions and queued messages
+in a persistence file (and lifts its 1,000-message limit on the queue of an
+offline persistent session); ``b.restart(down_time)``, or
+``b.stop_mosquitto()`` and ``b.start_mosquitto()``, stop and start mosquitto
+on the same port with the same file (tools/faultproxy.py uses them).
+
 Standard library only; every wait is bounded by a timeout.
 """
 
@@ -468,9 +474,15 @@ CLOSE_AT_ONCE = {"truncated", "truncconnack"}
 class Broker:
     """Context manager running a private mosquitto (plain + TLS) and the fake broker."""
 
-    def __init__(self, tls=True, keep_dir=False):
+    def __init__(self, tls=True, keep_dir=False, persistence=False, config=()):
+        # persistence=True: mosquitto keeps sessions, subscriptions and
+        # queued messages in DIR/mosquitto.db across restart(); it also lifts
+        # the 1,000-message queue limit of offline persistent sessions.
+        # config: extra mosquitto.conf lines.
         self.tls = tls
         self.keep_dir = keep_dir
+        self.persistence = persistence
+        self.config = tuple(config)
         self.host = HOST
         self.port = None
         self.tls_port = None
@@ -518,6 +530,36 @@ class Broker:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 
+    def stop_mosquitto(self, kill=False):
+        """Stop mosquitto alone (SIGTERM: it saves its persistence file; kill=True: SIGKILL)."""
+        if self._proc is not None:
+            if kill and self._proc.poll() is None:
+                self._proc.kill()
+                self._proc.wait(STOP_TIMEOUT)
+            _terminate(self._proc)
+            self._proc = None
+
+    def start_mosquitto(self):
+        """Start mosquitto again on the same ports with the same config and persistence file."""
+        if self._proc is not None:
+            return
+        mosquitto, _ = _ensure_tools(False)
+        for _attempt in range(20):  # the old process may hold the port a moment
+            self._spawn(mosquitto)
+            if self._wait_ready():
+                return
+            _terminate(self._proc)
+            self._proc = None
+            time.sleep(0.1)
+        raise BrokerError("mosquitto did not restart:\n" + self.log_tail())
+
+    def restart(self, down_time=0.0, kill=False):
+        """Stop mosquitto, wait down_time seconds, start it on the same port."""
+        self.stop_mosquitto(kill=kill)
+        if down_time > 0:
+            time.sleep(down_time)
+        self.start_mosquitto()
+
     def log_tail(self, lines=30):
         try:
             with open(self.log_path, errors="replace") as f:
@@ -555,15 +597,7 @@ class Broker:
             conf = os.path.join(self.dir, "mosquitto.conf")
             with open(conf, "w") as f:
                 f.write(self._config())
-            self._log = open(self.log_path, "ab")
-            self._proc = subprocess.Popen(
-                [mosquitto, "-c", conf],
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-                cwd=self.dir,
-                start_new_session=True,  # a terminal's Ctrl-C is ours to forward
-            )
+            self._spawn(mosquitto)
             if self._wait_ready():
                 return
             last_error = self.log_tail()
@@ -573,11 +607,23 @@ class Broker:
             self._log = None
         raise BrokerError("mosquitto did not start:\n" + last_error)
 
+    def _spawn(self, mosquitto):
+        if self._log is None:
+            self._log = open(self.log_path, "ab")
+        self._proc = subprocess.Popen(
+            [mosquitto, "-c", os.path.join(self.dir, "mosquitto.conf")],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=self.dir,
+            start_new_session=True,  # a terminal's Ctrl-C is ours to forward
+        )
+
     def _config(self):
         lines = [
             "per_listener_settings false",
             "allow_anonymous true",
-            "persistence false",
+            "persistence true" if self.persistence else "persistence false",
             "log_dest stdout",
             "log_type error",
             "log_type warning",
@@ -585,6 +631,13 @@ class Broker:
             "max_keepalive 65535",
             "listener %d %s" % (self.port, HOST),
         ]
+        if self.persistence:
+            lines += [
+                "persistence_location " + self.dir + os.sep,
+                "persistence_file mosquitto.db",
+                "max_queued_messages 0",
+            ]
+        lines += list(self.config)
         if os.name == "posix" and os.geteuid() == 0:
             # As root mosquitto would switch to user "mosquitto", who cannot
             # read the private key in our 0700 temp dir.
