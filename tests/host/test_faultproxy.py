@@ -1,0 +1,316 @@
+"""Self-tests of tools/faultproxy.py (host Python 3, unittest).
+
+    python3 -m unittest discover -s tests/host -v
+
+Most tests put the proxy in front of a small echo server of this file; the
+broker-restart test runs a private mosquitto (skipped if there is none).
+"""
+
+import os
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+
+import broker as broker_mod  # noqa: E402
+from faultproxy import FaultProxy  # noqa: E402
+
+IO_TIMEOUT = 5.0
+
+
+class EchoServer:
+    """Echoes what it reads; records the size of every recv() and every byte."""
+
+    def __init__(self):
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(64)
+        self.lsock.settimeout(0.1)
+        self.port = self.lsock.getsockname()[1]
+        self.pieces = []  # recv sizes, all connections
+        self.received = []  # bytes received per connection
+        self.stop_ev = threading.Event()
+        self.threads = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stop_ev.is_set():
+            try:
+                conn, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self.threads.append(t)
+            t.start()
+
+    def _serve(self, conn):
+        conn.settimeout(0.1)
+        got = bytearray()
+        self.received.append(got)
+        with conn:
+            while not self.stop_ev.is_set():
+                try:
+                    data = conn.recv(65536)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return
+                self.pieces.append(len(data))
+                got += data
+                try:
+                    conn.sendall(data)
+                except OSError:
+                    return
+
+    def close(self):
+        self.stop_ev.set()
+        self.thread.join(IO_TIMEOUT)
+        for t in self.threads:
+            t.join(IO_TIMEOUT)
+        self.lsock.close()
+
+
+def recv_until_closed(sock, limit=1 << 20):
+    """Read until EOF or reset; returns (bytes, reset?)."""
+    sock.settimeout(IO_TIMEOUT)
+    out = bytearray()
+    while len(out) < limit:
+        try:
+            data = sock.recv(65536)
+        except ConnectionResetError:
+            return bytes(out), True
+        if not data:
+            return bytes(out), False
+        out += data
+    return bytes(out), False
+
+
+def recv_exact(sock, n):
+    sock.settimeout(IO_TIMEOUT)
+    out = bytearray()
+    while len(out) < n:
+        data = sock.recv(n - len(out))
+        if not data:
+            break
+        out += data
+    return bytes(out)
+
+
+def wait_for(cond, timeout=IO_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+class ProxyTest(unittest.TestCase):
+    def setUp(self):
+        self.echo = EchoServer()
+
+    def tearDown(self):
+        self.echo.close()
+
+    def proxy(self, **kw):
+        p = FaultProxy(self.echo.port, **kw).start()
+        self.addCleanup(p.stop)
+        return p
+
+    def connect(self, p):
+        s = socket.create_connection((p.host, p.port), timeout=IO_TIMEOUT)
+        self.addCleanup(s.close)
+        return s
+
+    def test_forwards_both_ways(self):
+        p = self.proxy()
+        s = self.connect(p)
+        data = bytes(range(256)) * 400  # 100 KB
+        threading.Thread(target=s.sendall, args=(data,), daemon=True).start()
+        self.assertEqual(recv_exact(s, len(data)), data)
+        self.assertEqual(p.cuts, 0)
+        self.assertEqual(p.connections, 1)
+        self.assertTrue(wait_for(lambda: p.bytes_down == len(data)))
+        self.assertEqual(p.bytes_up, len(data))
+
+    def test_client_close_closes_upstream(self):
+        p = self.proxy()
+        s = self.connect(p)
+        s.sendall(b"x")
+        self.assertEqual(recv_exact(s, 1), b"x")
+        s.close()
+        self.assertTrue(wait_for(lambda: all(not t.is_alive() for t in self.echo.threads)))
+        self.assertEqual(p.cuts, 0)
+
+    def test_cut_up_at_offset(self):
+        p = self.proxy(cut_at=("up", 10))
+        s = self.connect(p)
+        s.sendall(bytes(100))
+        data, _ = recv_until_closed(s)
+        self.assertEqual(data, b"")  # cut before the echo could come back
+        self.assertTrue(wait_for(lambda: self.echo.received and len(self.echo.received[0]) == 10))
+        self.assertEqual(p.cuts, 1)
+        self.assertEqual(p.cut_log, [("up", 10)])
+
+    def test_cut_down_at_offset(self):
+        p = self.proxy(cut_at=("down", 5))
+        s = self.connect(p)
+        s.sendall(b"0123456789")
+        data, _ = recv_until_closed(s)
+        self.assertEqual(data, b"01234")
+        self.assertEqual(p.cut_log, [("down", 5)])
+
+    def test_cut_at_zero(self):
+        p = self.proxy(cut_at=("up", 0))
+        s = self.connect(p)
+        s.sendall(b"abc")
+        data, _ = recv_until_closed(s)
+        self.assertEqual(data, b"")
+        self.assertEqual(p.cut_log, [("up", 0)])
+
+    def test_cut_plan_per_connection(self):
+        p = self.proxy(cut_at=[("up", 3), None])
+        s1 = self.connect(p)
+        s1.sendall(b"abcdef")
+        self.assertEqual(recv_until_closed(s1)[0], b"")
+        self.assertTrue(wait_for(lambda: self.echo.received and self.echo.received[0] == b"abc"))
+        s2 = self.connect(p)
+        s2.sendall(b"abcdef")
+        self.assertEqual(recv_exact(s2, 6), b"abcdef")
+        self.assertEqual(p.cuts, 1)
+
+    def test_cut_with_reset(self):
+        p = self.proxy(cut_at=("down", 2), rst=True)
+        s = self.connect(p)
+        s.sendall(b"hello")
+        data, reset = recv_until_closed(s)
+        self.assertEqual(data, b"he")
+        self.assertTrue(reset)
+
+    def test_cut_random_points_both_directions(self):
+        def run(seed):
+            p = FaultProxy(self.echo.port, cut_random={"up": (1, 200), "down": (1, 50)}, seed=seed).start()
+            try:
+                for _ in range(40):
+                    with socket.create_connection((p.host, p.port), timeout=IO_TIMEOUT) as s:
+                        s.sendall(bytes(300))
+                        data, _ = recv_until_closed(s)
+                        self.assertLess(len(data), 300)
+                self.assertTrue(wait_for(lambda: p.cuts == 40))
+                return list(p.cut_log)
+            finally:
+                p.stop()
+
+        log = run(7)
+        self.assertEqual({d for d, _ in log}, {"up", "down"})
+        for d, offset in log:
+            lo, hi = (1, 200) if d == "up" else (1, 50)
+            self.assertTrue(lo <= offset <= hi, (d, offset))
+        self.assertGreater(len({o for _, o in log}), 10)
+        self.assertEqual(run(7), log)  # a seed replays the same cuts
+
+    def test_split_into_single_bytes(self):
+        p = self.proxy(split=True, split_gap=0.002)
+        s = self.connect(p)
+        data = bytes(range(200))
+        s.sendall(data)
+        self.assertEqual(recv_exact(s, len(data)), data)
+        ones = sum(1 for n in self.echo.pieces if n == 1)
+        # The echo server reads faster than 1 byte per 2 ms: nearly every
+        # read returns one byte (a descheduled reader may merge a few).
+        self.assertGreaterEqual(ones, 0.8 * len(data), self.echo.pieces)
+        self.assertEqual(sum(self.echo.pieces), len(data))
+
+    def test_delay(self):
+        p = self.proxy(delay=0.2)
+        s = self.connect(p)
+        t0 = time.monotonic()
+        s.sendall(b"ping")
+        self.assertEqual(recv_exact(s, 4), b"ping")
+        rtt = time.monotonic() - t0
+        self.assertGreaterEqual(rtt, 0.39)  # 0.2 s each way
+        self.assertLess(rtt, 2.0)
+
+    def test_set_faults_while_running(self):
+        p = self.proxy()
+        s1 = self.connect(p)
+        s1.sendall(b"abc")
+        self.assertEqual(recv_exact(s1, 3), b"abc")
+        p.set_faults(cut_at=("down", 1))
+        s2 = self.connect(p)
+        s2.sendall(b"abc")
+        self.assertEqual(recv_until_closed(s2)[0], b"a")
+        s1.sendall(b"def")  # the earlier connection is not cut
+        self.assertEqual(recv_exact(s1, 3), b"def")
+        with self.assertRaises(ValueError):
+            p.set_faults(cut_at=("sideways", 1))
+
+    def test_cut_all(self):
+        p = self.proxy()
+        socks = [self.connect(p) for _ in range(3)]
+        for s in socks:
+            s.sendall(b"x")
+            self.assertEqual(recv_exact(s, 1), b"x")
+        self.assertEqual(p.cut_all(), 3)
+        for s in socks:
+            self.assertEqual(recv_until_closed(s)[0], b"")
+        self.assertEqual(p.cuts, 3)
+
+
+def _mosquitto_available():
+    return broker_mod._find_tool("mosquitto") is not None
+
+
+def _connect_packet(client_id, clean):
+    cid = client_id.encode()
+    body = b"\x00\x04MQTT\x04" + bytes((0x02 if clean else 0x00,)) + b"\x00\x3c"
+    body += len(cid).to_bytes(2, "big") + cid
+    return bytes((0x10, len(body))) + body
+
+
+@unittest.skipUnless(_mosquitto_available(), "mosquitto not installed")
+class BrokerRestartTest(unittest.TestCase):
+    def test_restart_keeps_port_and_sessions(self):
+        with broker_mod.Broker(tls=False, persistence=True) as b:
+            with FaultProxy(b.port, broker=b) as p:
+                port = b.port
+                s = socket.create_connection((p.host, p.port), timeout=IO_TIMEOUT)
+                s.sendall(_connect_packet("restart-test", clean=False))
+                self.assertEqual(recv_exact(s, 4), b"\x20\x02\x00\x00")
+                # SUBSCRIBE id 1, "a/b" QoS 1 -> SUBACK granted 1
+                s.sendall(b"\x82\x08\x00\x01\x00\x03a/b\x01")
+                self.assertEqual(recv_exact(s, 5), b"\x90\x03\x00\x01\x01")
+                down = p.restart_broker(down_time=0.3)
+                self.assertGreaterEqual(down, 0.3)
+                self.assertEqual(recv_until_closed(s)[0], b"")
+                s.close()
+                self.assertEqual(b.port, port)
+                # Persistence: the session (and its subscription) survived.
+                with socket.create_connection((p.host, p.port), timeout=IO_TIMEOUT) as s:
+                    s.sendall(_connect_packet("restart-test", clean=False))
+                    self.assertEqual(recv_exact(s, 4), b"\x20\x02\x01\x00")  # session present
+
+    def test_refused_while_broker_down(self):
+        with broker_mod.Broker(tls=False) as b:
+            with FaultProxy(b.port, broker=b) as p:
+                b.stop_mosquitto()
+                with socket.create_connection((p.host, p.port), timeout=IO_TIMEOUT) as s:
+                    self.assertEqual(recv_until_closed(s)[0], b"")
+                self.assertTrue(wait_for(lambda: p.refused == 1))
+                b.start_mosquitto()
+                with socket.create_connection((p.host, p.port), timeout=IO_TIMEOUT) as s:
+                    s.sendall(_connect_packet("after-restart", clean=True))
+                    self.assertEqual(recv_exact(s, 4), b"\x20\x02\x00\x00")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,522 @@
+#!/usr/bin/env python3
+"""A fault-injection TCP proxy for the umqtt_rs tests (loopback only).
+
+Sits between a client (the firmware) and a broker (mosquitto) and forwards
+bytes both ways, while it can:
+
+* **cut** a connection (close both ends, or reset them with ``rst=True``)
+  after exactly N bytes in one direction: ``cut_at=("up", N)`` for every
+  connection, or a list of ``("up"|"down", N)`` / ``None`` consumed one per
+  new connection;
+* cut at **random** points: ``cut_random=(lo, hi)`` picks, for each new
+  connection, a direction ("up" = client to broker, "down" = broker to
+  client) and an offset in [lo, hi] in that direction;
+  ``cut_random={"up": (lo, hi), "down": (lo, hi)}`` gives each direction its
+  own range (the downstream of a publisher carries far fewer bytes);
+* **split** every write into 1-byte pieces (``split=True``; ``split_gap``
+  seconds between pieces, so that the reader sees them one by one);
+* **delay** every piece by ``delay`` seconds (latency, order kept);
+* **trace** what it forwards: ``trace=path`` appends one line per write,
+  ``<connection> <up|down|cut|open> <hex bytes>``, to debug a failure;
+* **restart the broker** (``restart_broker()``: cut every connection, stop
+  and start the :class:`broker.Broker` given as ``broker=``, same port, same
+  persistence file).
+
+Every loop waits with a timeout; the proxy runs in one thread.  Faults can be
+changed while it runs (``set_faults``).  Counters: ``connections``, ``cuts``
+(``cut_log`` lists ``(direction, offset)``), ``bytes_up``, ``bytes_down``,
+``refused`` (clients closed because the broker did not accept).
+
+As a module::
+
+    from faultproxy import FaultProxy
+    with FaultProxy(broker_port, cut_random=(1, 4000), seed=1) as p:
+        connect_to("127.0.0.1", p.port)
+        ...
+        print(p.cuts)
+
+Command line (runs until Ctrl-C, or ``--duration`` seconds)::
+
+    python3 tools/faultproxy.py --target-port 1883 --port 18830 \\
+        --cut-random 1 4000 --split --delay 0.01 -v
+
+or with a private mosquitto behind it, running a command with MQTT_HOST and
+MQTT_PORT pointing at the proxy (and MQTT_BROKER_PORT at mosquitto)::
+
+    python3 tools/faultproxy.py run --cut-random 1 4000 -- CMD ARGS...
+
+Standard library only.
+"""
+
+import argparse
+import collections
+import os
+import random
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+HOST = "127.0.0.1"
+TICK = 0.05  # longest wait of the proxy loop, seconds
+CONNECT_TIMEOUT = 2.0  # seconds for the broker to accept a connection
+STOP_TIMEOUT = 5.0  # seconds for the proxy thread to end
+MAX_BUFFER = 256 * 1024  # bytes held per direction before reading pauses
+CHUNK = 65536
+DIRECTIONS = ("up", "down")
+
+
+class _Flow:
+    """One direction of a proxied connection: bytes read from src, queued, written to dst."""
+
+    def __init__(self, name, src, dst):
+        self.name = name
+        self.src = src
+        self.dst = dst
+        self.queue = collections.deque()  # [due time, bytearray]
+        self.queued = 0
+        self.sent = 0  # bytes forwarded
+        self.limit = None  # cut after this many bytes forwarded
+        self.next_at = 0.0  # earliest time of the next write (split_gap)
+        self.eof = False  # src closed
+
+    def due(self, now):
+        return self.queue and self.queue[0][0] <= now and self.next_at <= now
+
+    def next_time(self):
+        if not self.queue:
+            return None
+        return max(self.queue[0][0], self.next_at)
+
+
+class _Pipe:
+    def __init__(self, client, upstream):
+        self.client = client
+        self.upstream = upstream
+        self.up = _Flow("up", client, upstream)
+        self.down = _Flow("down", upstream, client)
+        self.flows = (self.up, self.down)
+        self.closed = False
+
+    def close(self, rst=False):
+        if self.closed:
+            return
+        self.closed = True
+        for s in (self.client, self.upstream):
+            if rst:
+                try:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+def _parse_direction(d):
+    if d not in DIRECTIONS:
+        raise ValueError("direction must be 'up' or 'down', not %r" % (d,))
+    return d
+
+
+class FaultProxy:
+    """A TCP proxy from 127.0.0.1:port to target_host:target_port with faults."""
+
+    def __init__(
+        self,
+        target_port,
+        target_host=HOST,
+        *,
+        port=0,
+        cut_at=None,
+        cut_random=None,
+        split=False,
+        split_gap=0.0005,
+        delay=0.0,
+        rst=False,
+        seed=None,
+        broker=None,
+        trace=None,
+        verbose=False,
+    ):
+        self.target_host = target_host
+        self.target_port = target_port
+        self.broker = broker
+        self.verbose = verbose
+        self._trace = open(trace, "a") if trace else None
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._cut_all = False
+        self._cut_all_count = 0
+        self._pipes = []
+        self._thread = None
+        self.connections = 0
+        self.cuts = 0
+        self.cut_log = []
+        self.refused = 0
+        self.bytes_up = 0
+        self.bytes_down = 0
+        self._cut_at = None
+        self._cut_plan = None
+        self._cut_random = None
+        self.split = False
+        self.split_gap = 0.0
+        self.delay = 0.0
+        self.rst = False
+        self.set_faults(
+            cut_at=cut_at, cut_random=cut_random, split=split, split_gap=split_gap, delay=delay, rst=rst
+        )
+        self._lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._lsock.bind((HOST, port))
+        self._lsock.listen(64)
+        self._lsock.setblocking(False)
+        self.host = HOST
+        self.port = self._lsock.getsockname()[1]
+
+    # -- public -------------------------------------------------------------
+
+    def set_faults(self, **kw):
+        """Change faults (cut_at, cut_random, split, split_gap, delay, rst).
+
+        Cuts apply to connections accepted afterwards; split, delay and rst
+        at once.  Pass ``cut_at=None, cut_random=None`` to stop cutting.
+        """
+        unknown = set(kw) - {"cut_at", "cut_random", "split", "split_gap", "delay", "rst"}
+        if unknown:
+            raise TypeError("unknown faults: %s" % ", ".join(sorted(unknown)))
+        with self._lock:
+            if "cut_at" in kw:
+                c = kw["cut_at"]
+                self._cut_at = self._cut_plan = None
+                if isinstance(c, tuple):
+                    self._cut_at = (_parse_direction(c[0]), int(c[1]))
+                elif c is not None:
+                    self._cut_plan = collections.deque(
+                        None if x is None else (_parse_direction(x[0]), int(x[1])) for x in c
+                    )
+            if "cut_random" in kw:
+                r = kw["cut_random"]
+                if r is None:
+                    self._cut_random = None
+                elif isinstance(r, dict):
+                    self._cut_random = {_parse_direction(d): (int(lo), int(hi)) for d, (lo, hi) in r.items()}
+                else:
+                    lo, hi = r
+                    self._cut_random = {d: (int(lo), int(hi)) for d in DIRECTIONS}
+                for lo, hi in (self._cut_random or {}).values():
+                    if not 0 <= lo <= hi:
+                        raise ValueError("cut_random needs 0 <= lo <= hi")
+            for name in ("split", "split_gap", "delay", "rst"):
+                if name in kw:
+                    setattr(self, name, kw[name])
+
+    def start(self):
+        self._thread = threading.Thread(target=self._loop, name="faultproxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT)
+            self._thread = None
+        for p in self._pipes:
+            p.close()
+        self._pipes = []
+        try:
+            self._lsock.close()
+        except OSError:
+            pass
+        if self._trace is not None:
+            self._trace.close()
+            self._trace = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def cut_all(self, timeout=STOP_TIMEOUT):
+        """Cut every live connection now (counted in ``cuts``); returns how many."""
+        done = threading.Event()
+        with self._lock:
+            self._cut_all = done
+        if not done.wait(timeout):
+            raise TimeoutError("faultproxy: cut_all not served in %.1f s" % timeout)
+        return self._cut_all_count
+
+    def restart_broker(self, down_time=0.0, kill=False):
+        """Cut every connection, stop the broker, wait down_time s, start it again.
+
+        Needs ``broker=`` (a :class:`broker.Broker`).  New connections are
+        refused (closed at once) while the broker is down.  Returns the
+        seconds the broker was unreachable.
+        """
+        if self.broker is None:
+            raise RuntimeError("faultproxy: restart_broker() needs broker=")
+        t0 = time.monotonic()
+        self.broker.stop_mosquitto(kill=kill)
+        self.cut_all()
+        if down_time > 0:
+            time.sleep(down_time)
+        self.broker.start_mosquitto()
+        return time.monotonic() - t0
+
+    def stats(self):
+        return {
+            "connections": self.connections,
+            "cuts": self.cuts,
+            "refused": self.refused,
+            "bytes_up": self.bytes_up,
+            "bytes_down": self.bytes_down,
+        }
+
+    # -- internals ----------------------------------------------------------
+
+    def _log(self, msg):
+        if self.verbose:
+            print("faultproxy: " + msg, file=sys.stderr, flush=True)
+
+    def _plan_cut(self):
+        """(direction, offset) for a new connection, or None."""
+        if self._cut_plan is not None:
+            return self._cut_plan.popleft() if self._cut_plan else None
+        if self._cut_at is not None:
+            return self._cut_at
+        if self._cut_random:
+            d = self._rng.choice(sorted(self._cut_random))
+            lo, hi = self._cut_random[d]
+            return d, self._rng.randint(lo, hi)
+        return None
+
+    def _accept(self):
+        for _ in range(16):  # bounded: at most 16 per tick
+            try:
+                client, _ = self._lsock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection((self.target_host, self.target_port), timeout=CONNECT_TIMEOUT)
+            except OSError as e:
+                self.refused += 1
+                self._log("broker not reachable (%s): client closed" % e)
+                client.close()
+                continue
+            for s in (client, upstream):
+                s.setblocking(False)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            pipe = _Pipe(client, upstream)
+            pipe.number = self.connections + 1
+            with self._lock:
+                plan = self._plan_cut()
+            if plan is not None:
+                d, offset = plan
+                (pipe.up if d == "up" else pipe.down).limit = offset
+            self.connections += 1
+            self._log("connection %d, cut %s" % (self.connections, plan))
+            self._trace_line(pipe, "open", ("%s %s" % plan) if plan else "")
+            self._pipes.append(pipe)
+
+    def _cut(self, pipe, flow):
+        self.cuts += 1
+        self.cut_log.append((flow.name, flow.sent))
+        self._log("cut %s at byte %d" % (flow.name, flow.sent))
+        self._trace_line(pipe, "cut", "%s %d" % (flow.name, flow.sent))
+        pipe.close(self.rst)
+
+    def _trace_line(self, pipe, what, text):
+        if self._trace is not None:
+            self._trace.write("%d %s %s\n" % (getattr(pipe, "number", 0), what, text))
+
+    def _read(self, pipe, flow, now):
+        try:
+            data = flow.src.recv(CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            flow.eof = True
+            return
+        flow.queue.append([now + self.delay, bytearray(data)])
+        flow.queued += len(data)
+
+    def _write(self, pipe, flow, now):
+        """Write what is due; False when the pipe was closed."""
+        for _ in range(64):  # bounded per tick
+            if pipe.closed or not flow.due(now):
+                return
+            if flow.limit is not None and flow.sent >= flow.limit:
+                self._cut(pipe, flow)
+                return
+            head = flow.queue[0][1]
+            n = 1 if self.split else len(head)
+            if flow.limit is not None:
+                n = min(n, flow.limit - flow.sent)
+            try:
+                n = flow.dst.send(head[:n])
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                pipe.close()
+                return
+            if self._trace is not None:
+                self._trace_line(pipe, flow.name, head[:n].hex())
+            del head[:n]
+            flow.queued -= n
+            flow.sent += n
+            if flow.name == "up":
+                self.bytes_up += n
+            else:
+                self.bytes_down += n
+            if not head:
+                flow.queue.popleft()
+            if flow.limit is not None and flow.sent >= flow.limit:
+                self._cut(pipe, flow)
+                return
+            if self.split and self.split_gap > 0:
+                flow.next_at = now + self.split_gap
+                return
+
+    def _loop(self):
+        while not self._stop.is_set():
+            now = time.monotonic()
+            with self._lock:
+                cut_all, self._cut_all = self._cut_all, False
+            if cut_all:
+                n = 0
+                for p in self._pipes:
+                    if not p.closed:
+                        self.cuts += 1
+                        self.cut_log.append(("all", p.up.sent))
+                        p.close(self.rst)
+                        n += 1
+                self._cut_all_count = n
+                cut_all.set()
+            self._pipes = [p for p in self._pipes if not p.closed]
+            rlist = [self._lsock]
+            wlist = []
+            wake = now + TICK
+            for p in self._pipes:
+                for f in p.flows:
+                    if not f.eof and f.queued < MAX_BUFFER:
+                        rlist.append(f.src)
+                    if f.queue:
+                        t = f.next_time()
+                        if t <= now:
+                            wlist.append(f.dst)
+                        else:
+                            wake = min(wake, t)
+            try:
+                r, w, _ = select.select(rlist, wlist, [], max(0.0, wake - now))
+            except (OSError, ValueError):
+                # A socket closed under us: drop closed pipes and go on.
+                r, w = [], []
+                for p in self._pipes:
+                    for s in (p.client, p.upstream):
+                        if s.fileno() < 0:
+                            p.close()
+            if self._lsock in r:
+                self._accept()
+            now = time.monotonic()
+            for p in list(self._pipes):
+                for f in p.flows:
+                    if not p.closed and f.src in r:
+                        self._read(p, f, now)
+                for f in p.flows:
+                    if not p.closed:
+                        self._write(p, f, now)
+                # One side closed and its bytes all forwarded: close the pair.
+                if not p.closed and any(f.eof and not f.queue for f in p.flows):
+                    p.close()
+
+
+# ---------------------------------------------------------------------------
+# Command line
+
+
+def _faults_from_args(args):
+    kw = {"split": args.split, "delay": args.delay, "rst": args.rst, "seed": args.seed}
+    if args.split_gap is not None:
+        kw["split_gap"] = args.split_gap
+    if args.cut_at:
+        kw["cut_at"] = (args.cut_at[0], int(args.cut_at[1]))
+    if args.cut_random:
+        kw["cut_random"] = (args.cut_random[0], args.cut_random[1])
+    return kw
+
+
+def _add_fault_args(p):
+    p.add_argument("--cut-at", nargs=2, metavar=("DIR", "N"), help="cut every connection after N bytes up|down")
+    p.add_argument("--cut-random", nargs=2, type=int, metavar=("LO", "HI"), help="cut at a random byte in [LO, HI]")
+    p.add_argument("--split", action="store_true", help="write 1 byte at a time")
+    p.add_argument("--split-gap", type=float, help="seconds between 1-byte pieces")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds added to every piece")
+    p.add_argument("--rst", action="store_true", help="cut with a TCP reset instead of a close")
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+
+def _cmd_run(args):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from broker import Broker
+
+    cmd = args.cmd[1:] if args.cmd and args.cmd[0] == "--" else args.cmd
+    if not cmd:
+        print("faultproxy.py run: no command given", file=sys.stderr)
+        return 2
+    with Broker(tls=False, persistence=args.persistence) as b:
+        with FaultProxy(b.port, broker=b, verbose=args.verbose, **_faults_from_args(args)) as p:
+            env = dict(os.environ)
+            env.update(b.env)
+            env.update(MQTT_PORT=str(p.port), MQTT_BROKER_PORT=str(b.port))
+            try:
+                rc = subprocess.call(cmd, env=env)
+            except KeyboardInterrupt:
+                rc = 130
+            print("faultproxy: %s" % p.stats(), file=sys.stderr)
+    return 128 - rc if rc < 0 else rc
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "run":
+        parser = argparse.ArgumentParser(prog="faultproxy.py run", description="run CMD through the proxy")
+        _add_fault_args(parser)
+        parser.add_argument("--persistence", action="store_true", help="mosquitto persistence on")
+        parser.add_argument("cmd", nargs=argparse.REMAINDER)
+        return _cmd_run(parser.parse_args(argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target-host", default=HOST)
+    parser.add_argument("--target-port", type=int, required=True)
+    parser.add_argument("--port", type=int, default=0, help="listening port on 127.0.0.1 (0: any)")
+    parser.add_argument("--duration", type=float, help="stop after this many seconds")
+    _add_fault_args(parser)
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with FaultProxy(args.target_port, args.target_host, port=args.port, verbose=args.verbose, **_faults_from_args(args)) as p:
+        print("faultproxy: 127.0.0.1:%d -> %s:%d" % (p.port, args.target_host, args.target_port), flush=True)
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        try:
+            while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+                stop.wait(0.2)
+        except KeyboardInterrupt:
+            pass
+        print("faultproxy: %s" % p.stats(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
