@@ -107,7 +107,11 @@ def run_child(argv, env=None, timeout=RUN_TIMEOUT, on_ready=None):
     wait for the child.  The child's stderr goes to a file (no pipe to fill).
     """
     errf = open(os.devnull if env is None else env.get("BENCH_STDERR", os.devnull), "ab")
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf, env=env)
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf, env=env)
+    except OSError as e:
+        errf.close()
+        raise RunError("cannot run %s: %s" % (argv[0], e))
     killed = []
 
     def kill():
@@ -584,6 +588,17 @@ def fmt_target(t):
     return "%-7s %-58s %s" % (state, t["target"], val)
 
 
+def git_state():
+    try:
+        head = subprocess.run(["git", "-C", TOP, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", TOP, "status", "--porcelain", "--untracked-files=no"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=10).stdout
+        return head + ("+local changes" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def machine_info():
     info = {"uname": " ".join(platform.uname()[:3] + platform.uname()[4:5]), "cpus": os.cpu_count(),
             "loadavg_at_start": os.getloadavg()}
@@ -624,6 +639,19 @@ def main():
     def log(msg):
         print("bench [%5.1fs] %s" % (time.monotonic() - started, msg), file=sys.stderr, flush=True)
 
+    # A snapshot of the firmware and its objects: a rebuild while the
+    # benchmark runs must not swap the binary (or its map) under it.
+    snap = os.path.join(opts.out, "firmware")
+    os.makedirs(os.path.join(snap, "micropython-glue"), exist_ok=True)
+    for rel in ("umqtt_rs_core.o", "micropython.map", os.path.join("micropython-glue", "modumqtt_rs.o")):
+        src = os.path.join(opts.obj_dir, rel)
+        if os.path.exists(src):
+            shutil.copy2(src, os.path.join(snap, rel))
+    shutil.copy2(opts.firmware, os.path.join(snap, "micropython"))
+    opts.firmware_src = opts.firmware
+    opts.firmware = os.path.join(snap, "micropython")
+    opts.obj_dir = snap
+
     opts.incumbent_dir = incumbent.fetch(os.path.join(opts.out, "incumbent"))
     log("umqtt.simple %s from the package index pip uses: %s" % (incumbent.VERSION, opts.incumbent_dir))
     opts.c_client = os.path.join(opts.out, "mqtt_bench")
@@ -635,7 +663,8 @@ def main():
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_info(),
-        "firmware": opts.firmware,
+        "firmware": opts.firmware_src,
+        "commit": git_state(),
         "runs": runs,
         "quick": opts.quick,
         "clients": {
