@@ -233,7 +233,15 @@ def ratio(a, b):
 
 
 def fmt_ratio(r):
-    return "-" if r is None else ("%.3gx" % r)
+    """umqtt_rs / other: '0.41x', '26x', or '1/1913' for a small fraction."""
+    if r is None:
+        return "-"
+    if r == 0:
+        return "0"
+    if r < 0.1:
+        inv = 1 / r
+        return "1/%.0f" % inv if inv >= 100 else "1/%.1f" % inv
+    return "%.0fx" % r if r >= 100 else "%.2gx" % r if r < 1 else "%.3gx" % r
 
 
 # ---------------------------------------------------------------------------
@@ -619,16 +627,43 @@ def machine_info():
     return info
 
 
+def report(results):
+    print()
+    print("umqtt_rs benchmarks, %s, %s, %d runs each (median [min-max]; ratios are umqtt_rs / other)"
+          % (results["date"], results["machine"].get("cpu"), results["runs"]))
+    print(table(results))
+    print()
+    print("targets:")
+    for t in results["targets"]:
+        print("  " + fmt_target(t))
+    prof = results.get("instructions", {})
+    for key in ("instr_pub0", "instr_recv0"):
+        rows = prof.get(key, {}).get("profile_umqtt_rs")
+        if rows:
+            print()
+            print("umqtt_rs %s: instructions per message by function (callgrind, self cost)" % key)
+            for r in rows[:12]:
+                print("  %8.1f  %5.1f%%  %s" % (r["instr_per_msg"], 100 * r["share"], r["function"]))
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--firmware", required=True)
-    ap.add_argument("--obj-dir", required=True, help="the firmware's build folder (umqtt_rs_core.o)")
-    ap.add_argument("--mpy-dir", required=True)
+    ap.add_argument("--firmware")
+    ap.add_argument("--obj-dir", help="the firmware's build folder (umqtt_rs_core.o)")
+    ap.add_argument("--mpy-dir")
     ap.add_argument("--out", default=os.path.join(TOP, "build", "bench"))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="3 runs, 1/10 of the messages, no callgrind")
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--report", metavar="JSON", help="only print the table of an earlier results.json")
     opts = ap.parse_args()
+    if opts.report:
+        with open(opts.report) as f:
+            report(json.load(f))
+        return 0
+    if not (opts.firmware and opts.obj_dir and opts.mpy_dir):
+        ap.error("--firmware, --obj-dir and --mpy-dir are required")
     opts.firmware = os.path.abspath(opts.firmware)
     opts.out = os.path.abspath(opts.out)
     os.makedirs(opts.out, exist_ok=True)
@@ -686,23 +721,7 @@ def main():
     path = os.path.join(opts.out, "results.json")
     with open(path, "w") as f:
         json.dump(results, f, indent=1)
-    print()
-    print("umqtt_rs benchmarks, %s, %s, %d runs each (median [min-max]; ratios are umqtt_rs / other)"
-          % (results["date"], results["machine"].get("cpu"), runs))
-    print(table(results))
-    print()
-    print("targets:")
-    for t in results["targets"]:
-        print("  " + fmt_target(t))
-    prof = results.get("instructions", {})
-    for key in ("instr_pub0", "instr_recv0"):
-        rows = prof.get(key, {}).get("profile_umqtt_rs")
-        if rows:
-            print()
-            print("umqtt_rs %s: instructions per message by function (callgrind, self cost)" % key)
-            for r in rows[:12]:
-                print("  %8.1f  %5.1f%%  %s" % (r["instr_per_msg"], 100 * r["share"], r["function"]))
-    print()
+    report(results)
     print("results: %s (%.0f s)" % (path, time.monotonic() - started))
     return 0
 
