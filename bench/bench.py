@@ -144,7 +144,11 @@ def run_child(argv, env=None, timeout=RUN_TIMEOUT, on_ready=None):
     if killed:
         raise RunError("timed out after %ds: %s" % (timeout, " ".join(argv[:8])))
     if proc.returncode != 0:
-        raise RunError("exit %d: %s\n%s" % (proc.returncode, " ".join(argv[:8]), out[-500:]))
+        tail = ""
+        if env is not None and env.get("BENCH_STDERR"):
+            with open(env["BENCH_STDERR"], errors="replace") as f:
+                tail = f.read()[-300:].strip().splitlines()[-1:]
+        raise RunError("exit %d: %s: %s" % (proc.returncode, " ".join(argv[:8]), " ".join(tail) or out[-300:]))
     js = [ln for ln in out.splitlines() if ln.startswith("{")]
     if not js:
         raise RunError("no result from %s: %r" % (" ".join(argv[:8]), out[-300:]))
@@ -159,6 +163,7 @@ class Bench:
         self.env["MICROPYPATH"] = ".frozen:" + opts.incumbent_dir
         self.env["BENCH_STDERR"] = os.path.join(opts.out, "stderr.log")
         self.seq = 0
+        self.errors = []
 
     def topic(self, case, client):
         self.seq += 1
@@ -179,7 +184,20 @@ class Bench:
         return go
 
     def once(self, case, client, mode, n, args):
-        """One measured process; returns (result, cpu seconds)."""
+        """One measured process; returns (result, cpu seconds).
+
+        A failed run is retried once and recorded in self.errors (printed
+        with the results): one transient failure must not void the whole
+        benchmark, nor go unreported.
+        """
+        try:
+            return self._once(case, client, mode, n, args)
+        except RunError as e:
+            self.errors.append({"case": case, "client": client, "mode": mode, "n": n, "error": str(e)})
+            print("bench: %s/%s failed, retrying once: %s" % (case, client, e), file=sys.stderr, flush=True)
+            return self._once(case, client, mode, n, args)
+
+    def _once(self, case, client, mode, n, args):
         topic = self.topic(case, client)
         argv = self.argv(client, mode, n, args, topic)
         on_ready = None
@@ -636,6 +654,8 @@ def report(results):
     print("targets:")
     for t in results["targets"]:
         print("  " + fmt_target(t))
+    for e in results.get("errors", []):
+        print("  retried after a failed run: %s/%s: %s" % (e["case"], e["client"], e["error"].splitlines()[0]))
     prof = results.get("instructions", {})
     for key in ("instr_pub0", "instr_recv0"):
         rows = prof.get(key, {}).get("profile_umqtt_rs")
@@ -716,6 +736,7 @@ def main():
         results["heap"] = measure_heap(bench, log)
         if not (opts.quick or opts.no_callgrind):
             results["instructions"] = measure_instructions(bench, os.path.join(opts.out, "callgrind"), log)
+        results["errors"] = bench.errors
     results["code_size"] = code_size(opts)
     results["targets"] = targets(results)
     path = os.path.join(opts.out, "results.json")
