@@ -635,7 +635,7 @@ class Broker:
             lines += [
                 "persistence_location " + self.dir + os.sep,
                 "persistence_file mosquitto.db",
-                "max_queued_messages 0",
+                "max_queued_messages 1000000",
             ]
         lines += list(self.config)
         if os.name == "posix" and os.geteuid() == 0:
