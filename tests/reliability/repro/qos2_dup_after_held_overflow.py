@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Reproduction: a QoS 2 message is delivered twice after more than 64 are unreleased.
+
+    python3 tests/reliability/repro/qos2_dup_after_held_overflow.py [firmware]
+
+A scripted broker (this process) sends 65 QoS 2 PUBLISHes (ids 1..65) and no
+PUBREL, reads the 65 PUBRECs but acts as if they were lost with the
+connection, and closes it.  On the reconnect (clean_session=False, same
+object) it resends id 1 with DUP=1, as a broker must when it has no PUBREC
+(mosquitto 2.0.11 resent up to 132 unreleased QoS 2 messages to the
+reliability subscriber after a cut).  The client holds at most
+MAX_INCOMING_QOS2 = 64 ids, has forgotten id 1, and delivers "m1" a second
+time.  Expected: m1 delivered once; exit status 1 when twice.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+FIRMWARE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build", "unix", "micropython")
+COUNT = 65
+
+CLIENT = r"""
+import os, time
+from umqtt_rs import MQTTClient
+got = []
+c = MQTTClient("repro", "127.0.0.1", port=int(os.getenv("PORT")))
+c.set_callback(lambda t, m: got.append(m))
+c.connect(clean_session=False)
+try:
+    while True:
+        c.wait_msg()
+except OSError as e:
+    print("first connection ended:", repr(e), "delivered", len(got))
+print("session present", c.connect(clean_session=False))
+t0 = time.ticks_ms()
+while time.ticks_diff(time.ticks_ms(), t0) < 1000:
+    c.check_msg()
+    time.sleep_ms(10)
+print("m1 delivered %d times" % got.count(b"m1"))
+"""
+
+
+def read_packet(conn):
+    first = conn.recv(1)
+    if not first:
+        raise EOFError
+    n, shift = 0, 0
+    while True:
+        b = conn.recv(1)[0]
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    body = b""
+    while len(body) < n:
+        body += conn.recv(n - len(body))
+    return first[0], body
+
+
+def publish(pid, payload, dup=False):
+    body = b"\x00\x02/t" + pid.to_bytes(2, "big") + payload
+    return bytes((0x3C if dup else 0x34, len(body))) + body
+
+
+def broker(lsock, log):
+    lsock.settimeout(10)
+    conn, _ = lsock.accept()
+    conn.settimeout(10)
+    read_packet(conn)  # CONNECT
+    conn.sendall(b"\x20\x02\x00\x00" + b"".join(publish(i, b"m%d" % i) for i in range(1, COUNT + 1)))
+    recs = 0
+    while recs < COUNT:
+        first, _ = read_packet(conn)
+        recs += first == 0x50
+    log.append("broker: %d PUBRECs dropped, closing without PUBREL" % recs)
+    conn.close()
+    conn, _ = lsock.accept()
+    conn.settimeout(10)
+    read_packet(conn)  # CONNECT
+    conn.sendall(b"\x20\x02\x01\x00" + publish(1, b"m1", dup=True))
+    first, body = read_packet(conn)
+    log.append("broker got %02x %s" % (first, body.hex()))
+    conn.sendall(b"".join(b"\x62\x02" + i.to_bytes(2, "big") for i in range(1, COUNT + 1)))
+    time.sleep(1.5)
+    conn.close()
+
+
+def main():
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    log = []
+    t = threading.Thread(target=broker, args=(lsock, log), daemon=True)
+    t.start()
+    env = dict(os.environ, PORT=str(lsock.getsockname()[1]))
+    out = subprocess.run([FIRMWARE, "-c", CLIENT], env=env, capture_output=True, text=True, timeout=30)
+    t.join(10)
+    print(out.stdout + out.stderr + "\n".join(log))
+    return 0 if "m1 delivered 1 times" in out.stdout else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
