@@ -49,7 +49,8 @@ class MQTTClient:
     """Awaitable connect/publish/subscribe/unsubscribe/disconnect and an async
     iterator of messages.  Constructor: as umqtt_rs.MQTTClient, plus
     queue_size (messages held for messages(); when full the oldest is dropped
-    and counted in .dropped) and wait_on ("sock", or "client" to wait on the
+    and counted in .dropped), flags (messages() yields (topic, msg,
+    retained, qos, dup) instead of (topic, msg)) and wait_on ("sock", or "client" to wait on the
     native client object itself)."""
 
     def __init__(
@@ -64,19 +65,19 @@ class MQTTClient:
         ssl_params={},
         *,
         queue_size=32,
+        flags=False,
         window=16,
         wait_on="sock",
         **native
     ):
         self._c = c = _Native(client_id, server, port, user, password, keepalive, ssl, ssl_params, window=window, **native)
-        c.set_callback(self._on_msg)
+        c.set_callback(self._on_msg, flags)
         c.set_ack_callback(self._on_ack)
         self._window = window
         self._wait_client = wait_on == "client"
         self.queue_size = queue_size
         self.dropped = 0
         self._msgs = []
-        self._flags = False
         self._msgq = core.TaskQueue()  # tasks awaiting a message
         self._ackq = core.TaskQueue()  # tasks awaiting an acknowledgement
         self._acked = {}  # pid -> acknowledged, for the publishes awaiting it
@@ -162,13 +163,10 @@ class MQTTClient:
             raise
         self._kick()
 
-    def messages(self, flags=False):
-        """An async iterator of (topic, msg), or with flags=True of
-        (topic, msg, retained, qos, dup).  It ends after disconnect() and
-        raises the error that closed the connection."""
-        if flags != self._flags:
-            self._flags = flags
-            self._c.set_callback(self._on_msg, flags)
+    def messages(self):
+        """An async iterator of (topic, msg), or (topic, msg, retained, qos,
+        dup) when the client was made with flags=True.  It ends after
+        disconnect() and raises the error that closed the connection."""
         return _Messages(self)
 
     def __getattr__(self, name):
