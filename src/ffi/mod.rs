@@ -955,16 +955,28 @@ fn abi_check() {
     }
 }
 
-/// In firmware a panic must not unwind into C: abort, which the port maps to
-/// a reset or an exit.  No panic is reachable from peer bytes by design.
+/// In firmware a panic must not unwind into C: it executes the target's
+/// undefined instruction, which every port already handles as a fault (a
+/// reset on a board, SIGILL on unix), without needing a C library's
+/// `abort()` (bare-metal ports lack one).  No panic is reachable from peer
+/// bytes by design.
 #[cfg(all(feature = "firmware", not(test)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    extern "C" {
-        fn abort() -> !;
+    loop {
+        // SAFETY: each instruction only raises the CPU's illegal-instruction
+        // trap; nothing is read or written.
+        unsafe {
+            #[cfg(any(target_arch = "arm", target_arch = "aarch64"))]
+            core::arch::asm!("udf #0");
+            #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
+            core::arch::asm!("unimp");
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            core::arch::asm!("ud2");
+            #[cfg(target_arch = "xtensa")]
+            core::arch::asm!("ill");
+        }
     }
-    // SAFETY: abort takes no arguments and never returns.
-    unsafe { abort() }
 }
 
 #[cfg(test)]
