@@ -13,6 +13,7 @@
 #include "py/runtime.h"
 #include "py/stream.h"
 #include "py/objstr.h"
+#include "py/objtype.h"
 #include "py/mphal.h"
 #include "py/mperrno.h"
 
@@ -442,11 +443,15 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
             raise_status(self, st);
         }
         if (ev.kind != UMQTT_RS_EV_NONE) {
-            // Acknowledgements go out before the application runs.
-            flush(self);
+            // A message reaches the application before its PUBACK/PUBREC is
+            // written: the core already holds a QoS 2 id as delivered, so a
+            // transport failure in that write must not come first (the
+            // broker's resend would then be acked and dropped).
             if (ev.kind == UMQTT_RS_EV_MESSAGE) {
                 deliver(self, &ev);
-            } else if (ev.kind == UMQTT_RS_EV_PUBLISHED) {
+            }
+            flush(self);
+            if (ev.kind == UMQTT_RS_EV_PUBLISHED) {
                 shrink_buffers(self);
                 if (self->ack_cb != mp_const_none) {
                     mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev.pid));
@@ -1103,10 +1108,18 @@ static mp_obj_t mqtt_client_next_timeout(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_next_timeout_obj, mqtt_client_next_timeout);
 
+static const mp_obj_type_t mqtt_client_type;
+
 // The client is a pollable object: readable when a packet is buffered, the
 // transport is readable or a timer is due (the application should call
 // check_msg()), writable when the transport is.
 static mp_uint_t mqtt_client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
+    // select.poll may hand us an instance of a Python subclass.
+    self_in = mp_obj_cast_to_native_base(self_in, MP_OBJ_FROM_PTR(&mqtt_client_type));
+    if (self_in == MP_OBJ_NULL) {
+        *errcode = MP_EINVAL;
+        return MP_STREAM_ERROR;
+    }
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (request != MP_STREAM_POLL) {
         *errcode = MP_EINVAL;

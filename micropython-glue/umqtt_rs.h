@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 // Size in 64-bit words of the opaque client state block (checked by Rust).
-#define UMQTT_RS_CLIENT_WORDS 112
+#define UMQTT_RS_CLIENT_WORDS 144
 
 // Opaque storage for the Rust client state; 8-byte aligned.
 typedef struct umqtt_rs_client {

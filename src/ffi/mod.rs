@@ -981,9 +981,19 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 #[cfg(test)]
 mod tests {
+    use core::mem::size_of;
+
     extern "C" {
         /// `tests/c/abi_test.c`, compiled by `build.rs`.
         fn umqtt_rs_c_abi_test() -> i32;
+    }
+
+    /// The state block is not much larger than the state (RAM is scarce).
+    #[test]
+    fn state_block_size() {
+        let (state, block) = (size_of::<super::State>(), size_of::<super::umqtt_rs_client_t>());
+        std::println!("State {state} B, block {block} B");
+        assert!(block - state < 256, "shrink UMQTT_RS_CLIENT_WORDS");
     }
 
     /// A C program drives the Rust exports through `umqtt_rs.h` exactly as

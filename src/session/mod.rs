@@ -53,9 +53,11 @@ use state::Durable;
 pub const MAX_INFLIGHT: usize = 32;
 /// The default window: outgoing QoS 1/2 messages in flight at once.
 pub const DEFAULT_WINDOW: usize = 16;
-/// Incoming QoS 2 packet ids that may await PUBREL at once (brokers keep up
-/// to 20 (mosquitto) or 32 (EMQX) messages in flight per client).
-pub const MAX_INCOMING_QOS2: usize = 64;
+/// Incoming QoS 2 packet ids that may await PUBREL at once.  Brokers keep
+/// 20 (mosquitto's default) or 32 (EMQX) messages in flight per client; a
+/// mosquitto without that limit was seen resending 132 after a reconnect.
+/// Beyond this the oldest id is forgotten (see `Durable::hold_incoming`).
+pub const MAX_INCOMING_QOS2: usize = 256;
 /// SUBSCRIBE/UNSUBSCRIBE requests that may await SUBACK/UNSUBACK at once.
 pub const MAX_PENDING_ACKS: usize = 8;
 /// Default time allowed for the CONNACK after CONNECT.
@@ -1038,8 +1040,8 @@ mod tests {
         let mut tx = TxBuf::new(&mut mem, 0);
         let mut s = connected(&mut tx);
         let mut publish = PUBLISH_QOS2_ID11.to_vec();
-        for pid in 1..=MAX_INCOMING_QOS2 as u8 {
-            publish[8] = pid; // packet id low byte
+        for pid in 1..=MAX_INCOMING_QOS2 as u16 {
+            publish[7..9].copy_from_slice(&pid.to_be_bytes()); // packet id
             assert!(matches!(
                 feed(&mut s, T0, &publish, &mut tx),
                 Ok(Some(Event::Message(_)))
@@ -1050,14 +1052,14 @@ mod tests {
         // delivered, not refused -- refusing left it stuck in front of the
         // PUBRELs that would free the set (a hang in the glue).  The oldest
         // held id (1, PUBREC long sent) makes room.
-        publish[8] = 0x7f;
+        publish[7..9].copy_from_slice(&[0x7f, 0x7f]);
         assert!(matches!(
             feed(&mut s, T0, &publish, &mut tx),
             Ok(Some(Event::Message(_)))
         ));
-        // PUBREC id 0x7f, then a held id is still acked only.
-        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x7f]);
-        publish[8] = 2;
+        // PUBREC id 0x7f7f, then a held id is still acked only.
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x7f, 0x7f]);
+        publish[7..9].copy_from_slice(&[0, 2]);
         assert!(matches!(feed(&mut s, T0, &publish, &mut tx), Ok(None)));
         take(&mut tx);
         // The PUBREL of the forgotten id is still answered.
