@@ -123,14 +123,16 @@ test-host:
 
 # Reliability on the unix firmware through tools/faultproxy.py: 10,000 QoS 1 +
 # 10,000 QoS 2 messages with 200+ random cuts, then a mosquitto restart
-# mid-stream (tests/reliability/run.py, ~10-30 s).  Not yet part of `test`:
-# it fails until the client bugs reproduced by tests/reliability/repro/ are
-# fixed; then add test-reliability to test's prerequisites.
+# mid-stream (tests/reliability/run.py, ~10-30 s); and the regression tests
+# of the QoS 2 bugs it found (tests/reliability/repro/).
 test-reliability: firmware
 	$(PYTHON) $(TOP)/tests/reliability/run.py --firmware $(OUT)/$(FIRMWARE) $(RELIABILITY_ARGS)
+	for t in $(TOP)/tests/reliability/repro/*.py; do \
+		$(PYTHON) $$t $(OUT)/$(FIRMWARE) >/dev/null || { echo "FAIL $$t"; exit 1; }; \
+		echo "pass  $$t"; done
 
 ifeq ($(TEST_KIND),unix)
-test: deps check-rust check-bindings test-firmware test-host test-boards
+test: deps check-rust check-bindings test-firmware test-host test-reliability test-boards
 	@echo "make test: all passed"
 else
 test: test-board
