@@ -369,6 +369,20 @@ static size_t read_some(mqtt_client_obj_t *self) {
 
 // Call the Python callback for a received message.  The bytes objects are
 // built first: after them the event's pointers are no longer needed.
+// A bytes object holding a copy of data.  Its hash is left to be computed
+// when first needed (0 means "not yet" to MicroPython): most received topics
+// and payloads are never hashed.
+static mp_obj_t new_bytes(const uint8_t *data, size_t len) {
+    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
+    byte *p = m_new(byte, len + 1);
+    memcpy(p, data, len);
+    p[len] = '\0';
+    o->hash = 0;
+    o->len = len;
+    o->data = p;
+    return MP_OBJ_FROM_PTR(o);
+}
+
 // Messages go to the callback of every subscription filter they match
 // (subscribe(..., cb=f)), else to set_callback's function.
 #define MAX_MATCHES (8)
@@ -400,8 +414,8 @@ static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
         matched[n++] = self->cb;
     }
     mp_obj_t args[5] = {
-        mp_obj_new_bytes(ev->topic, ev->topic_len),
-        mp_obj_new_bytes(ev->payload, ev->payload_len),
+        new_bytes(ev->topic, ev->topic_len),
+        new_bytes(ev->payload, ev->payload_len),
         mp_obj_new_bool(ev->retain),
         MP_OBJ_NEW_SMALL_INT(ev->qos),
         mp_obj_new_bool(ev->dup),

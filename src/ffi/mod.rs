@@ -991,7 +991,10 @@ mod tests {
     /// The state block is not much larger than the state (RAM is scarce).
     #[test]
     fn state_block_size() {
-        let (state, block) = (size_of::<super::State>(), size_of::<super::umqtt_rs_client_t>());
+        let (state, block) = (
+            size_of::<super::State>(),
+            size_of::<super::umqtt_rs_client_t>(),
+        );
         std::println!("State {state} B, block {block} B");
         assert!(block - state < 256, "shrink UMQTT_RS_CLIENT_WORDS");
     }
