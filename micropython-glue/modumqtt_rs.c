@@ -187,49 +187,49 @@ static const mp_stream_p_t *stream_of(mqtt_client_obj_t *self) {
 
 // ---- buffers ----------------------------------------------------------
 
+typedef void (*set_buffer_fn)(umqtt_rs_client_t *client, uint8_t *buf, size_t cap);
+
+// Resize one of the client's buffers to `size` bytes, keeping its content,
+// and hand it to the core; false when the memory is not there.
+static bool resize(mqtt_client_obj_t *self, uint8_t **buf, size_t *cap, size_t size, set_buffer_fn set) {
+    uint8_t *p = m_renew_maybe(uint8_t, *buf, *cap, size, true);
+    if (p == NULL) {
+        return false;
+    }
+    *buf = p;
+    *cap = size;
+    set(&self->core, p, size);
+    return true;
+}
+
 static void grow_rx(mqtt_client_obj_t *self, size_t need) {
-    uint8_t *rx = m_renew_maybe(uint8_t, self->rx, self->rx_cap, need, true);
-    if (rx == NULL) {
+    if (!resize(self, &self->rx, &self->rx_cap, need, umqtt_rs_set_rx_buffer)) {
+        // The packet cannot be read: drop the connection rather than the
+        // stream's framing.
         close_transport(self);
         mp_raise_msg_varg(&mp_type_MQTTException,
             MP_ERROR_TEXT("incoming packet of %u bytes does not fit in free memory"), (unsigned)need);
     }
-    self->rx = rx;
-    self->rx_cap = need;
-    umqtt_rs_set_rx_buffer(&self->core, rx, need);
 }
 
 static void grow_tx(mqtt_client_obj_t *self, size_t need) {
-    uint8_t *tx = m_renew_maybe(uint8_t, self->tx, self->tx_cap, need, true);
-    if (tx == NULL) {
+    if (!resize(self, &self->tx, &self->tx_cap, need, umqtt_rs_set_tx_buffer)) {
         mp_raise_msg_varg(&mp_type_MemoryError,
             MP_ERROR_TEXT("packet of %u bytes does not fit in free memory"), (unsigned)need);
     }
-    self->tx = tx;
-    self->tx_cap = need;
-    umqtt_rs_set_tx_buffer(&self->core, tx, need);
 }
 
 static void grow_store(mqtt_client_obj_t *self, size_t need) {
-    uint8_t *store = m_renew_maybe(uint8_t, self->store, self->store_cap, need, true);
-    if (store == NULL) {
+    if (!resize(self, &self->store, &self->store_cap, need, umqtt_rs_set_store_buffer)) {
         mp_raise_msg_varg(&mp_type_MemoryError,
             MP_ERROR_TEXT("message of %u bytes does not fit in free memory"), (unsigned)need);
     }
-    self->store = store;
-    self->store_cap = need;
-    umqtt_rs_set_store_buffer(&self->core, store, need);
 }
 
 // Give back what a large message took once nothing is stored.
 static void shrink_buffers(mqtt_client_obj_t *self) {
     if (self->store_cap > self->store_default && umqtt_rs_store_used(&self->core) == 0) {
-        uint8_t *store = m_renew_maybe(uint8_t, self->store, self->store_cap, self->store_default, false);
-        if (store != NULL) {
-            self->store = store;
-            self->store_cap = self->store_default;
-            umqtt_rs_set_store_buffer(&self->core, store, self->store_cap);
-        }
+        resize(self, &self->store, &self->store_cap, self->store_default, umqtt_rs_set_store_buffer);
     }
 }
 
@@ -337,15 +337,10 @@ static size_t read_some(mqtt_client_obj_t *self) {
     uint8_t *win;
     size_t len;
     umqtt_rs_rx_window(&self->core, &win, &len);
-    if (len == self->rx_cap && self->rx_cap > self->rx_default) {
-        // Nothing buffered: give back the memory a large message took.
-        uint8_t *rx = m_renew_maybe(uint8_t, self->rx, self->rx_cap, self->rx_default, false);
-        if (rx != NULL) {
-            self->rx = rx;
-            self->rx_cap = self->rx_default;
-            umqtt_rs_set_rx_buffer(&self->core, rx, self->rx_cap);
-            umqtt_rs_rx_window(&self->core, &win, &len);
-        }
+    if (len == self->rx_cap && self->rx_cap > self->rx_default
+        && resize(self, &self->rx, &self->rx_cap, self->rx_default, umqtt_rs_set_rx_buffer)) {
+        // Nothing was buffered: the memory a large message took is back.
+        umqtt_rs_rx_window(&self->core, &win, &len);
     }
     if (len == 0) {
         // next_event() asks for a larger buffer before this can happen.
