@@ -5,6 +5,11 @@
 # CLIENT is "rs" (umqtt_rs) or "simple" (umqtt.simple, found on MICROPYPATH).
 # MODE:
 #   pub N QOS SIZE        publish N messages (QoS 1 waits for each PUBACK)
+#   pipe N WINDOW SIZE    QoS 1 pipelined (umqtt_rs only): MQTTClient(...,
+#                         window=WINDOW), publish(..., wait=False) N times
+#                         (it waits for an ack only when the window is
+#                         full), then drain(); timed up to the last PUBACK
+#   heap_pipe N WINDOW SIZE  heap bytes allocated by N pipelined publishes
 #   sub N QOS             subscribe, print READY, receive N messages
 #   rtt N SIZE            publish and wait for our own copy, N times
 #   heap_pub N QOS SIZE   heap bytes allocated by N publishes (GC disabled)
@@ -35,9 +40,9 @@ h1 = 0
 result = {"n": N}
 
 
-def client(tag):
+def client(tag, **kw):
     cid = "bench-%s-%s-%08x" % (CLIENT, tag, random.getrandbits(32))
-    return MQTTClient(cid.encode(), HOST, port=PORT)
+    return MQTTClient(cid.encode(), HOST, port=PORT, **kw)
 
 
 def on_msg(topic, msg):
@@ -84,6 +89,40 @@ def run_pub(qos, size):
         for _ in range(N):
             c.publish(TOPIC, msg, False, qos)
     result["elapsed_us"] = time.ticks_diff(time.ticks_us(), t0)
+    c.disconnect()
+
+
+def run_pipe(window, size):
+    c = client("pipe", window=window)
+    c.connect()
+    msg = b"x" * size
+    gc.collect()
+    t0 = time.ticks_us()
+    for _ in range(N):
+        c.publish(TOPIC, msg, False, 1, wait=False)
+    if not c.drain(30):
+        raise SystemExit("drain timed out with %d in flight" % c.inflight())
+    result["elapsed_us"] = time.ticks_diff(time.ticks_us(), t0)
+    c.disconnect()
+
+
+def run_heap_pipe(window, size):
+    c = client("heap", window=window)
+    c.connect()
+    msg = b"x" * size
+    for _ in range(3):
+        c.publish(TOPIC, msg, False, 1, wait=False)
+    c.drain(30)
+    loop = empty_loop_heap(N)
+    gc.collect()
+    gc.disable()
+    a = gc.mem_alloc()
+    for _ in range(N):
+        c.publish(TOPIC, msg, False, 1, wait=False)
+    c.drain(30)
+    b = gc.mem_alloc()
+    gc.enable()
+    result["heap_bytes"] = b - a - loop
     c.disconnect()
 
 
@@ -159,6 +198,10 @@ def run_rtt(size):
 
 if MODE == "pub":
     run_pub(ARGS[0], ARGS[1])
+elif MODE == "pipe":
+    run_pipe(ARGS[0], ARGS[1])
+elif MODE == "heap_pipe":
+    run_heap_pipe(ARGS[0], ARGS[1])
 elif MODE == "heap_pub":
     run_heap_pub(ARGS[0], ARGS[1])
 elif MODE == "sub":
