@@ -126,6 +126,25 @@ static const char *topic_error_text(uint32_t d) {
     }
 }
 
+static const char *argument_error_text(uint32_t d) {
+    switch (d) {
+        case UMQTT_RS_ARG_QOS:
+            return "qos must be 0, 1 or 2";
+        case UMQTT_RS_ARG_UTF8:
+            return "client id and user name must be UTF-8";
+        case UMQTT_RS_ARG_NUL:
+            return "NUL character in client id or user name";
+        case UMQTT_RS_ARG_EMPTY_CLIENT_ID:
+            return "an empty client id needs clean_session=True";
+        case UMQTT_RS_ARG_PASSWORD_WITHOUT_USER:
+            return "a password needs a user name";
+        case UMQTT_RS_ARG_TOPIC_COUNT:
+            return "1 to 8 topics per call";
+        default:
+            return "invalid argument";
+    }
+}
+
 static const char *decode_error_text(uint32_t d) {
     static const char *const text[] = {
         "malformed packet",
@@ -153,7 +172,7 @@ static NORETURN void raise_status(mqtt_client_obj_t *self, umqtt_rs_status_t st)
         case UMQTT_RS_ERR_TOO_LONG:
             mp_raise_ValueError(MP_ERROR_TEXT("field too long for MQTT"));
         case UMQTT_RS_ERR_ARGUMENT:
-            mp_raise_ValueError(MP_ERROR_TEXT("invalid argument"));
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s"), argument_error_text(d));
         case UMQTT_RS_ERR_NOT_CONNECTED:
             mp_raise_OSError(MP_ENOTCONN);
         case UMQTT_RS_ERR_INFLIGHT_FULL:

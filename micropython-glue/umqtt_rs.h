@@ -58,7 +58,7 @@ typedef enum umqtt_rs_status {
     // An incoming packet does not fit the rx buffer; detail = bytes needed.
     // Give a larger buffer with umqtt_rs_set_rx_buffer() and call again.
     UMQTT_RS_ERR_RX_TOO_SMALL = 10,
-    // A QoS or other argument is out of range.
+    // An argument is invalid; detail = umqtt_rs_argument_error_t.
     UMQTT_RS_ERR_ARGUMENT = 11,
     // A QoS 1/2 packet does not fit the free space of the message store;
     // detail = bytes it needs.  If that is above the store's capacity, give a
@@ -82,6 +82,23 @@ typedef enum umqtt_rs_topic_error {
     UMQTT_RS_TOPIC_NUL = 5,
     UMQTT_RS_TOPIC_UTF8 = 6,
 } umqtt_rs_topic_error_t;
+
+// Detail of UMQTT_RS_ERR_ARGUMENT.
+typedef enum umqtt_rs_argument_error {
+    UMQTT_RS_ARG_OTHER = 0,
+    // QoS not 0, 1 or 2.
+    UMQTT_RS_ARG_QOS = 1,
+    // A client id or user name is not valid UTF-8.
+    UMQTT_RS_ARG_UTF8 = 2,
+    // U+0000 in a client id or user name.
+    UMQTT_RS_ARG_NUL = 3,
+    // An empty client id needs a clean session [MQTT-3.1.3-7].
+    UMQTT_RS_ARG_EMPTY_CLIENT_ID = 4,
+    // A password needs a user name in MQTT 3.1.1 [MQTT-3.1.2-22].
+    UMQTT_RS_ARG_PASSWORD_WITHOUT_USER = 5,
+    // 1 to 8 topics per SUBSCRIBE/UNSUBSCRIBE call.
+    UMQTT_RS_ARG_TOPIC_COUNT = 6,
+} umqtt_rs_argument_error_t;
 
 // Detail of UMQTT_RS_ERR_PROTOCOL.
 typedef enum umqtt_rs_protocol_error {

@@ -39,6 +39,18 @@ pub enum umqtt_rs_topic_error {
 pub use self::umqtt_rs_topic_error as umqtt_rs_topic_error_t;
 #[repr(u32)]
 #[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub enum umqtt_rs_argument_error {
+    UMQTT_RS_ARG_OTHER = 0,
+    UMQTT_RS_ARG_QOS = 1,
+    UMQTT_RS_ARG_UTF8 = 2,
+    UMQTT_RS_ARG_NUL = 3,
+    UMQTT_RS_ARG_EMPTY_CLIENT_ID = 4,
+    UMQTT_RS_ARG_PASSWORD_WITHOUT_USER = 5,
+    UMQTT_RS_ARG_TOPIC_COUNT = 6,
+}
+pub use self::umqtt_rs_argument_error as umqtt_rs_argument_error_t;
+#[repr(u32)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
 pub enum umqtt_rs_protocol_error {
     UMQTT_RS_PROTO_UNEXPECTED_PACKET = 1,
     UMQTT_RS_PROTO_UNKNOWN_PACKET_ID = 2,

@@ -26,9 +26,10 @@ use core::slice;
 
 pub use bindings as sys;
 use sys::{
-    umqtt_rs_bytes_t, umqtt_rs_client_t, umqtt_rs_connect_opts_t, umqtt_rs_decode_error as De,
-    umqtt_rs_event_kind as Ek, umqtt_rs_event_t, umqtt_rs_protocol_error as Pe,
-    umqtt_rs_status as St, umqtt_rs_topic_error as Te, umqtt_rs_topic_t,
+    umqtt_rs_argument_error as Ae, umqtt_rs_bytes_t, umqtt_rs_client_t, umqtt_rs_connect_opts_t,
+    umqtt_rs_decode_error as De, umqtt_rs_event_kind as Ek, umqtt_rs_event_t,
+    umqtt_rs_protocol_error as Pe, umqtt_rs_status as St, umqtt_rs_topic_error as Te,
+    umqtt_rs_topic_t,
 };
 
 use crate::session::{Error, Event, ProtocolError, Session, Store, TxBuf};
@@ -147,9 +148,18 @@ impl State {
 
     /// Records `err`'s detail and returns its status.
     fn fail(&mut self, err: Error) -> St {
-        let (status, detail) = status_of(err);
-        self.detail = detail;
-        status
+        self.report(Err(status_of(err)))
+    }
+
+    /// The status of `r`, recording a failure's detail.
+    fn report(&mut self, r: Result<(), Fail>) -> St {
+        match r {
+            Ok(()) => St::UMQTT_RS_OK,
+            Err((status, detail)) => {
+                self.detail = detail;
+                status
+            }
+        }
     }
 
     /// Runs `f` with the session and the tx queue and store, keeping their
@@ -171,9 +181,13 @@ impl State {
     }
 }
 
-/// Maps a session error to the header's status and detail: the one place
-/// where Rust errors become ABI values.
-fn status_of(err: Error) -> (St, u32) {
+/// A failure as the ABI reports it: a status and its detail.
+type Fail = (St, u32);
+
+/// Maps a session error to the header's status and detail: with
+/// [`encode_status`] and [`arg`], the one place where Rust errors become ABI
+/// values.
+fn status_of(err: Error) -> Fail {
     match err {
         Error::NotConnected => (St::UMQTT_RS_ERR_NOT_CONNECTED, 0),
         Error::Refused(code) => (St::UMQTT_RS_ERR_REFUSED, code as u32),
@@ -189,12 +203,21 @@ fn status_of(err: Error) -> (St, u32) {
     }
 }
 
-fn encode_status(e: EncodeError) -> (St, u32) {
+fn encode_status(e: EncodeError) -> Fail {
     match e {
         EncodeError::InvalidTopic(t) => (St::UMQTT_RS_ERR_TOPIC, topic_detail(t) as u32),
         EncodeError::BufferTooSmall { needed } => (St::UMQTT_RS_ERR_TX_FULL, saturate(needed)),
-        _ => (St::UMQTT_RS_ERR_TOO_LONG, 0),
+        EncodeError::TooLong => (St::UMQTT_RS_ERR_TOO_LONG, 0),
+        EncodeError::PasswordWithoutUser => arg(Ae::UMQTT_RS_ARG_PASSWORD_WITHOUT_USER),
+        EncodeError::EmptyClientId => arg(Ae::UMQTT_RS_ARG_EMPTY_CLIENT_ID),
+        EncodeError::NulChar => arg(Ae::UMQTT_RS_ARG_NUL),
+        _ => arg(Ae::UMQTT_RS_ARG_OTHER),
     }
+}
+
+/// An invalid argument from the caller.
+fn arg(detail: Ae) -> Fail {
+    (St::UMQTT_RS_ERR_ARGUMENT, detail as u32)
 }
 
 fn topic_detail(t: TopicError) -> Te {
@@ -236,16 +259,18 @@ fn saturate(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn qos(v: u8) -> Result<QoS, St> {
-    QoS::from_u8(v).ok_or(St::UMQTT_RS_ERR_ARGUMENT)
+fn qos(v: u8) -> Result<QoS, Fail> {
+    QoS::from_u8(v).ok_or(arg(Ae::UMQTT_RS_ARG_QOS))
+}
+
+/// A string field (client id, user name) given by C as bytes.
+fn utf8(b: &[u8]) -> Result<&str, Fail> {
+    core::str::from_utf8(b).map_err(|_| arg(Ae::UMQTT_RS_ARG_UTF8))
 }
 
 /// A topic given by C as bytes must be UTF-8.
-fn topic_str<'a>(b: &'a [u8], detail: &mut u32) -> Result<&'a str, St> {
-    core::str::from_utf8(b).map_err(|_| {
-        *detail = Te::UMQTT_RS_TOPIC_UTF8 as u32;
-        St::UMQTT_RS_ERR_TOPIC
-    })
+fn topic_str(b: &[u8]) -> Result<&str, Fail> {
+    core::str::from_utf8(b).map_err(|_| (St::UMQTT_RS_ERR_TOPIC, Te::UMQTT_RS_TOPIC_UTF8 as u32))
 }
 
 /// Sets up a client.
@@ -395,16 +420,14 @@ pub unsafe extern "C" fn umqtt_rs_connect(
             bytes(o.will_message),
         )
     };
-    let mut detail = 0;
     let r = (|| {
-        let client_id = core::str::from_utf8(id).map_err(|_| St::UMQTT_RS_ERR_ARGUMENT)?;
         let username = match user {
-            Some(u) => Some(core::str::from_utf8(u).map_err(|_| St::UMQTT_RS_ERR_ARGUMENT)?),
+            Some(u) => Some(utf8(u)?),
             None => None,
         };
         let will = match will_topic {
             Some(t) => Some(Will {
-                topic: topic_str(t, &mut detail)?,
+                topic: topic_str(t)?,
                 message: will_msg,
                 qos: qos(o.will_qos)?,
                 retain: o.will_retain,
@@ -412,7 +435,7 @@ pub unsafe extern "C" fn umqtt_rs_connect(
             None => None,
         };
         let connect = Connect {
-            client_id,
+            client_id: utf8(id)?,
             keepalive: o.keepalive_s,
             clean_session: o.clean_session,
             will,
@@ -420,17 +443,9 @@ pub unsafe extern "C" fn umqtt_rs_connect(
             password,
         };
         st.with_tx(|s, tx| s.connect(now_ms, &connect, tx))
-            .map_err(|e| {
-                let (status, d) = status_of(e);
-                detail = d;
-                status
-            })
+            .map_err(status_of)
     })();
-    st.detail = detail;
-    match r {
-        Ok(()) => St::UMQTT_RS_OK,
-        Err(s) => s,
-    }
+    st.report(r)
 }
 
 /// Queues a PUBLISH (see the header for `payload_separate`).
@@ -451,55 +466,41 @@ pub unsafe extern "C" fn umqtt_rs_publish(
 ) -> St {
     // SAFETY: per the function contract.
     let (st, topic, payload) = unsafe { (state(client), bytes(topic), bytes(payload)) };
-    let mut detail = 0;
-    let topic = match topic_str(topic, &mut detail) {
-        Ok(t) => t,
-        Err(s) => {
-            st.detail = detail;
-            return s;
+    let tx_cap = st.tx_cap;
+    let r = (|| {
+        let topic = topic_str(topic)?;
+        let q = qos(qos_in)?;
+        // A payload that fits the whole buffer is copied into it (one
+        // write); a larger one goes out separately, straight from the
+        // caller's memory.
+        let header = crate::wire::Publish {
+            topic,
+            qos: q,
+            retain,
+            dup: false,
+            pid: 1,
+            payload,
         }
-    };
-    let q = match qos(qos_in) {
-        Ok(q) => q,
-        Err(s) => return s,
-    };
-    // A payload that fits the whole buffer is copied into it (one write);
-    // a larger one goes out separately, straight from the caller's memory.
-    let header = crate::wire::Publish {
-        topic,
-        qos: q,
-        retain,
-        dup: false,
-        pid: 1,
-        payload,
-    }
-    .header_len();
-    let separate = match header {
-        Ok(h) => h.saturating_add(payload.len()) > st.tx_cap,
-        Err(e) => {
-            let (s, d) = encode_status(e);
-            st.detail = d;
-            return s;
+        .header_len()
+        .map_err(encode_status)?;
+        let separate = header.saturating_add(payload.len()) > tx_cap;
+        let id = st
+            .with_tx(|s, tx| {
+                if separate {
+                    s.publish_header(now_ms, topic, payload, q, retain, tx)
+                } else {
+                    s.publish(now_ms, topic, payload, q, retain, tx)
+                }
+            })
+            .map_err(status_of)?;
+        // SAFETY: per the function contract.
+        unsafe {
+            *pid = id;
+            *payload_separate = separate;
         }
-    };
-    let r = st.with_tx(|s, tx| {
-        if separate {
-            s.publish_header(now_ms, topic, payload, q, retain, tx)
-        } else {
-            s.publish(now_ms, topic, payload, q, retain, tx)
-        }
-    });
-    match r {
-        Ok(id) => {
-            // SAFETY: per the function contract.
-            unsafe {
-                *pid = id;
-                *payload_separate = separate;
-            }
-            St::UMQTT_RS_OK
-        }
-        Err(e) => st.fail(e),
-    }
+        Ok(())
+    })();
+    st.report(r)
 }
 
 /// Reads `count` C topic entries into a bounded list.
@@ -509,19 +510,18 @@ pub unsafe extern "C" fn umqtt_rs_publish(
 unsafe fn topic_list<'a>(
     topics: *const umqtt_rs_topic_t,
     count: usize,
-    detail: &mut u32,
-) -> Result<heapless::Vec<(&'a str, QoS), MAX_TOPICS_PER_CALL>, St> {
+) -> Result<heapless::Vec<(&'a str, QoS), MAX_TOPICS_PER_CALL>, Fail> {
     if count == 0 || topics.is_null() || count > MAX_TOPICS_PER_CALL {
-        return Err(St::UMQTT_RS_ERR_ARGUMENT);
+        return Err(arg(Ae::UMQTT_RS_ARG_TOPIC_COUNT));
     }
     // SAFETY: per the function contract.
     let entries = unsafe { slice::from_raw_parts(topics, count) };
     let mut list = heapless::Vec::new();
     for e in entries {
         // SAFETY: per the function contract.
-        let f = topic_str(unsafe { bytes(e.filter) }, detail)?;
+        let f = topic_str(unsafe { bytes(e.filter) })?;
         list.push((f, qos(e.qos)?))
-            .map_err(|_| St::UMQTT_RS_ERR_ARGUMENT)?;
+            .map_err(|_| arg(Ae::UMQTT_RS_ARG_TOPIC_COUNT))?;
     }
     Ok(list)
 }
@@ -541,23 +541,17 @@ pub unsafe extern "C" fn umqtt_rs_subscribe(
 ) -> St {
     // SAFETY: per the function contract.
     let st = unsafe { state(client) };
-    let mut detail = 0;
-    // SAFETY: per the function contract.
-    let list = match unsafe { topic_list(topics, count, &mut detail) } {
-        Ok(l) => l,
-        Err(s) => {
-            st.detail = detail;
-            return s;
-        }
-    };
-    match st.with_tx(|s, tx| s.subscribe(now_ms, &list, tx)) {
-        Ok(id) => {
-            // SAFETY: per the function contract.
-            unsafe { *pid = id };
-            St::UMQTT_RS_OK
-        }
-        Err(e) => st.fail(e),
-    }
+    let r = (|| {
+        // SAFETY: per the function contract.
+        let list = unsafe { topic_list(topics, count) }?;
+        let id = st
+            .with_tx(|s, tx| s.subscribe(now_ms, &list, tx))
+            .map_err(status_of)?;
+        // SAFETY: per the function contract.
+        unsafe { *pid = id };
+        Ok(())
+    })();
+    st.report(r)
 }
 
 /// Queues an UNSUBSCRIBE.
@@ -574,28 +568,19 @@ pub unsafe extern "C" fn umqtt_rs_unsubscribe(
 ) -> St {
     // SAFETY: per the function contract.
     let st = unsafe { state(client) };
-    let mut detail = 0;
-    // SAFETY: per the function contract.
-    let list = match unsafe { topic_list(topics, count, &mut detail) } {
-        Ok(l) => l,
-        Err(s) => {
-            st.detail = detail;
-            return s;
-        }
-    };
-    let mut names: heapless::Vec<&str, MAX_TOPICS_PER_CALL> = heapless::Vec::new();
-    for (f, _) in &list {
-        // Cannot fail: both lists have the same bound.
-        let _ = names.push(f);
-    }
-    match st.with_tx(|s, tx| s.unsubscribe(now_ms, &names, tx)) {
-        Ok(id) => {
-            // SAFETY: per the function contract.
-            unsafe { *pid = id };
-            St::UMQTT_RS_OK
-        }
-        Err(e) => st.fail(e),
-    }
+    let r = (|| {
+        // SAFETY: per the function contract.
+        let list = unsafe { topic_list(topics, count) }?;
+        let names: heapless::Vec<&str, MAX_TOPICS_PER_CALL> =
+            list.iter().map(|(f, _)| *f).collect();
+        let id = st
+            .with_tx(|s, tx| s.unsubscribe(now_ms, &names, tx))
+            .map_err(status_of)?;
+        // SAFETY: per the function contract.
+        unsafe { *pid = id };
+        Ok(())
+    })();
+    st.report(r)
 }
 
 /// Queues a PINGREQ.
