@@ -381,8 +381,6 @@ static size_t read_some(mqtt_client_obj_t *self) {
     return n;
 }
 
-// Call the Python callback for a received message.  The bytes objects are
-// built first: after them the event's pointers are no longer needed.
 // A bytes object holding a copy of data.  Its hash is left to be computed
 // when first needed (0 means "not yet" to MicroPython): most received topics
 // and payloads are never hashed.
@@ -398,7 +396,9 @@ static mp_obj_t new_bytes(const uint8_t *data, size_t len) {
 }
 
 // Messages go to the callback of every subscription filter they match
-// (subscribe(..., cb=f)), else to set_callback's function.
+// (subscribe(..., cb=f)), else to set_callback's function.  The bytes objects
+// are built before any callback runs: after them the event's pointers into
+// the rx buffer are no longer needed.
 #define MAX_MATCHES (8)
 static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     // The callbacks to run are collected first: one may subscribe or
