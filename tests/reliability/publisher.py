@@ -1,17 +1,22 @@
 # Reliability test publisher (MicroPython, run by tests/reliability/run.py):
 # publishes REL_N QoS 1 and REL_N QoS 2 messages, alternating, pipelined
 # (wait=False, the client's window), payload = the topic-local sequence
-# number; reconnects through relink.Relink on every error.
+# number, on the product's robust mode (umqtt_rs_robust.RobustClient): it
+# reconnects by itself, the native session resends what was in flight, and
+# what is published while offline waits in its queue.  Every message is
+# published exactly once by this script: a publish() that returns has
+# handed the message to the session or the queue; QueueFull (queue at its
+# bound while offline) means it was not taken and is published again after
+# wait_msg() let the robust mode reconnect.
 #
 # Environment: MQTT_HOST, REL_PORT, REL_TAG, REL_N, REL_BACKOFF ("min,max" ms),
-# REL_PACE_MS (sleep per 100 messages), REL_TIMEOUT (s).
+# REL_PACE_MS (sleep per 100 messages), REL_TIMEOUT (s), REL_VERBOSE.
 import os
 import sys
 import time
 
 sys.path.append(sys.path[0])
-from umqtt_rs import MQTTClient
-from relink import Relink, ERRORS
+from robustlink import ERRORS, QueueFull, make_client, first_connect
 
 HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
 PORT = int(os.getenv("REL_PORT"))
@@ -24,14 +29,15 @@ WINDOW = 16
 
 TOPICS = ("umqtt_rs/rel/%s/q1" % TAG, "umqtt_rs/rel/%s/q2" % TAG)
 
-c = MQTTClient("rel-pub-" + TAG, HOST, port=PORT, keepalive=10, window=WINDOW)
-link = Relink(c, backoff_ms=BACKOFF, verbose=bool(os.getenv("REL_VERBOSE")))
+c, stats = make_client("rel-pub-" + TAG, HOST, PORT, BACKOFF, bool(os.getenv("REL_VERBOSE")),
+                       keepalive=10, window=WINDOW)
 t0 = time.ticks_ms()
-link.connect()
-print("pub: connected")
+first_connect(c)
+print("pub: connected" if c.connected else "pub: first connect failed, the robust mode goes on")
 
 nxt = [0, 0]  # next sequence number per QoS 1, 2
-stored_on_error = 0
+full = 0  # QueueFull: offline with the queue at its bound
+max_queued = 0
 total = 0
 while nxt[0] < N or nxt[1] < N:
     if time.ticks_diff(time.ticks_ms(), t0) > TIMEOUT_MS:
@@ -39,23 +45,14 @@ while nxt[0] < N or nxt[1] < N:
         sys.exit(1)
     i = 0 if (nxt[0] <= nxt[1] and nxt[0] < N) or nxt[1] >= N else 1
     try:
-        # Make room first, so that publish() below never waits for acks
-        # (an error during that wait would leave the message unsent).
-        while c.inflight() >= WINDOW:
-            c.wait_msg()
-        before = c.inflight()
-        try:
-            c.publish(TOPICS[i], str(nxt[i]), qos=i + 1, wait=False)
-            nxt[i] += 1
-        except ERRORS:
-            # Stored in the session (resent after the reconnect) or not?
-            if c.inflight() > before:
-                nxt[i] += 1
-                stored_on_error += 1
-            raise
-    except ERRORS as e:
-        link.dropped(e)
+        c.publish(TOPICS[i], str(nxt[i]), qos=i + 1, wait=False)
+    except QueueFull:
+        full += 1
+        c.wait_msg()  # sleeps until the next attempt, reconnects, sends the queue
         continue
+    nxt[i] += 1
+    if c.queued() > max_queued:
+        max_queued = c.queued()
     total += 1
     if total % 1000 == 0:
         print("pub: sent", total)
@@ -64,21 +61,18 @@ while nxt[0] < N or nxt[1] < N:
     if PACE_MS and total % 100 == 0:
         time.sleep_ms(PACE_MS)
 
-# Everything published: wait for the last acknowledgements.
-while True:
+# Everything published: wait until the queue is sent and acknowledged.
+while c.queued() or not c.drain(1):
     if time.ticks_diff(time.ticks_ms(), t0) > TIMEOUT_MS:
-        print("pub: FAIL timeout draining, in flight", c.inflight())
+        print("pub: FAIL timeout draining, in flight %d, queued %d" % (c.inflight(), c.queued()))
         sys.exit(1)
-    try:
-        if c.drain(1):
-            break
-    except ERRORS as e:
-        link.dropped(e)
+    if not c.connected:
+        c.wait_msg()
 try:
     c.disconnect()
 except ERRORS:
     pass
 ms = time.ticks_diff(time.ticks_ms(), t0)
-print("pub: done qos1=%d qos2=%d in %d ms, drops=%d failed_connects=%d stored_on_error=%d max_outage_ms=%d"
-      % (nxt[0], nxt[1], ms, link.drops, link.attempts_failed, stored_on_error, link.max_outage_ms()))
-print("pub: outages_ms", link.outages_ms[-5:])
+print("pub: done qos1=%d qos2=%d in %d ms, %s queue_full=%d max_queued=%d"
+      % (nxt[0], nxt[1], ms, stats.summary(), full, max_queued))
+print("pub: outages_ms", stats.outages_ms[-5:], "session_present", stats.sp[-5:])

@@ -1,20 +1,21 @@
 # Reliability test subscriber (MicroPython, run by tests/reliability/run.py):
-# persistent session (fixed client id, clean_session=False) subscribed to the
+# the product's robust mode (umqtt_rs_robust.RobustClient: persistent session,
+# fixed client id, reconnects and resubscribes by itself) subscribed to the
 # QoS 1 and QoS 2 topics of publisher.py; checks that every QoS 1 message
 # arrives at least once with first occurrences in order, and every QoS 2
 # message exactly once in order.  Prints "sub: ready" once subscribed, then
 # "sub: OK ..." or "sub: FAIL ..." (exit status 1).
 #
 # Environment: as publisher.py, plus REL_LINGER_MS (how long to keep
-# listening for late duplicates after the last message).
+# listening for late duplicates after the last message) and REL_RESUBSCRIBE
+# (RobustClient's resubscribe option: "auto", the default, or "always").
 import os
 import select
 import sys
 import time
 
 sys.path.append(sys.path[0])
-from umqtt_rs import MQTTClient
-from relink import Relink, ERRORS
+from robustlink import ERRORS, make_client, first_connect, wait_connected
 
 HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
 PORT = int(os.getenv("REL_PORT"))
@@ -27,6 +28,7 @@ LINGER_MS = int(os.getenv("REL_LINGER_MS") or "1000")
 # most GRACE_MS for what is missing.
 STOP_FILE = os.getenv("REL_STOP_FILE")
 GRACE_MS = 15000
+RESUBSCRIBE = os.getenv("REL_RESUBSCRIBE") or "auto"
 
 TOPICS = ("umqtt_rs/rel/%s/q1" % TAG, "umqtt_rs/rel/%s/q2" % TAG)
 TRACE = bool(os.getenv("REL_TRACE"))
@@ -80,13 +82,23 @@ def on_message(topic, msg, retained, qos, dup):
         count[i][s] = seen + 1
 
 
-c = MQTTClient("rel-sub-" + TAG, HOST, port=PORT, keepalive=10)
+c, stats = make_client("rel-sub-" + TAG, HOST, PORT, BACKOFF, bool(os.getenv("REL_VERBOSE")),
+                       keepalive=10, resubscribe=RESUBSCRIBE)
 c.set_callback(on_message, flags=True)
-link = Relink(c, subs=[(TOPICS[0], 1), (TOPICS[1], 2)], backoff_ms=BACKOFF, verbose=bool(os.getenv("REL_VERBOSE")))
 t0 = time.ticks_ms()
-link.connect()
+first_connect(c)
+c.subscribe(TOPICS[0], 1)
+c.subscribe(TOPICS[1], 2)
+# A subscription whose SUBACK was lost is renewed by the next connect, before
+# `connected` is set: once connected, both are in place on the broker.
+if not wait_connected(c, TIMEOUT_MS):
+    print("sub: FAIL not connected")
+    sys.exit(1)
+subs = c.subscriptions()
+if subs != {TOPICS[0].encode(): 1, TOPICS[1].encode(): 2}:
+    print("sub: FAIL subscriptions", subs)
+    sys.exit(1)
 print("sub: ready")
-
 
 
 def stop_requested():
@@ -118,15 +130,18 @@ while True:
         done_at = now
     if done_at is not None and time.ticks_diff(now, done_at) > LINGER_MS:
         break
-    try:
+    # Wait on the socket while connected; while offline, check_msg() makes
+    # a connection attempt whenever the backoff says one is due.
+    if c.connected:
         if c.sock is not sock:
             sock = c.sock
             poller = select.poll()
             poller.register(sock, select.POLLIN)
         poller.poll(50)
-        c.check_msg()
-    except ERRORS as e:
-        link.dropped(e)
+    else:
+        time.sleep_ms(1)
+    c.check_msg()
+subs_end = c.subscriptions()
 try:
     c.disconnect()
 except ERRORS:
@@ -139,9 +154,10 @@ for i in (0, 1):
         errors.append("QoS %d: %d messages never arrived, first %r" % (i + 1, len(missing), missing[:5]))
 print("sub: qos1 received %d of %d (+%d duplicates, %d late), qos2 received %d of %d (+%d duplicates, %d late), "
       "dup flags %d/%d" % (distinct[0], N, dups[0], late[0], distinct[1], N, dups[1], late[1], dup_flag[0], dup_flag[1]))
-print("sub: drops=%d failed_connects=%d max_outage_ms=%d in %d ms"
-      % (link.drops, link.attempts_failed, link.max_outage_ms(), ms))
-print("sub: outages_ms", link.outages_ms[-5:])
+print("sub: %s connects=%d in %d ms" % (stats.summary(), stats.connects, ms))
+print("sub: outages_ms", stats.outages_ms[-5:], "session_present", stats.sp[-5:])
+if subs_end != subs:
+    errors.append("subscriptions at the end %r" % subs_end)
 if errors:
     for e in errors:
         print("sub: error:", e)
