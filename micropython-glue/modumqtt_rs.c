@@ -309,12 +309,15 @@ static size_t write_buf(mqtt_client_obj_t *self, const uint8_t *buf, size_t len,
         if (n == 0) {
             raise_os(self, MP_ECONNRESET);
         }
-        if (from_tx) {
-            umqtt_rs_tx_consume(&self->core, n);
-        }
-        buf += n;
-        len -= n;
         total += n;
+        if (from_tx) {
+            // The core moves the unwritten rest to the front of its buffer.
+            umqtt_rs_tx_consume(&self->core, n);
+            umqtt_rs_tx_pending(&self->core, &buf, &len);
+        } else {
+            buf += n;
+            len -= n;
+        }
     }
     return total;
 }

@@ -12,7 +12,8 @@
 # PUBREC for QoS 1 / 2, PUBCOMP for PUBREL, SUBACK (granted), UNSUBACK,
 # PINGRESP (ping=False: a silent broker).  Reads follow MicroPython's stream
 # rules: None ("no data yet", EAGAIN) when nothing is queued, 0 at end of
-# stream; chunk=N hands out at most N bytes per read.
+# stream; chunk=N hands out at most N bytes per read; wlimit=N takes at most N
+# bytes per write and answers every other write with "would block".
 import io
 
 _POLL_RD = 0x0001
@@ -78,13 +79,15 @@ def ack(kind, pid):
 
 
 class Broker(io.IOBase):
-    def __init__(self, connack_rc=0, session_present=0, ping=True, acks=True, granted=None, chunk=0):
+    def __init__(self, connack_rc=0, session_present=0, ping=True, acks=True, granted=None, chunk=0, wlimit=0):
         self.connack_rc = connack_rc
         self.session_present = session_present
         self.ping = ping
         self.acks = acks
         self.granted = granted  # SUBACK return code; None: the QoS asked for
         self.chunk = chunk
+        self.wlimit = wlimit  # at most this many bytes per write; and every other write "would block"
+        self.busy = False
         self.rx = bytearray()  # written by the client, not yet a whole packet
         self.tx = bytearray()  # queued for the client to read
         self.packets = []  # whole packets the client wrote, not yet shown
@@ -106,9 +109,15 @@ class Broker(io.IOBase):
     def write(self, buf):
         if self.closed or self.eof:
             return -_EPIPE
-        self.rx.extend(buf)
+        n = len(buf)
+        if self.wlimit:
+            self.busy = not self.busy
+            if self.busy:
+                return None  # like a full socket send buffer: EAGAIN
+            n = min(n, self.wlimit)
+        self.rx.extend(buf[:n])
         self._parse()
-        return len(buf)
+        return n
 
     def ioctl(self, req, arg):
         if req == _STREAM_POLL:
