@@ -39,6 +39,42 @@
 
 MP_DEFINE_EXCEPTION(MQTTException, Exception)
 
+#if defined(__ARM_EABI__)
+// The Rust core (built without its own copies of the memory functions) calls
+// the ARM EABI memory helpers.  Most C libraries define them; MicroPython's
+// own lib/libc/string0.c does not, so weak fallbacks are here.
+MP_WEAK void __aeabi_memcpy(void *d, const void *s, size_t n) {
+    memcpy(d, s, n);
+}
+MP_WEAK void __aeabi_memcpy4(void *d, const void *s, size_t n) {
+    memcpy(d, s, n);
+}
+MP_WEAK void __aeabi_memcpy8(void *d, const void *s, size_t n) {
+    memcpy(d, s, n);
+}
+MP_WEAK void __aeabi_memmove(void *d, const void *s, size_t n) {
+    memmove(d, s, n);
+}
+MP_WEAK void __aeabi_memmove4(void *d, const void *s, size_t n) {
+    memmove(d, s, n);
+}
+MP_WEAK void __aeabi_memmove8(void *d, const void *s, size_t n) {
+    memmove(d, s, n);
+}
+MP_WEAK void __aeabi_memset(void *d, size_t n, int c) {
+    memset(d, c, n);
+}
+MP_WEAK void __aeabi_memclr(void *d, size_t n) {
+    memset(d, 0, n);
+}
+MP_WEAK void __aeabi_memclr4(void *d, size_t n) {
+    memset(d, 0, n);
+}
+MP_WEAK void __aeabi_memclr8(void *d, size_t n) {
+    memset(d, 0, n);
+}
+#endif
+
 typedef struct _mqtt_client_obj_t {
     mp_obj_base_t base;
     umqtt_rs_client_t core;

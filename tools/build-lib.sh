@@ -33,8 +33,17 @@ for e in $exports; do undef+=(-u "$e"); keep+=("--keep-global-symbol=$e"); done
 
 mkdir -p "$(dirname "$out")"
 tmp=$out.tmp.o
+# Only the crate's own object (LTO merged core into it) goes in, not Rust's
+# compiler_builtins: its memcpy & co. would duplicate the firmware's C library
+# (2.6 KB on Cortex-M), and the firmware's libc/libgcc provide what the
+# object calls (memcpy, memmove, memset, memcmp/bcmp; on ARM the __aeabi_mem*
+# aliases, which micropython-glue gives weak fallbacks for).
+members=$(mktemp -d)
+trap 'rm -rf "$members"' EXIT
+own=$("${AR:-ar}" t "$lib" | grep '^umqtt_rs-')
+(cd "$members" && "${AR:-ar}" x "$lib" $own)
 # shellcheck disable=SC2086
-"$ld" -r $ldflags "${undef[@]}" -o "$tmp" "$lib"
+"$ld" -r $ldflags "${undef[@]}" -o "$tmp" "$members"/*.o
 "$objcopy" "${keep[@]}" --remove-section=.llvmbc --remove-section='.ARM.exidx*' \
     --remove-section=.llvmcmd "$tmp" "$tmp.2"
 rm -f "$tmp"
@@ -47,4 +56,8 @@ if cmp -s "$tmp.2" "$out"; then rm -f "$tmp.2"; else mv "$tmp.2" "$out"; fi
 defined=$("${NM:-nm}" "$out")
 missing=$(for e in $exports; do grep -q " T $e$" <<<"$defined" || echo "$e"; done)
 [ -z "$missing" ] || { echo "build-lib: not defined in $out: $missing" >&2; exit 1; }
+# ... and it needs nothing but C library memory functions (and compiler
+# helpers of libgcc: __aeabi_*, __*di3).
+needs=$(awk '$1 == "U" {print $2}' <<<"$defined" | grep -vxE 'mem(cpy|move|set|cmp)|bcmp|__aeabi_[a-z0-9]+|__[a-z]+[dt]i3' || true)
+[ -z "$needs" ] || { echo "build-lib: $out needs unexpected symbols: $needs" >&2; exit 1; }
 echo "build-lib: $out ($target)"
