@@ -423,11 +423,15 @@ static size_t read_some(mqtt_client_obj_t *self) {
 // A bytes object holding a copy of data.  Its hash is left to be computed
 // when first needed (0 means "not yet" to MicroPython): most received topics
 // and payloads are never hashed.
+// The object and its data share one heap block (bytes are immutable and
+// their data is never freed on its own), so a message costs two allocations,
+// not four.
 static mp_obj_t new_bytes(const uint8_t *data, size_t len) {
-    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
-    byte *p = m_new(byte, len + 1);
+    mp_obj_str_t *o = (mp_obj_str_t *)m_malloc(sizeof(mp_obj_str_t) + len + 1);
+    byte *p = (byte *)(o + 1);
     memcpy(p, data, len);
     p[len] = '\0';
+    o->base.type = &mp_type_bytes;
     o->hash = 0;
     o->len = len;
     o->data = p;
@@ -922,7 +926,17 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    if (kw_args->used == 0 && n_args <= 5) {
+        // The common positional call, without the general parser (a
+        // publish's hot path).
+        args[ARG_topic].u_obj = pos_args[1];
+        args[ARG_msg].u_obj = pos_args[2];
+        args[ARG_retain].u_bool = n_args > 3 && mp_obj_is_true(pos_args[3]);
+        args[ARG_qos].u_int = n_args > 4 ? mp_obj_get_int(pos_args[4]) : 0;
+        args[ARG_wait].u_bool = true;
+    } else {
+        mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    }
     umqtt_rs_bytes_t topic = buf_of(args[ARG_topic].u_obj);
     umqtt_rs_bytes_t msg = buf_of(args[ARG_msg].u_obj);
     uint8_t qos = qos_of(args[ARG_qos].u_int);
