@@ -100,6 +100,8 @@ typedef struct _mqtt_client_obj_t {
     mp_obj_t ack_cb;
     // Per-filter callbacks: dict of filter (bytes) -> callable.
     mp_obj_t filters;
+    // Non-blocking mode: SUBACK return codes by packet id, for suback().
+    mp_obj_t subacks;
     uint64_t now;
     mp_uint_t last_ticks;
     mp_int_t port;
@@ -529,6 +531,18 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
                 }
             } else if (ev.kind == UMQTT_RS_EV_CONNECTED) {
                 self->session_present = ev.session_present;
+            } else if (self->nonblocking) {
+                // SUBACK / UNSUBACK of a request that did not wait for it.
+                if (ev.kind == UMQTT_RS_EV_SUBSCRIBED) {
+                    mp_map_t *map = mp_obj_dict_get_map(self->subacks);
+                    if (map->used >= 16) {
+                        mp_map_clear(map); // never collected: stale
+                    }
+                    mp_obj_dict_store(self->subacks, MP_OBJ_NEW_SMALL_INT(ev.pid), new_bytes(ev.payload, ev.payload_len));
+                }
+                if (self->ack_cb != mp_const_none) {
+                    mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev.pid));
+                }
             }
             if (want == WANT_ANY || (ev.kind == want && (want_pid == 0 || ev.pid == want_pid))) {
                 if (ev.kind == UMQTT_RS_EV_SUBSCRIBED) {
@@ -667,6 +681,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->store_default = self->store_cap = (size_t)store_size;
     self->ack_cb = mp_const_none;
     self->filters = mp_obj_new_dict(0);
+    self->subacks = mp_obj_new_dict(0);
     self->rx = m_new(uint8_t, self->rx_cap);
     self->tx = m_new(uint8_t, self->tx_cap);
     self->store = store_size > 0 ? m_new(uint8_t, self->store_cap) : NULL;
@@ -1132,6 +1147,16 @@ static mp_obj_t mqtt_client_drain(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mqtt_client_drain_obj, 1, 2, mqtt_client_drain);
 
+// suback(pid): in non-blocking mode, the SUBACK return codes (bytes: the
+// granted QoS per filter, 0x80 when refused) of subscribe request `pid` once
+// it arrived (the ack callback says when), else None.  Each is given once.
+static mp_obj_t mqtt_client_suback(mp_obj_t self_in, mp_obj_t pid) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(self->subacks), pid, MP_MAP_LOOKUP_REMOVE_IF_FOUND);
+    return e == NULL ? mp_const_none : e->value;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_suback_obj, mqtt_client_suback);
+
 // inflight(): QoS 1/2 messages sent and not yet acknowledged.
 static mp_obj_t mqtt_client_inflight(mp_obj_t self_in) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
@@ -1139,7 +1164,8 @@ static mp_obj_t mqtt_client_inflight(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_inflight_obj, mqtt_client_inflight);
 
-// set_ack_callback(f): f(pid) when a QoS 1/2 publish is acknowledged.
+// set_ack_callback(f): f(pid) when a QoS 1/2 publish is acknowledged, and in
+// non-blocking mode also when a SUBACK or UNSUBACK arrives.
 static mp_obj_t mqtt_client_set_ack_callback(mp_obj_t self_in, mp_obj_t f) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (f != mp_const_none && !mp_obj_is_callable(f)) {
@@ -1270,6 +1296,7 @@ static const mp_rom_map_elem_t mqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_check_msg), MP_ROM_PTR(&mqtt_client_check_msg_obj) },
     { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&mqtt_client_drain_obj) },
     { MP_ROM_QSTR(MP_QSTR_inflight), MP_ROM_PTR(&mqtt_client_inflight_obj) },
+    { MP_ROM_QSTR(MP_QSTR_suback), MP_ROM_PTR(&mqtt_client_suback_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_ack_callback), MP_ROM_PTR(&mqtt_client_set_ack_callback_obj) },
     { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&mqtt_client_setblocking_obj) },
     { MP_ROM_QSTR(MP_QSTR_next_timeout), MP_ROM_PTR(&mqtt_client_next_timeout_obj) },

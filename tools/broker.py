@@ -16,8 +16,8 @@ Starts, on free loopback ports (127.0.0.1 only):
     (see ``MALFORMED`` below: wrong packet types, reserved flags, bad
     remaining lengths, unknown codes and ids, truncation, invalid UTF-8, a
     2 MB PUBLISH...), for the malformed-broker tests;
-  - anything else: CONNACK accepted, then PINGRESP for each PINGREQ and
-    nothing else.
+  - anything else: CONNACK accepted, then PINGRESP for each PINGREQ, a
+    SUBACK refusing every filter (0x80) for each SUBSCRIBE, and nothing else.
 
 Command line::
 
@@ -336,9 +336,16 @@ class FakeBroker:
                         continue
                 return
             while not self._stop.is_set():
-                first, _ = self._read_packet(conn)
+                first, body = self._read_packet(conn)
                 if first == 0xC0:
                     conn.sendall(b"\xd0\x00")
+                elif first == 0x82:
+                    # SUBSCRIBE: refuse every filter (return code 0x80).
+                    n, i = 0, 2
+                    while i + 2 <= len(body):
+                        i += 2 + ((body[i] << 8) | body[i + 1]) + 1
+                        n += 1
+                    conn.sendall(bytes((0x90, 2 + n)) + body[:2] + b"\x80" * n)
                 elif first == 0xE0:
                     return
         except (_Closed, OSError):

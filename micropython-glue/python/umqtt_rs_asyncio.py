@@ -147,12 +147,15 @@ class MQTTClient:
             finally:
                 del acked[pid]
 
-    async def subscribe(self, topic, qos=0):
+    def subscribe(self, topic, qos=0):
         """Awaits the SUBACK; MQTTException(0x80) when refused."""
-        self._topic_request(self._c.subscribe, topic, qos)
+        codes = yield from self._topic_request(self._c.subscribe, topic, qos)
+        if codes is not None and 0x80 in codes:
+            raise MQTTException(0x80)
 
-    async def unsubscribe(self, topic):
-        self._topic_request(self._c.unsubscribe, topic)
+    def unsubscribe(self, topic):
+        """Awaits the UNSUBACK."""
+        yield from self._topic_request(self._c.unsubscribe, topic)
 
     async def ping(self):
         self._check()
@@ -206,24 +209,30 @@ class MQTTClient:
         self._drive()
 
     def _topic_request(self, f, topic, qos=None):
-        # SUBACK/UNSUBACK cannot be awaited without blocking (the native
-        # client reports neither in non-blocking mode): wait natively.
+        # Sends a SUBSCRIBE/UNSUBSCRIBE and awaits its ack like a publish's
+        # (the ack callback), without blocking the loop; returns the SUBACK
+        # return codes (None for UNSUBACK).
         self._check()
         c = self._c
-        c.setblocking(True)
+        while True:
+            try:
+                pid = f(topic) if qos is None else f(topic, qos)
+                break
+            except OSError as e:
+                if e.errno != _EAGAIN:
+                    self._fail(e)
+                    raise
+            yield from self._writable()
+        acked = self._acked
+        acked[pid] = False
         try:
-            if qos is None:
-                f(topic)
-            else:
-                f(topic, qos)
-        except OSError as e:
-            self._fail(e)
-            raise
+            while not acked[pid]:
+                _park(self._ackq)
+                yield
+                self._check()
         finally:
-            c.setblocking(False)
-        # Packets read with the ack may be buffered: handle them now.
-        self._drive()
-        self._kick()
+            del acked[pid]
+        return c.suback(pid)
 
     def _drive(self):
         try:
