@@ -209,7 +209,7 @@ impl Durable {
 
     /// Holds an incoming QoS 2 id until its PUBREL.  When the set is full
     /// the oldest id is forgotten: its PUBREC went out first, so the broker
-    /// sends only PUBREL for it [MQTT-4.3.3-2] (answered with or without
+    /// sends only PUBREL for it [MQTT-4.3.3-1] (answered with or without
     /// the id), never the PUBLISH again.  Refusing instead would leave the
     /// new PUBLISH stuck in front of the PUBRELs that free the set.
     pub(crate) fn hold_incoming(&mut self, pid: u16) -> bool {
