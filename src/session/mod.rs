@@ -993,6 +993,24 @@ mod tests {
         assert_eq!(take(&mut tx), [0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
     }
 
+    /// After its PUBACK, a QoS 1 id is a new publication whatever its DUP
+    /// flag [MQTT-4.3.2-2]: the same id again is delivered and acked again.
+    #[test]
+    fn qos1_same_id_again_is_a_new_message() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let mut dup = PUBLISH_QOS1_ID10.to_vec();
+        dup[0] |= 0x08; // DUP
+        for packet in [PUBLISH_QOS1_ID10, &dup[..], PUBLISH_QOS1_ID10] {
+            assert!(matches!(
+                feed(&mut s, T0, packet, &mut tx),
+                Ok(Some(Event::Message(_)))
+            ));
+            assert_eq!(take(&mut tx), [0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
+        }
+    }
+
     #[test]
     fn receive_qos2_exactly_once() {
         let mut mem = [0u8; 64];
