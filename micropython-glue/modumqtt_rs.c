@@ -530,6 +530,9 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
                 }
             } else if (ev.kind == UMQTT_RS_EV_CONNECTED) {
                 self->session_present = ev.session_present;
+                if (self->nonblocking && self->ack_cb != mp_const_none) {
+                    mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(0));
+                }
             } else if (self->nonblocking) {
                 // SUBACK / UNSUBACK of a request that did not wait for it.
                 if (ev.kind == UMQTT_RS_EV_SUBSCRIBED) {
@@ -877,12 +880,14 @@ static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_
     if (args[ARG_timeout].u_obj != mp_const_none) {
         timeout_ms = (mp_int_t)(mp_obj_get_float(args[ARG_timeout].u_obj) * 1000);
     }
-    // connect() always waits for the CONNACK.
-    bool nonblocking = self->nonblocking;
-    self->nonblocking = false;
-    int kind = run(self, UMQTT_RS_EV_CONNECTED, 0, timeout_ms);
-    self->nonblocking = nonblocking;
-    if (kind != UMQTT_RS_EV_CONNECTED) {
+    if (self->nonblocking) {
+        // Non-blocking mode does not wait for the CONNACK: check_msg()
+        // handles it (the ack callback gets pid 0, is_connected() turns
+        // true; a refusal raises MQTTException there).
+        flush(self);
+        return mp_const_none;
+    }
+    if (run(self, UMQTT_RS_EV_CONNECTED, 0, timeout_ms) != UMQTT_RS_EV_CONNECTED) {
         raise_os(self, MP_ETIMEDOUT);
     }
     return MP_OBJ_NEW_SMALL_INT(self->session_present);
@@ -1156,6 +1161,14 @@ static mp_obj_t mqtt_client_suback(mp_obj_t self_in, mp_obj_t pid) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_suback_obj, mqtt_client_suback);
 
+// is_connected(): the broker accepted the connection and it was not lost
+// since.
+static mp_obj_t mqtt_client_is_connected(mp_obj_t self_in) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    return mp_obj_new_bool(self->sock != mp_const_none && umqtt_rs_is_connected(&self->core));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_is_connected_obj, mqtt_client_is_connected);
+
 // inflight(): QoS 1/2 messages sent and not yet acknowledged.
 static mp_obj_t mqtt_client_inflight(mp_obj_t self_in) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
@@ -1164,7 +1177,8 @@ static mp_obj_t mqtt_client_inflight(mp_obj_t self_in) {
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_inflight_obj, mqtt_client_inflight);
 
 // set_ack_callback(f): f(pid) when a QoS 1/2 publish is acknowledged, and in
-// non-blocking mode also when a SUBACK or UNSUBACK arrives.
+// non-blocking mode also when a SUBACK or UNSUBACK arrives, and f(0) when
+// the CONNACK does.
 static mp_obj_t mqtt_client_set_ack_callback(mp_obj_t self_in, mp_obj_t f) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (f != mp_const_none && !mp_obj_is_callable(f)) {
@@ -1277,6 +1291,9 @@ static void mqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         case MP_QSTR_cb:
             dest[0] = self->cb;
             break;
+        case MP_QSTR_session_present:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(self->session_present);
+            break;
         default:
             dest[1] = MP_OBJ_SENTINEL; // Continue lookup in locals_dict.
     }
@@ -1296,6 +1313,7 @@ static const mp_rom_map_elem_t mqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&mqtt_client_drain_obj) },
     { MP_ROM_QSTR(MP_QSTR_inflight), MP_ROM_PTR(&mqtt_client_inflight_obj) },
     { MP_ROM_QSTR(MP_QSTR_suback), MP_ROM_PTR(&mqtt_client_suback_obj) },
+    { MP_ROM_QSTR(MP_QSTR_is_connected), MP_ROM_PTR(&mqtt_client_is_connected_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_ack_callback), MP_ROM_PTR(&mqtt_client_set_ack_callback_obj) },
     { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&mqtt_client_setblocking_obj) },
     { MP_ROM_QSTR(MP_QSTR_next_timeout), MP_ROM_PTR(&mqtt_client_next_timeout_obj) },

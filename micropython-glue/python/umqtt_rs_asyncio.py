@@ -90,23 +90,30 @@ class MQTTClient:
 
     # -- API ----------------------------------------------------------------
 
-    async def connect(self, clean_session=True, timeout=None):
+    def connect(self, clean_session=True, timeout=None):
         """Connect and start the driving tasks; returns session_present.
-        The TCP/TLS handshake and the CONNACK wait block the loop (at most
-        `timeout` seconds).  With clean_session=False on the same object,
-        unacknowledged QoS 1/2 messages are resent."""
+        The TCP/TLS handshake blocks the loop (at most `timeout` seconds);
+        the CONNACK is awaited without blocking it.  With
+        clean_session=False on the same object, unacknowledged QoS 1/2
+        messages are resent."""
         self._stop()
         c = self._c
-        c.setblocking(True)
-        try:
-            sp = c.connect(clean_session, timeout)
-        finally:
-            c.setblocking(False)
+        c.setblocking(False)
+        c.connect(clean_session, timeout)
         self._err = None
         self._closed = False
         self._reader = asyncio.create_task(self._read())
         self._ticker = asyncio.create_task(self._tick())
-        return sp
+        # The CONNACK wakes the ack waiters (ack callback with pid 0); a
+        # refusal or the connect timeout fails the client (self._check()).
+        while not c.is_connected():
+            _park(self._ackq)
+            yield
+            self._check()
+        # The ticker slept until the CONNACK deadline; the keepalive's is
+        # sooner now.
+        self._kick()
+        return c.session_present
 
     async def disconnect(self):
         self._stop()
