@@ -6,7 +6,8 @@
 //! - [`session`]: a sans-IO state machine.  Bytes and a millisecond timestamp
 //!   go in; events and bytes come out.  It never reads a clock or a socket.
 //! - [`client`]: a thin blocking driver over `embedded-io` traits.
-//! - `ffi`: the C ABI used by the MicroPython module (the only `unsafe`).
+//! - `ffi`: the C ABI used by the MicroPython module, the one module allowed
+//!   to use raw pointers (the lint in Cargo.toml denies them elsewhere).
 #![no_std]
 #![cfg_attr(
     not(test),
