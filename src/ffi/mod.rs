@@ -1,7 +1,7 @@
 //! The C ABI of `micropython-glue/umqtt_rs.h`: the only `unsafe` code.
 //!
 //! The glue owns all memory: a [`sys::umqtt_rs_client_t`] block holding
-//! [`State`], an rx buffer and a tx buffer.  Every function here turns the raw
+//! `State`, an rx buffer and a tx buffer.  Every function here turns the raw
 //! pointers into safe references once, then calls the safe [`Session`] and
 //! `wire` code; no function keeps a borrow past its return, and none calls back
 //! into C.  Each export is tied to the header's prototype at compile time
