@@ -110,7 +110,7 @@ typedef struct _mqtt_client_obj_t {
     bool lw_retain;
     bool cb_flags;
     bool session_present;
-    // setblocking(False): no call waits for the network (connect aside).
+    // setblocking(False): no call waits for the broker.
     bool nonblocking;
 } mqtt_client_obj_t;
 
@@ -673,6 +673,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->lw_retain = false;
     self->cb_flags = false;
     self->nonblocking = false;
+    self->session_present = false;
     self->keepalive = (uint16_t)keepalive;
     self->port = args[ARG_port].u_int;
     if (self->port == 0) {
@@ -1204,10 +1205,11 @@ static mp_obj_t mqtt_client_check_msg(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_check_msg_obj, mqtt_client_check_msg);
 
-// setblocking(flag): with False no call waits for the network (connect()
-// aside): publish/subscribe return the packet id at once and raise
-// OSError(EAGAIN) when the window or the transport is full, wait_msg() acts as
-// check_msg(), and queued bytes go out as the transport takes them.
+// setblocking(flag): with False no call waits for the broker: connect()
+// returns once CONNECT is sent (the TCP/TLS handshake aside), publish /
+// subscribe return the packet id at once and raise OSError(EAGAIN) when the
+// window or the transport is full, wait_msg() acts as check_msg(), and queued
+// bytes go out as the transport takes them.
 static mp_obj_t mqtt_client_setblocking(mp_obj_t self_in, mp_obj_t flag) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
     self->nonblocking = !mp_obj_is_true(flag);
