@@ -17,13 +17,11 @@ never calls the callback: the message is lost.  Expected: "delivered
 import os
 import socket
 import struct
-import subprocess
 import sys
-import threading
 import time
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-FIRMWARE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build", "unix", "micropython")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from scripted_peer import read_packet, run  # noqa: E402
 
 CLIENT = r"""
 import os, time
@@ -46,20 +44,6 @@ while time.ticks_diff(time.ticks_ms(), t0) < 1000:
 print("delivered", got)
 """
 
-
-def read_packet(conn):
-    first = conn.recv(1)
-    n, shift = 0, 0
-    while True:
-        b = conn.recv(1)[0]
-        n |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            break
-    body = b""
-    while len(body) < n:
-        body += conn.recv(n - len(body))
-    return first[0], body
 
 
 PUBLISH = bytes((0x34, 8, 0, 2)) + b"/t" + b"\x00\x01" + b"m1"  # QoS 2, id 1, "m1"
@@ -92,17 +76,7 @@ def broker(lsock, log):
 
 
 def main():
-    lsock = socket.socket()
-    lsock.bind(("127.0.0.1", 0))
-    lsock.listen(1)
-    log = []
-    t = threading.Thread(target=broker, args=(lsock, log), daemon=True)
-    t.start()
-    env = dict(os.environ, PORT=str(lsock.getsockname()[1]))
-    out = subprocess.run([FIRMWARE, "-c", CLIENT], env=env, capture_output=True, text=True, timeout=30)
-    t.join(10)
-    print(out.stdout + out.stderr + "\n".join(log))
-    return 0 if "delivered [b'm1']" in out.stdout else 1
+    return run(CLIENT, broker, "delivered [b'm1']")
 
 
 if __name__ == "__main__":
