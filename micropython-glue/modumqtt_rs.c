@@ -502,7 +502,9 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
     for (;;) {
         flush(self);
         umqtt_rs_event_t ev;
-        umqtt_rs_status_t st = umqtt_rs_next_event(&self->core, now_ms(self), &ev);
+        // One clock read a turn: the timers are kept to the millisecond.
+        uint64_t now = now_ms(self);
+        umqtt_rs_status_t st = umqtt_rs_next_event(&self->core, now, &ev);
         if (st == UMQTT_RS_ERR_TX_FULL) {
             make_tx_room(self, umqtt_rs_error_detail(&self->core));
             continue;
@@ -558,7 +560,7 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
             }
             continue;
         }
-        st = umqtt_rs_poll(&self->core, now_ms(self));
+        st = umqtt_rs_poll(&self->core, now);
         if (st == UMQTT_RS_ERR_TX_FULL) {
             make_tx_room(self, umqtt_rs_error_detail(&self->core));
             continue;
@@ -579,7 +581,6 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
             return UMQTT_RS_EV_NONE;
         }
         // Nothing to do until the transport is readable or a timer is due.
-        uint64_t now = now_ms(self);
         mp_int_t wait = -1;
         if (timeout_ms >= 0) {
             uint64_t elapsed = now - start;
