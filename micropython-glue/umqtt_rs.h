@@ -11,6 +11,11 @@
 // the size a packet needs).  Pointers in umqtt_rs_event_t borrow the rx buffer
 // and stay valid until the next call on the same client.
 //
+// A message event (QoS 1/2) acknowledges nothing: once the application has
+// the message, umqtt_rs_ack() queues its PUBACK/PUBREC; if it could not take
+// it, umqtt_rs_abandon() drops it unacknowledged (the broker resends it
+// after a reconnect).
+//
 // src/sys.rs is generated from this file by bindgen (make bindings); the Rust
 // exports are checked against these prototypes at compile time.
 #ifndef UMQTT_RS_H
@@ -25,7 +30,14 @@ extern "C" {
 #endif
 
 // Size in 64-bit words of the opaque client state block (checked by Rust).
-#define UMQTT_RS_CLIENT_WORDS 144
+#define UMQTT_RS_CLIENT_WORDS 112
+
+// Incoming QoS 2 ids awaiting PUBREL held without a bitmap; beyond them the
+// core asks for one of UMQTT_RS_HELD_BITMAP_BYTES (UMQTT_RS_ERR_HELD_FULL).
+#define UMQTT_RS_INLINE_HELD 64
+#define UMQTT_RS_HELD_BITMAP_BYTES 8192
+// Messages that may be with the application unacknowledged at once.
+#define UMQTT_RS_MAX_UNACKED 8
 
 // Opaque storage for the Rust client state; 8-byte aligned.
 typedef struct umqtt_rs_client {
@@ -64,6 +76,20 @@ typedef enum umqtt_rs_status {
     // detail = bytes it needs.  If that is above the store's capacity, give a
     // larger store (umqtt_rs_set_store_buffer); else wait for acknowledgements.
     UMQTT_RS_ERR_STORE_FULL = 12,
+    // An incoming QoS 2 message would be held beside UMQTT_RS_INLINE_HELD
+    // others and no held-id bitmap was lent: lend one
+    // (umqtt_rs_set_held_buffer, UMQTT_RS_HELD_BITMAP_BYTES) and call again,
+    // or close the connection.  Nothing was delivered nor acknowledged.
+    UMQTT_RS_ERR_HELD_FULL = 13,
+    // UMQTT_RS_MAX_UNACKED messages are with the application unacknowledged
+    // (message callbacks nested that deep): close the connection.
+    UMQTT_RS_ERR_UNACKED_FULL = 14,
+    // An outgoing packet exceeds the maximum packet size; detail = its size.
+    // Nothing was queued.
+    UMQTT_RS_ERR_PACKET_TOO_LARGE = 15,
+    // The broker announced a packet over the maximum packet size; detail = its
+    // size.  Nothing of it was read: close the connection.
+    UMQTT_RS_ERR_INCOMING_TOO_LARGE = 16,
 } umqtt_rs_status_t;
 
 // The Rust side returns statuses as 32-bit values.  Bare-metal ARM EABI
@@ -105,6 +131,12 @@ typedef enum umqtt_rs_protocol_error {
     UMQTT_RS_PROTO_UNEXPECTED_PACKET = 1,
     UMQTT_RS_PROTO_UNKNOWN_PACKET_ID = 2,
     UMQTT_RS_PROTO_OTHER = 3,
+    // PUBACK for a QoS 2 publish: the broker does not support QoS 2.
+    UMQTT_RS_PROTO_PUBACK_FOR_QOS2 = 4,
+    // PUBREC for a QoS 1 publish.
+    UMQTT_RS_PROTO_PUBREC_FOR_QOS1 = 5,
+    // PUBCOMP for a publish that awaits PUBACK or PUBREC.
+    UMQTT_RS_PROTO_EARLY_PUBCOMP = 6,
 } umqtt_rs_protocol_error_t;
 
 // Detail of UMQTT_RS_ERR_DECODE.
@@ -205,6 +237,18 @@ void umqtt_rs_set_rx_buffer(umqtt_rs_client_t *client, uint8_t *rx, size_t rx_ca
 // bytes, as after a realloc).
 void umqtt_rs_set_tx_buffer(umqtt_rs_client_t *client, uint8_t *tx, size_t tx_cap);
 
+// Lend the held-id bitmap (UMQTT_RS_HELD_BITMAP_BYTES, any content) after
+// UMQTT_RS_ERR_HELD_FULL.  It stays the core's while umqtt_rs_held_in_use().
+void umqtt_rs_set_held_buffer(umqtt_rs_client_t *client, uint8_t *bits, size_t cap);
+
+// Whether the held-id bitmap holds ids (it must then not be taken back).
+bool umqtt_rs_held_in_use(const umqtt_rs_client_t *client);
+
+// The largest packet sent or accepted, fixed header included (0: MQTT's
+// own limit).  A larger publish gives UMQTT_RS_ERR_PACKET_TOO_LARGE, a larger
+// incoming packet UMQTT_RS_ERR_INCOMING_TOO_LARGE as soon as its header is in.
+void umqtt_rs_set_max_packet_size(umqtt_rs_client_t *client, size_t size);
+
 // Value describing the last failure (see umqtt_rs_status_t).
 uint32_t umqtt_rs_error_detail(const umqtt_rs_client_t *client);
 
@@ -214,8 +258,9 @@ umqtt_rs_status_t umqtt_rs_connect(umqtt_rs_client_t *client, uint64_t now_ms, c
 
 // Queue a PUBLISH; *pid receives its packet id (0 for QoS 0).  When the whole
 // packet does not fit the tx buffer, only the bytes before the payload are
-// queued and *payload_separate is set: the caller must write the pending tx
-// bytes and then the payload itself, before any other call on this client.
+// queued and *payload_separate is set: the payload is the tx tail
+// (umqtt_rs_tx_tail), written from the caller's memory after the pending tx
+// bytes; until it is all written nothing else is queued (UMQTT_RS_ERR_TX_FULL).
 umqtt_rs_status_t umqtt_rs_publish(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t payload, uint8_t qos, bool retain, uint16_t *pid, bool *payload_separate);
 
 // Queue a SUBSCRIBE / UNSUBSCRIBE with `count` entries; *pid receives its id.
@@ -250,13 +295,28 @@ bool umqtt_rs_rx_ready(const umqtt_rs_client_t *client);
 
 // Handle the next complete buffered packet, if any, and describe it in *ev.
 // On UMQTT_RS_ERR_TX_FULL write the pending bytes and call again (the packet
-// is kept).  Any other error means the connection must be closed.
+// is kept); on UMQTT_RS_ERR_RX_TOO_SMALL give a larger rx buffer, on
+// UMQTT_RS_ERR_HELD_FULL the held-id bitmap, and call again.  Any other error
+// means the connection must be closed.
 umqtt_rs_status_t umqtt_rs_next_event(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_event_t *ev);
 
 // Bytes queued for the transport, oldest first; report what was written with
 // umqtt_rs_tx_consume().
 void umqtt_rs_tx_pending(const umqtt_rs_client_t *client, const uint8_t **ptr, size_t *len);
 void umqtt_rs_tx_consume(umqtt_rs_client_t *client, size_t n);
+
+// Bytes of the tail still to write: the last bytes of the payload of a
+// publish that set *payload_separate, to be written once umqtt_rs_tx_pending
+// is empty.  umqtt_rs_tx_consume() counts the pending bytes first, then these.
+size_t umqtt_rs_tx_tail(const umqtt_rs_client_t *client);
+
+// The application has message `pid` of a message event: queue its PUBACK /
+// PUBREC (a QoS 2 id is held from now on).  An ack that does not fit now is
+// queued by a later call; nothing to do for a message no longer awaited.
+umqtt_rs_status_t umqtt_rs_ack(umqtt_rs_client_t *client, uint64_t now_ms, uint16_t pid);
+
+// The application could not take message `pid`: it stays unacknowledged.
+void umqtt_rs_abandon(umqtt_rs_client_t *client, uint16_t pid);
 
 // Whether `topic` matches the subscription `filter` (MQTT 3.1.1 section 4.7:
 // '+', '#', and wildcards at the start do not match '$' topics).  False when

@@ -271,7 +271,14 @@ impl<'b, T: Read + Write> Client<'b, T> {
                 Err(e) => return Err(ClientError::Session(Error::Decode(e))),
             };
             let mut tx = TxBuf::new(self.tx, self.tx_len);
-            let handled = self.session.handle(now_ms, packet, &mut tx);
+            let mut handled = self.session.handle(now_ms, packet, &mut tx);
+            if let Ok(Some(Event::Message(p))) = &handled {
+                // Stopgap until the driver returns acks to its caller: the
+                // ack is queued as soon as the event exists.
+                if let Err(e) = self.session.ack(now_ms, p.pid, &mut tx) {
+                    handled = Err(e);
+                }
+            }
             self.tx_len = tx.len();
             match handled {
                 Ok(event) => {

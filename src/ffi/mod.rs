@@ -1,10 +1,16 @@
 //! The C ABI of `micropython-glue/umqtt_rs.h`: the only `unsafe` code.
 //!
 //! The glue owns all memory: a [`sys::umqtt_rs_client_t`] block holding
-//! `State`, an rx buffer and a tx buffer.  Every function here turns the raw
-//! pointers into safe references once, then calls the safe [`Session`] and
-//! `wire` code; no function keeps a borrow past its return, and none calls back
-//! into C.  Each export is tied to the header's prototype at compile time
+//! `State`, an rx buffer, a tx buffer, the message store and (when a broker
+//! needs it) the held-id bitmap.  Every function here turns the raw pointers
+//! into safe references once, then calls the safe [`Session`], [`RxBuf`],
+//! [`TxBuf`] and `wire` code; no function keeps a borrow past its return, and
+//! none calls back into C.
+//!
+//! The tx queue has a *tail*: the payload of a publish larger than the tx
+//! buffer, written by the glue from the caller's object after the queued
+//! bytes.  While a tail is pending the session sees a full tx buffer, so
+//! nothing can be queued behind it and bytes never go out of order.  Each export is tied to the header's prototype at compile time
 //! (see `abi_check`), so a mismatch between `umqtt_rs.h` and this file does not
 //! build.
 #![allow(unsafe_code)]
@@ -32,10 +38,10 @@ use sys::{
     umqtt_rs_topic_t,
 };
 
-use crate::session::{Error, Event, ProtocolError, Session, Store, TxBuf};
-use crate::wire::{
-    parse_fixed_header, Connect, DecodeError, EncodeError, Packet, QoS, TopicError, Will,
+use crate::session::{
+    Error, Event, OutgoingFlow, ProtocolError, RxBuf, RxParts, Session, Store, TxBuf,
 };
+use crate::wire::{Connect, DecodeError, EncodeError, PacketType, QoS, TopicError, Will};
 
 /// Most entries one SUBSCRIBE or UNSUBSCRIBE call may carry.
 pub const MAX_TOPICS_PER_CALL: usize = 8;
@@ -45,17 +51,19 @@ struct State {
     session: Session,
     rx: *mut u8,
     rx_cap: usize,
-    /// Unconsumed bytes are `rx[rx_start..rx_end]`.
-    rx_start: usize,
-    rx_end: usize,
-    /// Length of the packet the last event borrows; dropped at the next call.
-    rx_borrowed: usize,
+    /// Where the rx bytes stand (the packet the last event borrows is lent).
+    rx_at: RxParts,
     tx: *mut u8,
     tx_cap: usize,
     tx_len: usize,
+    /// Payload bytes still to write after `tx[..tx_len]` (see the module doc).
+    tx_tail: usize,
     store: *mut u8,
     store_cap: usize,
     store_used: usize,
+    /// The held-id bitmap; null until the glue lends one.
+    held: *mut u8,
+    held_cap: usize,
     detail: u32,
 }
 
@@ -114,36 +122,54 @@ unsafe fn opt_bytes<'a>(b: umqtt_rs_bytes_t) -> Option<&'a [u8]> {
 }
 
 impl State {
-    fn tx(&mut self) -> TxBuf<'_> {
-        // SAFETY: `tx` and `store` point to `tx_cap` / `store_cap` writable
-        // bytes owned by the glue for the life of the client (umqtt_rs_init,
-        // umqtt_rs_set_tx_buffer, umqtt_rs_set_store_buffer); they are
-        // distinct allocations.
-        let (buf, store) = unsafe {
+    /// Runs `f` with the session and the tx queue, store and held-id
+    /// bitmap, keeping their fill levels.  While a tail is pending the
+    /// queue is lent without free space: nothing may go behind the tail.
+    fn with_tx<R>(&mut self, f: impl FnOnce(&mut Session, &mut TxBuf<'_>) -> R) -> R {
+        let visible = if self.tx_tail > 0 {
+            self.tx_len
+        } else {
+            self.tx_cap
+        };
+        // SAFETY: `tx`, `store` and `held` point to `tx_cap` / `store_cap` /
+        // `held_cap` writable bytes owned by the glue for the life of the
+        // client (umqtt_rs_init and the umqtt_rs_set_*_buffer calls), distinct
+        // allocations used by nothing else during the call; `visible` is at
+        // most `tx_cap`.  Built from the fields so that the session (a
+        // disjoint field) can be borrowed beside them.
+        let (buf, store, held) = unsafe {
             (
-                slice::from_raw_parts_mut(self.tx, self.tx_cap),
+                raw_slice_mut(self.tx, visible.min(self.tx_cap)),
                 raw_slice_mut(self.store, self.store_cap),
+                raw_slice_mut(self.held, self.held_cap),
             )
         };
-        TxBuf::with_store(buf, self.tx_len, Store::new(store, self.store_used))
+        let mut tx = TxBuf::with_store(buf, self.tx_len, Store::new(store, self.store_used))
+            .with_held_bitmap(held);
+        let r = f(&mut self.session, &mut tx);
+        self.tx_len = tx.len();
+        self.store_used = tx.store().used();
+        r
     }
 
-    fn rx(&mut self) -> &mut [u8] {
-        // SAFETY: as for `tx`, with the rx buffer.
-        unsafe { slice::from_raw_parts_mut(self.rx, self.rx_cap) }
+    /// The rx buffer, with an unbounded lifetime so that the session (a
+    /// disjoint field) can be used while a packet is lent.
+    ///
+    /// # Safety
+    /// The result must not outlive the call it is made in, and no other
+    /// reference to the rx buffer may exist meanwhile.
+    unsafe fn rx<'a>(&self) -> RxBuf<'a> {
+        // SAFETY: `rx` points to `rx_cap` writable bytes owned by the glue
+        // (see `with_tx`); per the function contract nothing else uses them.
+        let mem = unsafe { raw_slice_mut(self.rx, self.rx_cap) };
+        RxBuf::from_parts(mem, self.rx_at)
     }
 
-    /// Ends the borrow of the previous event: its packet is consumed.
-    fn release_event(&mut self) {
-        self.rx_start = self
-            .rx_start
-            .saturating_add(self.rx_borrowed)
-            .min(self.rx_end);
-        self.rx_borrowed = 0;
-        if self.rx_start == self.rx_end {
-            self.rx_start = 0;
-            self.rx_end = 0;
-        }
+    /// Drops every byte of the previous connection.
+    fn reset_io(&mut self) {
+        self.rx_at = RxParts::default();
+        self.tx_len = 0;
+        self.tx_tail = 0;
     }
 
     /// Records `err`'s detail and returns its status.
@@ -160,24 +186,6 @@ impl State {
                 status
             }
         }
-    }
-
-    /// Runs `f` with the session and the tx queue and store, keeping their
-    /// fill levels.
-    fn with_tx<R>(&mut self, f: impl FnOnce(&mut Session, &mut TxBuf<'_>) -> R) -> R {
-        // SAFETY: see `tx`; built from the fields so that the session (a
-        // disjoint field) can be borrowed beside it.
-        let (buf, store) = unsafe {
-            (
-                slice::from_raw_parts_mut(self.tx, self.tx_cap),
-                raw_slice_mut(self.store, self.store_cap),
-            )
-        };
-        let mut tx = TxBuf::with_store(buf, self.tx_len, Store::new(store, self.store_used));
-        let r = f(&mut self.session, &mut tx);
-        self.tx_len = tx.len();
-        self.store_used = tx.store().used();
-        r
     }
 }
 
@@ -197,6 +205,11 @@ fn status_of(err: Error) -> Fail {
         Error::TxFull { needed } => (St::UMQTT_RS_ERR_TX_FULL, saturate(needed)),
         Error::InflightFull => (St::UMQTT_RS_ERR_INFLIGHT_FULL, 0),
         Error::StoreFull { needed } => (St::UMQTT_RS_ERR_STORE_FULL, saturate(needed)),
+        Error::RxTooSmall { needed } => (St::UMQTT_RS_ERR_RX_TOO_SMALL, saturate(needed)),
+        Error::HeldFull => (St::UMQTT_RS_ERR_HELD_FULL, 0),
+        Error::TooManyUnacked => (St::UMQTT_RS_ERR_UNACKED_FULL, 0),
+        Error::TooLarge { size } => (St::UMQTT_RS_ERR_PACKET_TOO_LARGE, saturate(size)),
+        Error::IncomingTooLarge { size } => (St::UMQTT_RS_ERR_INCOMING_TOO_LARGE, saturate(size)),
         Error::Encode(e) => encode_status(e),
         #[allow(unreachable_patterns)]
         _ => (St::UMQTT_RS_ERR_PROTOCOL, Pe::UMQTT_RS_PROTO_OTHER as u32),
@@ -234,6 +247,11 @@ fn protocol_detail(e: ProtocolError) -> Pe {
     match e {
         ProtocolError::UnexpectedPacket(_) => Pe::UMQTT_RS_PROTO_UNEXPECTED_PACKET,
         ProtocolError::UnknownPacketId(_) => Pe::UMQTT_RS_PROTO_UNKNOWN_PACKET_ID,
+        ProtocolError::WrongAck { got, awaited, .. } => match (got, awaited) {
+            (PacketType::Puback, _) => Pe::UMQTT_RS_PROTO_PUBACK_FOR_QOS2,
+            (PacketType::Pubrec, OutgoingFlow::AwaitPuback) => Pe::UMQTT_RS_PROTO_PUBREC_FOR_QOS1,
+            _ => Pe::UMQTT_RS_PROTO_EARLY_PUBCOMP,
+        },
         #[allow(unreachable_patterns)]
         _ => Pe::UMQTT_RS_PROTO_OTHER,
     }
@@ -294,15 +312,16 @@ pub unsafe extern "C" fn umqtt_rs_init(
         session: Session::new(),
         rx,
         rx_cap,
-        rx_start: 0,
-        rx_end: 0,
-        rx_borrowed: 0,
+        rx_at: RxParts::default(),
         tx,
         tx_cap,
         tx_len: 0,
+        tx_tail: 0,
         store,
         store_cap,
         store_used: 0,
+        held: ptr::null_mut(),
+        held_cap: 0,
         detail: 0,
     };
     // SAFETY: per the function contract; State fits (checked above).
@@ -323,8 +342,9 @@ pub unsafe extern "C" fn umqtt_rs_set_rx_buffer(
     let st = unsafe { state(client) };
     st.rx = rx;
     st.rx_cap = rx_cap;
-    st.rx_end = st.rx_end.min(rx_cap);
-    st.rx_start = st.rx_start.min(st.rx_end);
+    // SAFETY: the new buffer is valid (function contract); the RxBuf lives
+    // only here.
+    st.rx_at = unsafe { st.rx() }.parts();
 }
 
 /// Gives a new tx buffer holding the same pending bytes.
@@ -360,6 +380,43 @@ pub unsafe extern "C" fn umqtt_rs_set_store_buffer(
     st.store = store;
     st.store_cap = store_cap;
     st.store_used = st.store_used.min(store_cap);
+}
+
+/// Lends the held-id bitmap.
+///
+/// # Safety
+/// As [`umqtt_rs_init`]; while [`umqtt_rs_held_in_use`], a new bitmap must
+/// hold the same bytes as the old one.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_held_buffer(
+    client: *mut umqtt_rs_client_t,
+    bits: *mut u8,
+    cap: usize,
+) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    st.held = bits;
+    st.held_cap = if bits.is_null() { 0 } else { cap };
+}
+
+/// Whether the held-id bitmap holds ids.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_held_in_use(client: *const umqtt_rs_client_t) -> bool {
+    // SAFETY: per the function contract.
+    unsafe { state_ref(client) }.session.held_bitmap_in_use()
+}
+
+/// Sets the maximum packet size.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_max_packet_size(client: *mut umqtt_rs_client_t, size: usize) {
+    // SAFETY: per the function contract.
+    unsafe { state(client) }.session.set_max_packet_size(size);
 }
 
 /// Bytes of the message store in use.
@@ -406,10 +463,7 @@ pub unsafe extern "C" fn umqtt_rs_connect(
 ) -> St {
     // SAFETY: per the function contract.
     let (st, o) = unsafe { (state(client), &*opts) };
-    st.rx_start = 0;
-    st.rx_end = 0;
-    st.rx_borrowed = 0;
-    st.tx_len = 0;
+    st.reset_io();
     // SAFETY: per the function contract, every byte string is readable.
     let (id, user, password, will_topic, will_msg) = unsafe {
         (
@@ -493,6 +547,9 @@ pub unsafe extern "C" fn umqtt_rs_publish(
                 }
             })
             .map_err(status_of)?;
+        if separate {
+            st.tx_tail = payload.len();
+        }
         // SAFETY: per the function contract.
         unsafe {
             *pid = id;
@@ -620,10 +677,7 @@ pub unsafe extern "C" fn umqtt_rs_connection_lost(client: *mut umqtt_rs_client_t
     // SAFETY: per the function contract.
     let st = unsafe { state(client) };
     st.session.connection_lost();
-    st.rx_start = 0;
-    st.rx_end = 0;
-    st.rx_borrowed = 0;
-    st.tx_len = 0;
+    st.reset_io();
 }
 
 /// Runs the timers.
@@ -672,19 +726,16 @@ pub unsafe extern "C" fn umqtt_rs_rx_window(
 ) {
     // SAFETY: per the function contract.
     let st = unsafe { state(client) };
-    st.release_event();
-    if st.rx_start > 0 {
-        let (start, end) = (st.rx_start, st.rx_end);
-        st.rx().copy_within(start..end, 0);
-        st.rx_end = end - start;
-        st.rx_start = 0;
-    }
-    let end = st.rx_end;
-    let window = st.rx().get_mut(end..).unwrap_or_default();
+    // SAFETY: the RxBuf lives only here; the window it lends is the glue's
+    // to fill until the next call (the header's contract).
+    let mut rx = unsafe { st.rx() };
+    let window = rx.window();
+    let (p, n) = (window.as_mut_ptr(), window.len());
+    st.rx_at = rx.parts();
     // SAFETY: per the function contract.
     unsafe {
-        *ptr_out = window.as_mut_ptr();
-        *len_out = window.len();
+        *ptr_out = p;
+        *len_out = n;
     }
 }
 
@@ -696,10 +747,14 @@ pub unsafe extern "C" fn umqtt_rs_rx_window(
 pub unsafe extern "C" fn umqtt_rs_rx_commit(client: *mut umqtt_rs_client_t, n: usize) {
     // SAFETY: per the function contract.
     let st = unsafe { state(client) };
-    st.rx_end = st.rx_end.saturating_add(n).min(st.rx_cap);
+    // SAFETY: the RxBuf lives only here.
+    let mut rx = unsafe { st.rx() };
+    rx.commit(n);
+    st.rx_at = rx.parts();
 }
 
-/// Whether a complete packet (or a malformed header) is buffered.
+/// Whether a complete packet (or a malformed or oversized header) is
+/// buffered.
 ///
 /// # Safety
 /// `client` must be initialised.
@@ -707,16 +762,11 @@ pub unsafe extern "C" fn umqtt_rs_rx_commit(client: *mut umqtt_rs_client_t, n: u
 pub unsafe extern "C" fn umqtt_rs_rx_ready(client: *const umqtt_rs_client_t) -> bool {
     // SAFETY: per the function contract.
     let st = unsafe { state_ref(client) };
+    // SAFETY: the RxBuf lives only here and is only read.
+    let mut rx = unsafe { st.rx() };
     // A packet lent to the application by the last event is done with.
-    let start = st.rx_start.saturating_add(st.rx_borrowed).min(st.rx_end);
-    // SAFETY: the rx buffer is valid for rx_cap bytes (see State::rx).
-    let all = unsafe { slice::from_raw_parts(st.rx.cast_const(), st.rx_cap) };
-    let buf = all.get(start..st.rx_end).unwrap_or_default();
-    match parse_fixed_header(buf) {
-        Ok(Some(h)) => h.packet_len() <= buf.len() || h.packet_len() > st.rx_cap,
-        Ok(None) => false,
-        Err(_) => true,
-    }
+    rx.release();
+    rx.ready(st.session.max_packet_size())
 }
 
 /// Handles buffered packets until one matters to the application.
@@ -743,44 +793,57 @@ pub unsafe extern "C" fn umqtt_rs_next_event(
         dup: false,
         session_present: false,
     };
-    st.release_event();
-    loop {
-        let (start, end, cap) = (st.rx_start, st.rx_end, st.rx_cap);
-        // SAFETY: the rx buffer is valid for rx_cap bytes (see State::rx); the
-        // slice is built here so that the event can borrow it while the
-        // session (a disjoint field) is updated.
-        let all = unsafe { slice::from_raw_parts(st.rx, cap) };
-        let buf = all.get(start..end).unwrap_or_default();
-        let header = match parse_fixed_header(buf) {
-            Ok(Some(h)) => h,
-            Ok(None) => return St::UMQTT_RS_OK,
-            Err(e) => return st.fail(Error::Decode(e)),
-        };
-        let total = header.packet_len();
-        if total > cap {
-            st.detail = saturate(total);
-            return St::UMQTT_RS_ERR_RX_TOO_SMALL;
-        }
-        let Some(body) = buf.get(header.header_len..total) else {
-            return St::UMQTT_RS_OK;
-        };
-        let packet = match Packet::parse_body(&header, body) {
-            Ok(p) => p,
-            Err(e) => return st.fail(Error::Decode(e)),
+    let max = st.session.max_packet_size();
+    // SAFETY: the RxBuf lives only in this call; the packet an event borrows
+    // stays lent (unmoved) until the next call, as the header promises.
+    let mut rx = unsafe { st.rx() };
+    let r = loop {
+        let packet = match rx.next_packet(max) {
+            Ok(Some(p)) => p,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
         };
         match st.with_tx(|s, tx| s.handle(now_ms, packet, tx)) {
-            Ok(None) => {
-                st.rx_start = start.saturating_add(total);
-                continue;
-            }
+            Ok(None) => {}
             Ok(Some(e)) => {
-                st.rx_borrowed = total;
                 fill_event(ev, &e);
-                return St::UMQTT_RS_OK;
+                break Ok(());
             }
-            Err(e) => return st.fail(e),
+            Err(e) => {
+                rx.keep();
+                break Err(e);
+            }
         }
+    };
+    st.rx_at = rx.parts();
+    match r {
+        Ok(()) => St::UMQTT_RS_OK,
+        Err(e) => st.fail(e),
     }
+}
+
+/// The application has message `pid`: queues its ack.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_ack(client: *mut umqtt_rs_client_t, now_ms: u64, pid: u16) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    match st.with_tx(|s, tx| s.ack(now_ms, pid, tx)) {
+        Ok(()) => St::UMQTT_RS_OK,
+        Err(e) => st.fail(e),
+    }
+}
+
+/// The application could not take message `pid`.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_abandon(client: *mut umqtt_rs_client_t, pid: u16) {
+    // SAFETY: per the function contract.
+    unsafe { state(client) }.session.abandon(pid);
 }
 
 fn fill_event(ev: &mut umqtt_rs_event_t, e: &Event<'_>) {
@@ -847,9 +910,19 @@ pub unsafe extern "C" fn umqtt_rs_tx_pending(
 pub unsafe extern "C" fn umqtt_rs_tx_consume(client: *mut umqtt_rs_client_t, n: usize) {
     // SAFETY: per the function contract.
     let st = unsafe { state(client) };
-    let mut tx = st.tx();
-    tx.consume(n);
-    st.tx_len = tx.len();
+    let from_queue = n.min(st.tx_len);
+    st.with_tx(|_, tx| tx.consume(from_queue));
+    st.tx_tail = st.tx_tail.saturating_sub(n - from_queue);
+}
+
+/// Bytes of the tail still to write.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_tx_tail(client: *const umqtt_rs_client_t) -> usize {
+    // SAFETY: per the function contract.
+    unsafe { state_ref(client) }.tx_tail
 }
 
 /// MQTT topic matching for the glue's per-filter callbacks.
@@ -915,6 +988,9 @@ fn abi_check() {
         umqtt_rs_set_rx_buffer(_, _, _);
         umqtt_rs_set_tx_buffer(_, _, _);
         umqtt_rs_set_store_buffer(_, _, _);
+        umqtt_rs_set_held_buffer(_, _, _);
+        umqtt_rs_held_in_use(_);
+        umqtt_rs_set_max_packet_size(_, _);
         umqtt_rs_store_used(_);
         umqtt_rs_set_window(_, _);
         umqtt_rs_error_detail(_);
@@ -933,6 +1009,9 @@ fn abi_check() {
         umqtt_rs_next_event(_, _, _);
         umqtt_rs_tx_pending(_, _, _);
         umqtt_rs_tx_consume(_, _);
+        umqtt_rs_tx_tail(_);
+        umqtt_rs_ack(_, _, _);
+        umqtt_rs_abandon(_, _);
         umqtt_rs_topic_matches(_, _);
         umqtt_rs_is_connected(_);
         umqtt_rs_inflight(_);

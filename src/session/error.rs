@@ -4,6 +4,8 @@ use core::fmt;
 
 use crate::wire::{ConnectReturnCode, DecodeError, EncodeError, PacketType};
 
+use super::OutgoingFlow;
+
 /// Why a [`Session`](super::Session) operation failed.
 ///
 /// [`Error::is_fatal`] tells whether the connection must be dropped.  The
@@ -32,11 +34,41 @@ pub enum Error {
         /// Encoded size of the packet that was refused.
         needed: usize,
     },
+    /// An incoming packet of `needed` bytes is larger than the receive
+    /// buffer ([`RxBuf`](super::RxBuf)): give a larger one and call again,
+    /// or drop the connection.
+    RxTooSmall {
+        /// Size of the packet (header included).
+        needed: usize,
+    },
     /// [`MAX_INFLIGHT`](super::MAX_INFLIGHT) outgoing messages (or
-    /// [`MAX_PENDING_ACKS`](super::MAX_PENDING_ACKS) subscribe requests, or
-    /// [`MAX_INCOMING_QOS2`](super::MAX_INCOMING_QOS2) incoming QoS 2 ids)
+    /// [`MAX_PENDING_ACKS`](super::MAX_PENDING_ACKS) subscribe requests)
     /// already await acknowledgement.
     InflightFull,
+    /// An incoming QoS 2 message would be the
+    /// [`INLINE_HELD`](super::INLINE_HELD)+1st unreleased one and no
+    /// held-id bitmap was lent: lend one
+    /// ([`TxBuf::with_held_bitmap`](super::TxBuf::with_held_bitmap)) and
+    /// handle the same packet again, or drop the connection.  Nothing
+    /// changed; the message was not delivered nor acknowledged.
+    HeldFull,
+    /// [`MAX_UNACKED`](super::MAX_UNACKED) messages are with the
+    /// application unacknowledged (callbacks nested that deep): acknowledge
+    /// or abandon one and handle the packet again.  Nothing changed.
+    TooManyUnacked,
+    /// An outgoing packet of `size` bytes exceeds the maximum packet size
+    /// ([`Session::set_max_packet_size`](super::Session::set_max_packet_size)):
+    /// a caller error, nothing was queued.
+    TooLarge {
+        /// Encoded size of the packet that was refused.
+        size: usize,
+    },
+    /// The broker announced a packet of `size` bytes, more than the maximum
+    /// packet size: the connection must be closed before reading it.
+    IncomingTooLarge {
+        /// Size of the announced packet (header included).
+        size: usize,
+    },
     /// The QoS 1/2 packet (`needed` bytes) does not fit in the free space of
     /// the [`Store`](super::Store): wait for acknowledgements and retry; if
     /// `needed` exceeds the store's capacity it needs a larger store.
@@ -56,7 +88,11 @@ impl Error {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Self::Refused(_) | Self::Decode(_) | Self::Protocol(_) | Self::KeepaliveTimeout
+            Self::Refused(_)
+                | Self::Decode(_)
+                | Self::Protocol(_)
+                | Self::KeepaliveTimeout
+                | Self::IncomingTooLarge { .. }
         )
     }
 }
@@ -72,7 +108,27 @@ impl fmt::Display for Error {
             Self::TxFull { needed } => {
                 write!(f, "transmit buffer full ({needed} bytes needed)")
             }
+            Self::RxTooSmall { needed } => {
+                write!(f, "receive buffer too small ({needed} bytes needed)")
+            }
             Self::InflightFull => f.write_str("too many messages awaiting acknowledgement"),
+            Self::HeldFull => write!(
+                f,
+                "more than {} unreleased QoS 2 messages and no memory for the held-id set",
+                super::INLINE_HELD
+            ),
+            Self::TooManyUnacked => write!(
+                f,
+                "more than {} messages with the application unacknowledged",
+                super::MAX_UNACKED
+            ),
+            Self::TooLarge { size } => {
+                write!(f, "packet of {size} bytes exceeds the maximum packet size")
+            }
+            Self::IncomingTooLarge { size } => write!(
+                f,
+                "broker sent a packet of {size} bytes, over the maximum packet size"
+            ),
             Self::StoreFull { needed } => {
                 write!(f, "message store full ({needed} bytes needed)")
             }
@@ -104,6 +160,17 @@ pub enum ProtocolError {
     UnknownPacketId(u16),
     /// A second CONNACK on the same connection.
     ConnackTwice,
+    /// An acknowledgement of the wrong kind for an outgoing message that
+    /// awaits another (a broker without QoS 2 answering PUBLISH QoS 2 with
+    /// PUBACK, for one).
+    WrongAck {
+        /// The packet id.
+        pid: u16,
+        /// What the broker sent: PUBACK, PUBREC or PUBCOMP.
+        got: PacketType,
+        /// What the message awaited.
+        awaited: OutgoingFlow,
+    },
 }
 
 impl fmt::Display for ProtocolError {
@@ -112,6 +179,17 @@ impl fmt::Display for ProtocolError {
             Self::UnexpectedPacket(t) => write!(f, "unexpected {t:?} packet"),
             Self::UnknownPacketId(pid) => write!(f, "acknowledgement for unknown packet id {pid}"),
             Self::ConnackTwice => f.write_str("second CONNACK"),
+            Self::WrongAck { pid, got, awaited } => match (got, awaited) {
+                (PacketType::Puback, _) => write!(
+                    f,
+                    "broker acknowledged a QoS 2 publish (id {pid}) with PUBACK: \
+                     it does not support QoS 2"
+                ),
+                (PacketType::Pubrec, OutgoingFlow::AwaitPuback) => {
+                    write!(f, "broker answered a QoS 1 publish (id {pid}) with PUBREC")
+                }
+                _ => write!(f, "{got:?} for id {pid}, which awaits {awaited:?}"),
+            },
         }
     }
 }

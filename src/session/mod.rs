@@ -9,14 +9,21 @@
 //!
 //! State is split in two, as the protocol does:
 //! - durable state (module `state`): the packet-id counter, outgoing QoS 1/2
-//!   messages with their [`OutgoingFlow`], incoming QoS 2 ids.  It survives
+//!   messages with their [`OutgoingFlow`], incoming QoS 2 ids (module
+//!   `held`: exact, never forgotten while their PUBREL is due).  It survives
 //!   [`Session::connection_lost`] and a `clean_session = false` reconnect.
 //! - per-connection state: awaiting CONNACK / connected, keepalive timers,
 //!   pending SUBSCRIBE/UNSUBSCRIBE ids.  It is reset by every connect.
 //!
+//! Acknowledging is the application's step (module `delivery`): a QoS 1/2
+//! [`Event::Message`] queues nothing; [`Session::ack`] queues its
+//! PUBACK/PUBREC once the application has the message, [`Session::abandon`]
+//! drops it unacknowledged (the broker resends it after a reconnect).
+//!
 //! A typical driver loop:
 //! 1. [`Session::connect`], flush the `TxBuf`;
-//! 2. read bytes, frame them, [`Session::handle`] each packet, act on the event;
+//! 2. read bytes, frame them, [`Session::handle`] each packet, act on the
+//!    event ([`Session::ack`] a message once the application has it);
 //! 3. [`Session::poll`] at [`Session::poll_at`] for keepalive pings;
 //! 4. flush the `TxBuf` whenever it is not empty.
 //!
@@ -27,7 +34,10 @@
 //! those whose PUBREC had come [MQTT-4.4.0-1]; nothing is retransmitted
 //! within a live connection.
 
+mod delivery;
 mod error;
+mod held;
+mod rxbuf;
 mod state;
 mod store;
 mod txbuf;
@@ -37,15 +47,19 @@ mod scripted;
 
 use heapless::Vec;
 
+pub use delivery::MAX_UNACKED;
 pub use error::{Error, ProtocolError};
+pub use held::{HELD_BITMAP_BYTES, INLINE_HELD};
+pub use rxbuf::{RxBuf, RxParts};
 pub use state::OutgoingFlow;
 pub use store::Store;
 pub use txbuf::TxBuf;
 
 use crate::wire::{
     validate_topic_filter, validate_topic_name, Connect, ConnectReturnCode, EncodeError, Packet,
-    Publish, QoS, Subscribe, SubscribeTopics, Unsubscribe, UnsubscribeTopics,
+    PacketType, Publish, QoS, Subscribe, SubscribeTopics, Unsubscribe, UnsubscribeTopics,
 };
+use delivery::Deliveries;
 use state::Durable;
 
 /// Outgoing QoS 1/2 messages that may await acknowledgement at once (the
@@ -53,11 +67,9 @@ use state::Durable;
 pub const MAX_INFLIGHT: usize = 32;
 /// The default window: outgoing QoS 1/2 messages in flight at once.
 pub const DEFAULT_WINDOW: usize = 16;
-/// Incoming QoS 2 packet ids that may await PUBREL at once.  Brokers keep
-/// 20 (mosquitto's default) or 32 (EMQX) messages in flight per client; a
-/// mosquitto without that limit was seen resending 132 after a reconnect.
-/// Beyond this the oldest id is forgotten (see `Durable::hold_incoming`).
-pub const MAX_INCOMING_QOS2: usize = 256;
+/// The largest packet MQTT can frame (remaining length 268,435,455 plus a
+/// 5-byte fixed header): the maximum packet size when none is set.
+pub const PROTOCOL_MAX_PACKET_SIZE: usize = 268_435_460;
 /// SUBSCRIBE/UNSUBSCRIBE requests that may await SUBACK/UNSUBACK at once.
 pub const MAX_PENDING_ACKS: usize = 8;
 /// Default time allowed for the CONNACK after CONNECT.
@@ -77,7 +89,9 @@ pub enum Event<'a> {
         /// The broker resumed a stored session.
         session_present: bool,
     },
-    /// An application message; deliver it.
+    /// An application message; deliver it.  At QoS 1/2, call
+    /// [`Session::ack`] with its `pid` once the application has it (or
+    /// [`Session::abandon`]): nothing was acknowledged yet.
     Message(Publish<'a>),
     /// An outgoing QoS 1 (PUBACK) or QoS 2 (PUBCOMP) message is delivered.
     Published {
@@ -165,8 +179,13 @@ impl Connection {
 pub struct Session {
     durable: Durable,
     conn: Connection,
+    /// Messages with the application awaiting its ack.
+    deliveries: Deliveries,
+    /// Counts connections, to tell an ack's connection from the current.
+    conn_epoch: u16,
     connect_timeout_ms: u64,
     window: usize,
+    max_packet_size: usize,
 }
 
 impl Default for Session {
@@ -182,9 +201,64 @@ impl Session {
         Self {
             durable: Durable::new(),
             conn: Connection::new(),
+            deliveries: Deliveries::new(),
+            conn_epoch: 0,
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
             window: DEFAULT_WINDOW,
+            max_packet_size: PROTOCOL_MAX_PACKET_SIZE,
         }
+    }
+
+    /// Sets the largest packet (fixed header included) the client sends or
+    /// accepts; 0 (or more than MQTT can frame) means
+    /// [`PROTOCOL_MAX_PACKET_SIZE`].  A larger outgoing packet is refused
+    /// with [`Error::TooLarge`]; a larger incoming one is refused by
+    /// [`check_incoming_size`](Self::check_incoming_size) before it is read.
+    pub fn set_max_packet_size(&mut self, size: usize) {
+        self.max_packet_size = match size {
+            0 => PROTOCOL_MAX_PACKET_SIZE,
+            n => n.min(PROTOCOL_MAX_PACKET_SIZE),
+        };
+    }
+
+    /// See [`set_max_packet_size`](Self::set_max_packet_size).
+    #[must_use]
+    pub fn max_packet_size(&self) -> usize {
+        self.max_packet_size
+    }
+
+    /// Checks the size of an incoming packet from its fixed header (call it
+    /// as soon as the header is in, before making room for the body).
+    ///
+    /// # Errors
+    /// [`Error::IncomingTooLarge`] (fatal) when `size` exceeds the maximum
+    /// packet size.
+    pub fn check_incoming_size(&self, size: usize) -> Result<(), Error> {
+        if size > self.max_packet_size {
+            return Err(Error::IncomingTooLarge { size });
+        }
+        Ok(())
+    }
+
+    /// Messages delivered to the application and not yet acknowledged by
+    /// it (or whose ack waits for room in the transmit buffer).
+    #[must_use]
+    pub fn unacked_len(&self) -> usize {
+        self.deliveries.len()
+    }
+
+    /// Incoming QoS 2 ids held until their PUBREL.
+    #[must_use]
+    pub fn held_len(&self) -> usize {
+        self.durable.incoming().len()
+    }
+
+    /// True while the held incoming QoS 2 ids live in the bitmap lent with
+    /// [`TxBuf::with_held_bitmap`]: it must be lent to every call (with its
+    /// content) until this turns false.
+    #[must_use]
+    pub fn held_bitmap_in_use(&self) -> bool {
+        self.durable.incoming().spilled()
     }
 
     /// Sets how many outgoing QoS 1/2 messages may be in flight at once
@@ -248,13 +322,19 @@ impl Session {
         connect: &Connect<'_>,
         tx: &mut TxBuf<'_>,
     ) -> Result<(), Error> {
-        tx.push(&Packet::Connect(*connect))?;
+        let packet = Packet::Connect(*connect);
+        self.check_size(&packet)?;
+        tx.push(&packet)?;
         self.conn = Connection::new();
         self.conn.link = Link::AwaitConnack { since_ms: now_ms };
         self.conn.keepalive_ms = u64::from(connect.keepalive).saturating_mul(1000);
         self.conn.last_tx_ms = now_ms;
+        self.conn_epoch = self.conn_epoch.wrapping_add(1);
+        self.deliveries.drop_owed();
         if connect.clean_session {
-            self.durable.clear(tx.store_mut());
+            let (store, bits) = tx.store_and_held();
+            self.durable.clear(store, bits);
+            self.deliveries.clear();
         } else {
             // Messages sent without a store cannot be resent.
             self.durable.drop_unstored();
@@ -318,6 +398,7 @@ impl Session {
         self.require_open()?;
         validate_topic_name(topic).map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
         // Resent messages go out before new ones (order per topic).
+        self.pump_owed(now_ms, tx)?;
         self.pump_resends(now_ms, tx)?;
         let flow = match qos {
             QoS::AtMostOnce => None,
@@ -340,6 +421,7 @@ impl Session {
             payload,
         };
         let packet = Packet::Publish(publish);
+        self.check_size(&packet)?;
         let stored = match flow {
             Some(_) if tx.store().capacity() > 0 => packet.encoded_len().map_err(Error::Encode)?,
             _ => 0,
@@ -444,6 +526,7 @@ impl Session {
         packet: &Packet<'_>,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
+        self.check_size(packet)?;
         self.send(now_ms, packet, tx)?;
         self.durable.commit_pid(pid);
         self.conn
@@ -486,19 +569,72 @@ impl Session {
     /// the durable state kept.
     pub fn connection_lost(&mut self) {
         self.conn = Connection::new();
+        self.deliveries.drop_owed();
+    }
+
+    /// The application has message `pid` of an [`Event::Message`]: queues
+    /// its PUBACK (QoS 1) or PUBREC (QoS 2, whose id is held from now on
+    /// until the PUBREL, so that a resend is not delivered again).  An ack
+    /// that does not fit the transmit buffer now is queued by a later call
+    /// ([`handle`](Self::handle), [`poll`](Self::poll), a publish): this
+    /// never fails for space.  An ack for a message of an earlier
+    /// connection is not sent (the broker resends the message on the new
+    /// one; a QoS 2 id is still held); an ack for a message the session no
+    /// longer awaits (QoS 0, already acknowledged or abandoned, a session
+    /// since cleared) does nothing.
+    ///
+    /// # Errors
+    /// [`Error::Encode`] only if an ack could not be encoded (never).
+    pub fn ack(&mut self, now_ms: u64, pid: u16, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        let Some(d) = self.deliveries.take(pid) else {
+            return Ok(());
+        };
+        if d.qos == QoS::ExactlyOnce {
+            // Cannot fail: room was checked before the message was delivered.
+            self.durable.hold_incoming(pid, tx.held_bits());
+        }
+        if d.conn != self.conn_epoch || !self.is_connected() {
+            return Ok(());
+        }
+        match self.send(now_ms, &d.ack_packet(), tx) {
+            Err(Error::TxFull { .. }) => {
+                self.deliveries.owe(d);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// The application could not take message `pid` (its callback raised,
+    /// memory ran out): nothing is acknowledged, a QoS 2 id is not held, so
+    /// the broker delivers it again after the next reconnect.
+    pub fn abandon(&mut self, pid: u16) {
+        let _ = self.deliveries.take(pid);
+    }
+
+    /// Queues the acks owed since they did not fit.
+    ///
+    /// # Errors
+    /// [`Error::TxFull`] when the next one still does not fit.
+    fn pump_owed(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        while let Some(d) = self.deliveries.first_owed() {
+            self.send(now_ms, &d.ack_packet(), tx)?;
+            self.deliveries.paid(d);
+        }
+        Ok(())
     }
 
     /// Handles one complete packet from the broker: updates the state,
-    /// queues the acknowledgements it requires and returns what the
-    /// application should see.
+    /// queues the replies the protocol requires (PUBREL, PUBCOMP, the PUBREC
+    /// answering a resend of a held id; never the ack of a new message: see
+    /// [`ack`](Self::ack)) and returns what the application should see.
     ///
     /// # Errors
-    /// [`Error::TxFull`] when a required ack does not fit: nothing changed,
-    /// flush and call again with the same packet.  [`Error::NotConnected`]
-    /// when no connection was started.  Fatal ([`Error::is_fatal`]):
-    /// [`Error::Refused`], [`Error::Protocol`].  More unreleased incoming
-    /// QoS 2 messages than [`MAX_INCOMING_QOS2`] are no error: the oldest
-    /// held id is forgotten (see `Durable::hold_incoming`).
+    /// [`Error::TxFull`] when a required reply (or an owed ack) does not
+    /// fit: nothing changed, flush and call again with the same packet.
+    /// [`Error::HeldFull`] and [`Error::TooManyUnacked`]: nothing changed
+    /// (see each).  [`Error::NotConnected`] when no connection was started.
+    /// Fatal ([`Error::is_fatal`]): [`Error::Refused`], [`Error::Protocol`].
     pub fn handle<'p>(
         &mut self,
         now_ms: u64,
@@ -510,10 +646,13 @@ impl Session {
             Link::AwaitConnack { .. } => return self.handle_connack(now_ms, packet, tx),
             Link::Open => {}
         }
+        self.pump_owed(now_ms, tx)?;
         match packet {
             Packet::Connack(_) => Err(Error::Protocol(ProtocolError::ConnackTwice)),
             Packet::Publish(publish) => self.handle_publish(now_ms, publish, tx),
-            Packet::Puback(pid) => self.complete(pid, OutgoingFlow::AwaitPuback, tx),
+            Packet::Puback(pid) => {
+                self.complete(pid, PacketType::Puback, OutgoingFlow::AwaitPuback, tx)
+            }
             Packet::Pubrec(pid) => match self.durable.outgoing_flow(pid) {
                 Some(OutgoingFlow::AwaitPubrec) => {
                     self.send(now_ms, &Packet::Pubrel(pid), tx)?;
@@ -525,16 +664,18 @@ impl Session {
                     self.send(now_ms, &Packet::Pubrel(pid), tx)?;
                     Ok(None)
                 }
-                _ => Err(Error::Protocol(ProtocolError::UnknownPacketId(pid))),
+                other => Err(wrong_ack(pid, PacketType::Pubrec, other)),
             },
             Packet::Pubrel(pid) => {
                 // Answered even for an unknown id (MQTT-4.3.3-2 ff.): the
                 // PUBCOMP may have been lost with the previous connection.
                 self.send(now_ms, &Packet::Pubcomp(pid), tx)?;
-                self.durable.release_incoming(pid);
+                self.durable.release_incoming(pid, tx.held_bits());
                 Ok(None)
             }
-            Packet::Pubcomp(pid) => self.complete(pid, OutgoingFlow::AwaitPubcomp, tx),
+            Packet::Pubcomp(pid) => {
+                self.complete(pid, PacketType::Pubcomp, OutgoingFlow::AwaitPubcomp, tx)
+            }
             Packet::Suback(suback) => {
                 self.conn.take_pending(suback.pid, AckKind::Suback)?;
                 Ok(Some(Event::Subscribed {
@@ -569,8 +710,10 @@ impl Session {
         }
         self.conn.link = Link::Open;
         if !connack.session_present {
-            // The broker has no session: no PUBREL will come for held ids.
-            self.durable.clear_incoming();
+            // The broker has no session: no PUBREL will come for held ids,
+            // and messages still with the application need no ack.
+            self.durable.clear_incoming(tx.held_bits());
+            self.deliveries.clear();
         }
         // Everything still in flight goes again (a clean session has none).
         // What does not fit now is queued by later calls, before new
@@ -591,31 +734,49 @@ impl Session {
         publish: Publish<'p>,
         tx: &mut TxBuf<'_>,
     ) -> Result<Option<Event<'p>>, Error> {
-        match publish.qos {
-            QoS::AtMostOnce => {}
-            QoS::AtLeastOnce => self.send(now_ms, &Packet::Puback(publish.pid), tx)?,
-            QoS::ExactlyOnce => {
-                let held = self.durable.incoming_held(publish.pid);
-                self.send(now_ms, &Packet::Pubrec(publish.pid), tx)?;
-                if held {
-                    // A resend of a message already delivered: ack only.
-                    return Ok(None);
-                }
-                self.durable.hold_incoming(publish.pid);
+        let pid = publish.pid;
+        if publish.qos == QoS::ExactlyOnce {
+            if self.durable.incoming_held(pid, tx.held_bits()) {
+                // A resend of a message the application has: ack only.
+                self.send(now_ms, &Packet::Pubrec(pid), tx)?;
+                return Ok(None);
             }
+            if self.deliveries.delivering_qos2(pid) {
+                // A resend while the first copy is still with the
+                // application: its ack decides; the broker resends again
+                // if that copy is abandoned.
+                return Ok(None);
+            }
+        }
+        if publish.qos != QoS::AtMostOnce {
+            if self.deliveries.is_full() {
+                return Err(Error::TooManyUnacked);
+            }
+            if publish.qos == QoS::ExactlyOnce
+                && !self
+                    .durable
+                    .incoming()
+                    .has_room(self.deliveries.qos2_pending() + 1, tx.held_bits())
+            {
+                return Err(Error::HeldFull);
+            }
+            self.deliveries.start(pid, publish.qos, self.conn_epoch);
         }
         Ok(Some(Event::Message(publish)))
     }
 
-    /// Ends the flow of outgoing message `pid` if it awaits `flow`.
+    /// Ends the flow of outgoing message `pid` if it awaits `flow` (`got`
+    /// is the packet that says so).
     fn complete<'p>(
         &mut self,
         pid: u16,
+        got: PacketType,
         flow: OutgoingFlow,
         tx: &mut TxBuf<'_>,
     ) -> Result<Option<Event<'p>>, Error> {
-        if self.durable.outgoing_flow(pid) != Some(flow) {
-            return Err(Error::Protocol(ProtocolError::UnknownPacketId(pid)));
+        match self.durable.outgoing_flow(pid) {
+            Some(f) if f == flow => {}
+            other => return Err(wrong_ack(pid, got, other)),
         }
         self.durable.remove_outgoing(pid, tx.store_mut());
         Ok(Some(Event::Published { pid }))
@@ -641,6 +802,7 @@ impl Session {
                 Ok(())
             }
             Link::Open => {
+                self.pump_owed(now_ms, tx)?;
                 self.pump_resends(now_ms, tx)?;
                 if let Some(sent) = self.conn.ping_sent_at {
                     if now_ms.saturating_sub(sent) >= self.ping_timeout_ms() {
@@ -705,6 +867,15 @@ impl Session {
             .ok_or(Error::InflightFull)
     }
 
+    /// Refuses an outgoing packet over the maximum packet size.
+    fn check_size(&self, packet: &Packet<'_>) -> Result<(), Error> {
+        let size = packet.encoded_len().map_err(Error::Encode)?;
+        if size > self.max_packet_size {
+            return Err(Error::TooLarge { size });
+        }
+        Ok(())
+    }
+
     /// Queues `packet` and notes the time.
     fn send(&mut self, now_ms: u64, packet: &Packet<'_>, tx: &mut TxBuf<'_>) -> Result<(), Error> {
         tx.push(packet)?;
@@ -716,6 +887,15 @@ impl Session {
 /// The protocol error for a packet the broker may not send here.
 fn unexpected(packet: &Packet<'_>) -> Error {
     Error::Protocol(ProtocolError::UnexpectedPacket(packet.packet_type()))
+}
+
+/// The protocol error for an acknowledgement `got` of outgoing message
+/// `pid`, which stands at `flow` (`None`: not in flight).
+fn wrong_ack(pid: u16, got: PacketType, flow: Option<OutgoingFlow>) -> Error {
+    Error::Protocol(match flow {
+        Some(awaited) => ProtocolError::WrongAck { pid, got, awaited },
+        None => ProtocolError::UnknownPacketId(pid),
+    })
 }
 
 #[cfg(test)]
@@ -945,14 +1125,19 @@ mod tests {
         assert_eq!(take(&mut tx)[0], 0x34); // PUBLISH QoS 2
         assert_eq!(s.outgoing_flow(pid), Some(OutgoingFlow::AwaitPubrec));
         // A PUBCOMP (or PUBACK) before the PUBREC is wrong.
-        assert_eq!(
-            feed(&mut s, T0, &[0x70, 0x02, 0x00, 0x01], &mut tx).unwrap_err(), // PUBCOMP id 1
-            Error::Protocol(ProtocolError::UnknownPacketId(1))
-        );
-        assert_eq!(
-            feed(&mut s, T0, &[0x40, 0x02, 0x00, 0x01], &mut tx).unwrap_err(), // PUBACK id 1
-            Error::Protocol(ProtocolError::UnknownPacketId(1))
-        );
+        for (got, packet) in [
+            (PacketType::Pubcomp, [0x70, 0x02, 0x00, 0x01]), // PUBCOMP id 1
+            (PacketType::Puback, [0x40, 0x02, 0x00, 0x01]),  // PUBACK id 1
+        ] {
+            assert_eq!(
+                feed(&mut s, T0, &packet, &mut tx).unwrap_err(),
+                Error::Protocol(ProtocolError::WrongAck {
+                    pid: 1,
+                    got,
+                    awaited: OutgoingFlow::AwaitPubrec
+                })
+            );
+        }
         let pubrec = [0x50, 0x02, 0x00, 0x01]; // PUBREC id 1
         assert!(matches!(feed(&mut s, T0, &pubrec, &mut tx), Ok(None)));
         assert_eq!(take(&mut tx), [0x62, 0x02, 0x00, 0x01]); // PUBREL id 1
@@ -990,7 +1175,13 @@ mod tests {
             Ok(Some(Event::Message(p))) => assert_eq!((p.pid, p.qos), (10, QoS::AtLeastOnce)),
             other => panic!("{other:?}"),
         }
+        assert!(tx.is_empty(), "no ack before the application has it");
+        assert_eq!(s.unacked_len(), 1);
+        s.ack(T0, 10, &mut tx).unwrap();
         assert_eq!(take(&mut tx), [0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
+        s.ack(T0, 10, &mut tx).unwrap();
+        assert!(tx.is_empty(), "acked once only");
+        assert_eq!(s.unacked_len(), 0);
     }
 
     /// After its PUBACK, a QoS 1 id is a new publication whatever its DUP
@@ -1007,6 +1198,7 @@ mod tests {
                 feed(&mut s, T0, packet, &mut tx),
                 Ok(Some(Event::Message(_)))
             ));
+            s.ack(T0, 10, &mut tx).unwrap();
             assert_eq!(take(&mut tx), [0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
         }
     }
@@ -1020,6 +1212,8 @@ mod tests {
             feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
             Ok(Some(Event::Message(_)))
         ));
+        assert!(tx.is_empty(), "no PUBREC before the application has it");
+        s.ack(T0, 11, &mut tx).unwrap();
         assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC id 11
                                                              // The broker resends before seeing our PUBREC: ack, do not deliver.
         assert!(matches!(
@@ -1052,40 +1246,279 @@ mod tests {
         assert_eq!(take(&mut tx), [0x70, 0x02, 0x12, 0x34]); // PUBCOMP id 0x1234
     }
 
+    /// Sets the packet id of a PUBLISH fixture (topic "a/b").
+    fn with_pid(publish: &[u8], pid: u16) -> std::vec::Vec<u8> {
+        let mut p = publish.to_vec();
+        p[7..9].copy_from_slice(&pid.to_be_bytes()); // packet id
+        p
+    }
+
+    /// Feeds a QoS 2 PUBLISH with id `pid`, delivers and acks it: PUBREC.
+    fn receive_qos2(s: &mut Session, pid: u16, tx: &mut TxBuf<'_>) {
+        let publish = with_pid(PUBLISH_QOS2_ID11, pid);
+        assert!(matches!(
+            feed(s, T0, &publish, tx),
+            Ok(Some(Event::Message(_)))
+        ));
+        s.ack(T0, pid, tx).unwrap();
+        let pubrec = [0x50, 0x02, (pid >> 8) as u8, pid as u8]; // PUBREC
+        assert_eq!(take(tx), pubrec);
+    }
+
+    /// A broker may keep any number of QoS 2 messages unreleased: no held
+    /// id is ever forgotten.  Beyond the inline set the session asks for
+    /// the bitmap (HeldFull, nothing delivered nor acked) and, with it,
+    /// holds every id of the space.
     #[test]
-    fn incoming_qos2_limit() {
+    fn held_ids_exact_over_the_whole_id_space() {
+        let mut mem = [0u8; 64];
+        let mut bits = std::vec![0u8; HELD_BITMAP_BYTES];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        for pid in 1..INLINE_HELD as u16 {
+            receive_qos2(&mut s, pid, &mut tx);
+        }
+        // The last inline place is reserved by a message still with the
+        // application: one more cannot be delivered.
+        let last = INLINE_HELD as u16;
+        assert!(feed(&mut s, T0, &with_pid(PUBLISH_QOS2_ID11, last), &mut tx).is_ok());
+        let more = with_pid(PUBLISH_QOS2_ID11, 40_000);
+        assert_eq!(
+            feed(&mut s, T0, &more, &mut tx).map(|_| ()),
+            Err(Error::HeldFull)
+        );
+        s.ack(T0, last, &mut tx).unwrap();
+        take(&mut tx);
+        assert_eq!(
+            feed(&mut s, T0, &more, &mut tx).map(|_| ()),
+            Err(Error::HeldFull)
+        );
+        assert!(tx.is_empty(), "refused: nothing acked");
+        assert_eq!((s.held_len(), s.unacked_len()), (INLINE_HELD, 0));
+        assert!(!s.held_bitmap_in_use());
+
+        // With the bitmap, every other id of the space too.
+        let mut tx = TxBuf::new(&mut mem, 0).with_held_bitmap(&mut bits);
+        for pid in (INLINE_HELD as u16 + 1)..=u16::MAX {
+            receive_qos2(&mut s, pid, &mut tx);
+        }
+        assert_eq!(s.held_len(), 65_535);
+        assert!(s.held_bitmap_in_use());
+        for pid in [1, last, last + 1, 40_000, u16::MAX] {
+            let resend = with_pid(PUBLISH_QOS2_ID11_DUP, pid);
+            assert!(
+                matches!(feed(&mut s, T0, &resend, &mut tx), Ok(None)),
+                "resend of held id {pid} not delivered again"
+            );
+            take(&mut tx);
+        }
+        // PUBREL releases: the same id is a new message after it.
+        for pid in 1..=u16::MAX {
+            feed(
+                &mut s,
+                T0,
+                &[0x62, 0x02, (pid >> 8) as u8, pid as u8],
+                &mut tx,
+            )
+            .unwrap();
+            take(&mut tx);
+        }
+        assert_eq!(s.held_len(), 0);
+        assert!(!s.held_bitmap_in_use(), "the bitmap may be taken back");
+        receive_qos2(&mut s, 1, &mut tx);
+    }
+
+    /// A message the application could not take is not acknowledged and a
+    /// QoS 2 id is not held: the broker's resend is delivered again.
+    #[test]
+    fn abandoned_message_is_not_acked_and_comes_again() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = persistent(&mut tx);
+        for publish in [PUBLISH_QOS1_ID10, PUBLISH_QOS2_ID11] {
+            let Ok(Some(Event::Message(p))) = feed(&mut s, T0, publish, &mut tx) else {
+                panic!("not delivered");
+            };
+            s.abandon(p.pid);
+        }
+        assert!(tx.is_empty(), "nothing acknowledged");
+        assert_eq!((s.unacked_len(), s.held_len()), (0, 0));
+        reconnect(&mut s, CONNACK_PRESENT, &mut tx);
+        for (publish, ack) in [
+            (PUBLISH_QOS1_ID10, [0x40, 0x02, 0x00, 0x0a]), // PUBACK id 10
+            (PUBLISH_QOS2_ID11_DUP, [0x50, 0x02, 0x00, 0x0b]), // PUBREC id 11
+        ] {
+            let mut resend = publish.to_vec();
+            resend[0] |= 0x08; // DUP
+            let Ok(Some(Event::Message(p))) = feed(&mut s, T0, &resend, &mut tx) else {
+                panic!("not delivered again");
+            };
+            s.ack(T0, p.pid, &mut tx).unwrap();
+            assert_eq!(take(&mut tx), ack);
+        }
+    }
+
+    /// An ack that does not fit is owed, never lost nor failed: it goes out
+    /// before anything else once there is room.
+    #[test]
+    fn ack_without_room_is_owed() {
+        let mut mem = [0u8; 16];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        assert!(feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx).is_ok());
+        tx.push(&Packet::Publish(Publish {
+            topic: "f",
+            qos: QoS::AtMostOnce,
+            retain: false,
+            dup: false,
+            pid: 0,
+            payload: b"0123456789",
+        }))
+        .unwrap();
+        assert_eq!(tx.free(), 1);
+        s.ack(T0, 10, &mut tx).unwrap();
+        assert_eq!(tx.len(), 15, "owed, not queued");
+        assert_eq!(
+            feed(&mut s, T0, PINGRESP, &mut tx).map(|_| ()),
+            Err(Error::TxFull { needed: 4 }),
+            "the owed ack goes first"
+        );
+        tx.consume(15);
+        assert!(matches!(
+            feed(&mut s, T0, PINGRESP, &mut tx),
+            Ok(Some(Event::Pong))
+        ));
+        assert_eq!(take(&mut tx), [0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
+        assert_eq!(s.unacked_len(), 0);
+    }
+
+    /// An ack of a message from an earlier connection is not sent on the
+    /// next one (the broker resends it there); a QoS 2 id is still held.
+    /// After the broker lost the session nothing is acknowledged.
+    #[test]
+    fn ack_after_reconnect() {
+        let (mut mem, mut store) = ([0u8; 128], [0u8; 128]);
+        let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+        let mut s = persistent(&mut tx);
+        assert!(feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx).is_ok());
+        assert!(feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx).is_ok());
+        reconnect(&mut s, CONNACK_PRESENT, &mut tx);
+        s.ack(T0, 11, &mut tx).unwrap();
+        s.ack(T0, 10, &mut tx).unwrap();
+        assert!(tx.is_empty());
+        assert!(
+            matches!(feed(&mut s, T0, PUBLISH_QOS2_ID11_DUP, &mut tx), Ok(None)),
+            "held: the resend is acked, not delivered"
+        );
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC id 11
+
+        assert!(feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx).is_ok());
+        reconnect(&mut s, CONNACK_OK, &mut tx);
+        s.ack(T0, 10, &mut tx).unwrap();
+        assert!(tx.is_empty(), "a new session: no stray PUBACK");
+        assert_eq!((s.held_len(), s.unacked_len()), (0, 0));
+    }
+
+    /// A resend that arrives while the first copy is still with the
+    /// application (a callback that reconnects, say) is not delivered twice.
+    #[test]
+    fn qos2_resend_while_delivering() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = persistent(&mut tx);
+        assert!(feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx).is_ok());
+        reconnect(&mut s, CONNACK_PRESENT, &mut tx);
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11_DUP, &mut tx),
+            Ok(None)
+        ));
+        assert!(tx.is_empty(), "its ack is the first copy's to give");
+        s.ack(T0, 11, &mut tx).unwrap();
+        assert!(tx.is_empty(), "that copy came on the previous connection");
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11_DUP, &mut tx),
+            Ok(None)
+        ));
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC id 11
+    }
+
+    #[test]
+    fn too_many_unacked() {
         let mut mem = [0u8; 64];
         let mut tx = TxBuf::new(&mut mem, 0);
         let mut s = connected(&mut tx);
-        let mut publish = PUBLISH_QOS2_ID11.to_vec();
-        for pid in 1..=MAX_INCOMING_QOS2 as u16 {
-            publish[7..9].copy_from_slice(&pid.to_be_bytes()); // packet id
-            assert!(matches!(
-                feed(&mut s, T0, &publish, &mut tx),
-                Ok(Some(Event::Message(_)))
-            ));
-            take(&mut tx);
+        for pid in 1..=MAX_UNACKED as u16 {
+            assert!(feed(&mut s, T0, &with_pid(PUBLISH_QOS1_ID10, pid), &mut tx).is_ok());
         }
-        // One more before any PUBREL (a broker with a larger window): it is
-        // delivered, not refused -- refusing left it stuck in front of the
-        // PUBRELs that would free the set (a hang in the glue).  The oldest
-        // held id (1, PUBREC long sent) makes room.
-        publish[7..9].copy_from_slice(&[0x7f, 0x7f]);
-        assert!(matches!(
-            feed(&mut s, T0, &publish, &mut tx),
-            Ok(Some(Event::Message(_)))
-        ));
-        // PUBREC id 0x7f7f, then a held id is still acked only.
-        assert_eq!(take(&mut tx), [0x50, 0x02, 0x7f, 0x7f]);
-        publish[7..9].copy_from_slice(&[0, 2]);
-        assert!(matches!(feed(&mut s, T0, &publish, &mut tx), Ok(None)));
+        let more = with_pid(PUBLISH_QOS1_ID10, 100);
+        assert_eq!(
+            feed(&mut s, T0, &more, &mut tx).map(|_| ()),
+            Err(Error::TooManyUnacked)
+        );
+        assert!(
+            matches!(feed(&mut s, T0, PUBLISH_QOS0, &mut tx), Ok(Some(_))),
+            "QoS 0 needs no ack"
+        );
+        s.ack(T0, 3, &mut tx).unwrap();
+        assert!(feed(&mut s, T0, &more, &mut tx).is_ok());
+    }
+
+    /// A broker that answers QoS 2 with PUBACK (RabbitMQ 3.10) is told
+    /// apart from an unknown id.
+    #[test]
+    fn wrong_ack_kind_is_named() {
+        use std::string::ToString;
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        let pid = s
+            .publish(T0, "t", b"", QoS::ExactlyOnce, false, &mut tx)
+            .unwrap();
+        let puback = [0x40, 0x02, 0x00, pid as u8]; // PUBACK
+        let err = feed(&mut s, T0, &puback, &mut tx).unwrap_err();
+        assert_eq!(
+            err,
+            Error::Protocol(ProtocolError::WrongAck {
+                pid,
+                got: PacketType::Puback,
+                awaited: OutgoingFlow::AwaitPubrec
+            })
+        );
+        assert!(err.is_fatal());
+        assert_eq!(
+            err.to_string(),
+            "protocol violation by broker: broker acknowledged a QoS 2 publish (id 1) \
+             with PUBACK: it does not support QoS 2"
+        );
+        let unknown = [0x40, 0x02, 0x00, 0x63]; // PUBACK id 99
+        assert_eq!(
+            feed(&mut s, T0, &unknown, &mut tx).unwrap_err(),
+            Error::Protocol(ProtocolError::UnknownPacketId(99))
+        );
+    }
+
+    #[test]
+    fn max_packet_size() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        s.set_max_packet_size(16);
+        assert_eq!(s.max_packet_size(), 16);
+        // 2 + 2 + 3 + 2 + 7 = 16 bytes: fits exactly; one more does not.
+        s.publish(T0, "a/b", b"0123456", QoS::AtLeastOnce, false, &mut tx)
+            .unwrap();
         take(&mut tx);
-        // The PUBREL of the forgotten id is still answered.
-        assert!(matches!(
-            feed(&mut s, T0, &[0x62, 0x02, 0x00, 0x01], &mut tx), // PUBREL id 1
-            Ok(None)
-        ));
-        assert_eq!(take(&mut tx), [0x70, 0x02, 0x00, 0x01]); // PUBCOMP id 1
+        assert_eq!(
+            s.publish(T0, "a/b", b"01234567", QoS::AtLeastOnce, false, &mut tx),
+            Err(Error::TooLarge { size: 17 })
+        );
+        assert!(tx.is_empty() && s.inflight_len() == 1, "nothing queued");
+        assert_eq!(s.check_incoming_size(16), Ok(()));
+        let err = s.check_incoming_size(17).unwrap_err();
+        assert_eq!(err, Error::IncomingTooLarge { size: 17 });
+        assert!(err.is_fatal());
+        s.set_max_packet_size(0);
+        assert_eq!(s.max_packet_size(), PROTOCOL_MAX_PACKET_SIZE);
     }
 
     #[test]
@@ -1305,10 +1738,13 @@ mod tests {
         assert_eq!(tx.free(), 1);
         let full = Err(Error::TxFull { needed: 4 });
 
-        assert_eq!(
-            feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx).map(|_| ()),
-            full
-        );
+        // A new message needs no room: its ack comes from the application
+        // and is owed until there is room; then everything waits for it.
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx),
+            Ok(Some(Event::Message(_)))
+        ));
+        s.ack(T0, 10, &mut tx).unwrap();
         assert_eq!(
             feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx).map(|_| ()),
             full
@@ -1321,29 +1757,26 @@ mod tests {
             full
         );
         assert_eq!(
-            s.publish(T0, "a/b", b"", QoS::AtLeastOnce, false, &mut tx),
-            Err(Error::TxFull { needed: 9 })
+            s.publish(T0, "a/b", b"", QoS::AtLeastOnce, false, &mut tx)
+                .map(|_| ()),
+            full,
+            "the owed ack goes before a publish"
         );
         assert_eq!(s.inflight_len(), 1);
         assert_eq!(
             s.subscribe(T0, &[("a", QoS::AtMostOnce)], &mut tx),
             Err(Error::TxFull { needed: 8 })
         );
-        assert_eq!(
-            s.poll(T0 + 5_000, &mut tx),
-            Err(Error::TxFull { needed: 2 })
-        );
+        assert_eq!(s.poll(T0 + 5_000, &mut tx), full, "and before a ping");
         assert_eq!(s.poll_at(), Some(T0 + 5_000), "no ping recorded");
         assert_eq!(tx.len(), 63, "nothing was written");
 
         // Flush and retry: every operation now goes through.
         tx.consume(63);
         s.poll(T0 + 5_000, &mut tx).unwrap();
-        assert_eq!(take(&mut tx), PINGREQ);
-        assert!(matches!(
-            feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx),
-            Ok(Some(Event::Message(_)))
-        ));
+        // The owed ack goes out; it is traffic, so no ping is due.
+        assert_eq!(take(&mut tx), [0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
+        assert_eq!(s.poll_at(), Some(T0 + 10_000));
         assert!(
             matches!(
                 feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
@@ -1351,10 +1784,10 @@ mod tests {
             ),
             "the failed attempt did not mark id 11 as delivered"
         );
+        s.ack(T0, 11, &mut tx).unwrap();
         assert!(matches!(feed(&mut s, T0, &pubrec, &mut tx), Ok(None)));
         #[rustfmt::skip]
         assert_eq!(take(&mut tx), [
-            0x40, 0x02, 0x00, 0x0a, // PUBACK id 10
             0x50, 0x02, 0x00, 0x0b, // PUBREC id 11
             0x62, 0x02, 0x00, 0x01, // PUBREL id 1
         ]);
@@ -1750,6 +2183,7 @@ mod tests {
             feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
             Ok(Some(Event::Message(_)))
         ));
+        s.ack(T0, 11, &mut tx).unwrap();
         assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC 11
         assert!(reconnect(&mut s, CONNACK_PRESENT, &mut tx).is_empty());
         // The broker resends the PUBLISH (its PUBREC was lost): acked, not

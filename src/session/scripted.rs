@@ -111,6 +111,8 @@ fn react(session: &mut Session, ev: &Event<'_>, tx: &mut TxBuf<'_>) {
             }
             session.ping(NOW, tx).unwrap();
         }
+        // The application has the message: now it is acknowledged.
+        Event::Message(p) if p.qos != QoS::AtMostOnce => session.ack(NOW, p.pid, tx).unwrap(),
         _ => {}
     }
 }

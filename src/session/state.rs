@@ -4,12 +4,15 @@
 //! QoS 1/2 exchanges that were under way when a connection dropped.  This
 //! module holds the client's half: the packet-id counter, the outgoing
 //! messages awaiting acknowledgement (each with an explicit [`OutgoingFlow`])
-//! and the incoming QoS 2 ids held until PUBREL.  Nothing here depends on a
+//! and the incoming QoS 2 ids held until PUBREL ([`HeldIds`], exact: it
+//! uses the caller's bitmap when it passes [`INLINE_HELD`](super::INLINE_HELD)
+//! ids, passed in as `bits`).  Nothing here depends on a
 //! connection being open, so the resend rules can be added and tested alone.
 
 use heapless::Vec;
 
-use super::{Store, MAX_INCOMING_QOS2, MAX_INFLIGHT};
+use super::held::HeldIds;
+use super::{Store, MAX_INFLIGHT};
 
 /// Where an outgoing QoS 1/2 message stands in its acknowledgement flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +44,7 @@ pub(crate) struct Durable {
     /// Next packet id to try; never 0.
     next_pid: u16,
     outgoing: Vec<Inflight, MAX_INFLIGHT>,
-    incoming_qos2: Vec<u16, MAX_INCOMING_QOS2>,
+    incoming_qos2: HeldIds,
 }
 
 impl Default for Durable {
@@ -55,21 +58,21 @@ impl Durable {
         Self {
             next_pid: 1,
             outgoing: Vec::new(),
-            incoming_qos2: Vec::new(),
+            incoming_qos2: HeldIds::new(),
         }
     }
 
     /// Forgets every exchange (clean session).  The id counter keeps going.
-    pub(crate) fn clear(&mut self, store: &mut Store<'_>) {
+    pub(crate) fn clear(&mut self, store: &mut Store<'_>, bits: &mut [u8]) {
         self.outgoing.clear();
-        self.incoming_qos2.clear();
+        self.incoming_qos2.clear(bits);
         store.clear();
     }
 
     /// Forgets the incoming QoS 2 ids: the broker no longer has the session,
     /// so no PUBREL will come for them.
-    pub(crate) fn clear_incoming(&mut self) {
-        self.incoming_qos2.clear();
+    pub(crate) fn clear_incoming(&mut self, bits: &mut [u8]) {
+        self.incoming_qos2.clear(bits);
     }
 
     /// The first id at or after the counter for which `in_use` is false,
@@ -198,32 +201,23 @@ impl Durable {
             .retain(|m| m.len > 0 || m.flow == OutgoingFlow::AwaitPubcomp);
     }
 
-    pub(crate) fn incoming_held(&self, pid: u16) -> bool {
-        self.incoming_qos2.contains(&pid)
+    pub(crate) fn incoming_held(&self, pid: u16, bits: &[u8]) -> bool {
+        self.incoming_qos2.contains(pid, bits)
     }
 
-    #[cfg(test)]
-    pub(crate) fn incoming_full(&self) -> bool {
-        self.incoming_qos2.is_full()
+    /// The held incoming QoS 2 ids.
+    pub(crate) fn incoming(&self) -> &HeldIds {
+        &self.incoming_qos2
     }
 
-    /// Holds an incoming QoS 2 id until its PUBREL.  When the set is full
-    /// the oldest id is forgotten: its PUBREC went out first, so the broker
-    /// sends only PUBREL for it [MQTT-4.3.3-1] (answered with or without
-    /// the id), never the PUBLISH again.  Refusing instead would leave the
-    /// new PUBLISH stuck in front of the PUBRELs that free the set.
-    pub(crate) fn hold_incoming(&mut self, pid: u16) -> bool {
-        if self.incoming_held(pid) {
-            return true;
-        }
-        if self.incoming_qos2.is_full() {
-            self.incoming_qos2.remove(0);
-        }
-        self.incoming_qos2.push(pid).is_ok()
+    /// Holds an incoming QoS 2 id until its PUBREL.  False only when the
+    /// set is full without a bitmap ([`HeldIds::has_room`] tells before).
+    pub(crate) fn hold_incoming(&mut self, pid: u16, bits: &mut [u8]) -> bool {
+        self.incoming_qos2.insert(pid, bits)
     }
 
-    pub(crate) fn release_incoming(&mut self, pid: u16) {
-        self.incoming_qos2.retain(|&p| p != pid);
+    pub(crate) fn release_incoming(&mut self, pid: u16, bits: &mut [u8]) {
+        self.incoming_qos2.remove(pid, bits);
     }
 }
 
@@ -266,7 +260,7 @@ mod tests {
         assert!(!d.add_outgoing(1, OutgoingFlow::AwaitPuback, 0, 0));
         d.remove_outgoing(5, &mut store);
         assert_eq!(d.outgoing_len(), MAX_INFLIGHT - 1);
-        d.clear(&mut store);
+        d.clear(&mut store, &mut []);
         assert_eq!(d.outgoing_len(), 0);
     }
 
@@ -294,21 +288,5 @@ mod tests {
         d.drop_unstored();
         let left: std::vec::Vec<_> = d.outgoing().iter().map(|m| m.pid).collect();
         assert_eq!(left, [3, 1], "9 was never stored; 1 awaits PUBCOMP");
-    }
-
-    #[test]
-    fn incoming_set() {
-        let mut d = Durable::new();
-        assert!(d.hold_incoming(9));
-        assert!(d.hold_incoming(9), "holding twice is fine");
-        assert!(d.incoming_held(9));
-        d.release_incoming(9);
-        assert!(!d.incoming_held(9));
-        for pid in 0..MAX_INCOMING_QOS2 as u16 {
-            assert!(d.hold_incoming(pid + 1));
-        }
-        assert!(d.incoming_full());
-        assert!(d.hold_incoming(1000), "the oldest id makes room");
-        assert!(!d.incoming_held(1) && d.incoming_held(2) && d.incoming_held(1000));
     }
 }

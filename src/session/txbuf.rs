@@ -10,8 +10,12 @@
 //! (use [`Session::publish_header`](super::Session::publish_header) for bigger
 //! payloads) plus the acks queued while it is not flushed (4 bytes each).
 //!
-//! A `TxBuf` also carries the outbound [`Store`]: the sent QoS 1/2 packets
-//! kept for a resend after a reconnect.
+//! A `TxBuf` also carries the rest of the memory the caller lends the
+//! session: the outbound [`Store`] (the sent QoS 1/2 packets kept for a
+//! resend after a reconnect) and, once a broker keeps more than
+//! [`INLINE_HELD`](super::INLINE_HELD) incoming QoS 2 messages unreleased,
+//! the held-id bitmap ([`HELD_BITMAP_BYTES`](super::HELD_BITMAP_BYTES);
+//! [`with_held_bitmap`](TxBuf::with_held_bitmap)).
 
 use crate::wire::{EncodeError, Packet, Publish};
 
@@ -24,6 +28,8 @@ pub struct TxBuf<'a> {
     buf: &'a mut [u8],
     len: usize,
     store: Store<'a>,
+    /// The held-id bitmap, empty until the caller lends one.
+    held: &'a mut [u8],
 }
 
 impl<'a> TxBuf<'a> {
@@ -37,7 +43,32 @@ impl<'a> TxBuf<'a> {
     /// Like [`new`](Self::new), with a store for resending.
     pub fn with_store(buf: &'a mut [u8], len: usize, store: Store<'a>) -> Self {
         let len = len.min(buf.len());
-        Self { buf, len, store }
+        Self {
+            buf,
+            len,
+            store,
+            held: &mut [],
+        }
+    }
+
+    /// Lends the held-id bitmap ([`HELD_BITMAP_BYTES`](super::HELD_BITMAP_BYTES)
+    /// bytes, any content the first time; afterwards the same memory with
+    /// what the session wrote to it).  The session asks for it with
+    /// [`Error::HeldFull`].
+    #[must_use]
+    pub fn with_held_bitmap(mut self, bits: &'a mut [u8]) -> Self {
+        self.held = bits;
+        self
+    }
+
+    /// The held-id bitmap lent with [`with_held_bitmap`](Self::with_held_bitmap).
+    pub(crate) fn held_bits(&mut self) -> &mut [u8] {
+        self.held
+    }
+
+    /// The store and the held-id bitmap together.
+    pub(crate) fn store_and_held(&mut self) -> (&mut Store<'a>, &mut [u8]) {
+        (&mut self.store, self.held)
     }
 
     /// The store of sent, unacknowledged QoS 1/2 packets.

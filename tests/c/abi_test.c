@@ -100,8 +100,19 @@ int umqtt_rs_c_abi_test(void) {
     CHECK(17, separate && pid == 0);
     static const uint8_t big_header[] = {0x30, 105, 0x00, 0x03, 'a', '/', 'b'};
     CHECK(18, take_tx(c, out, sizeof(out)) == sizeof(big_header) && memcmp(out, big_header, sizeof(big_header)) == 0);
+    // The payload is the tail: nothing may be queued behind it until it is
+    // written (consume counts past the empty queue into the tail).
+    CHECK(40, umqtt_rs_tx_tail(c) == 100);
+    CHECK(41, umqtt_rs_ping(c, 6) == UMQTT_RS_ERR_TX_FULL && take_tx(c, out, sizeof(out)) == 0);
+    umqtt_rs_tx_consume(c, 60);
+    CHECK(42, umqtt_rs_tx_tail(c) == 40);
+    umqtt_rs_tx_consume(c, 40);
+    CHECK(43, umqtt_rs_tx_tail(c) == 0 && umqtt_rs_ping(c, 6) == UMQTT_RS_OK);
+    static const uint8_t pingreq[] = {0xc0, 0x00};
+    CHECK(44, take_tx(c, out, sizeof(out)) == 2 && memcmp(out, pingreq, 2) == 0);
 
-    // An incoming QoS 1 message: the event borrows the rx buffer, the PUBACK is queued.
+    // An incoming QoS 1 message: the event borrows the rx buffer; the PUBACK
+    // is queued once the application acks it.
     static const uint8_t incoming[] = {
         0x32, 8,                // PUBLISH QoS 1, remaining length 8
         0x00, 0x01, 't',        // topic "t"
@@ -112,6 +123,8 @@ int umqtt_rs_c_abi_test(void) {
     CHECK(20, umqtt_rs_next_event(c, 7, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_MESSAGE);
     CHECK(21, ev.topic_len == 1 && ev.topic[0] == 't' && ev.payload_len == 3 && memcmp(ev.payload, "xyz", 3) == 0);
     CHECK(22, ev.qos == 1 && ev.pid == 7 && !ev.retain && !ev.dup);
+    CHECK(45, take_tx(c, out, sizeof(out)) == 0);
+    CHECK(46, umqtt_rs_ack(c, 7, 7) == UMQTT_RS_OK);
     static const uint8_t ack7[] = {0x40, 0x02, 0x00, 0x07};
     CHECK(23, take_tx(c, out, sizeof(out)) == 4 && memcmp(out, ack7, 4) == 0);
 

@@ -1,0 +1,174 @@
+//! [`Deliveries`]: incoming QoS 1/2 messages handed to the application and
+//! not yet acknowledged by it.
+//!
+//! "Received" and "acknowledged" are two steps.  [`Session::handle`]
+//! returns a message and records it here; only when the application says
+//! it has the message ([`Session::ack`]) is its PUBACK/PUBREC queued (and a
+//! QoS 2 id held).  A message the application could not take
+//! ([`Session::abandon`]: its callback raised, memory ran out) is never
+//! acknowledged, so the broker sends it again after a reconnect.
+//!
+//! Each entry remembers the connection it came on: an ack for a message of
+//! an earlier connection is not sent on a later one (the broker resends the
+//! message there; a stray PUBACK could acknowledge another message with the
+//! same id).  An ack that does not fit the transmit buffer is *owed*: kept
+//! here and queued by the next call that finds room, so acknowledging never
+//! fails for backpressure.
+//!
+//! Entries nest as callbacks do (a callback may publish and wait, which
+//! delivers more messages): at most [`MAX_UNACKED`].
+//!
+//! [`Session::handle`]: super::Session::handle
+//! [`Session::ack`]: super::Session::ack
+//! [`Session::abandon`]: super::Session::abandon
+
+use heapless::Vec;
+
+use crate::wire::{Packet, QoS};
+
+/// Messages that may be with the application, unacknowledged, at once
+/// (the depth of nested message callbacks, plus owed acks).
+pub const MAX_UNACKED: usize = 8;
+
+/// One message delivered to the application and not yet acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Delivery {
+    pub(crate) pid: u16,
+    pub(crate) qos: QoS,
+    /// The connection it arrived on (see `Session::conn_epoch`).
+    pub(crate) conn: u16,
+    /// The application has it; the ack did not fit and waits for room.
+    pub(crate) owed: bool,
+}
+
+impl Delivery {
+    /// The acknowledgement the application's ack sends.
+    pub(crate) fn ack_packet(&self) -> Packet<'static> {
+        match self.qos {
+            QoS::ExactlyOnce => Packet::Pubrec(self.pid),
+            _ => Packet::Puback(self.pid),
+        }
+    }
+}
+
+/// The messages awaiting the application's ack, oldest first.
+#[derive(Debug)]
+pub(crate) struct Deliveries {
+    list: Vec<Delivery, MAX_UNACKED>,
+}
+
+impl Deliveries {
+    pub(crate) const fn new() -> Self {
+        Self { list: Vec::new() }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.list.is_full()
+    }
+
+    /// Records a message handed to the application.  False when full.
+    pub(crate) fn start(&mut self, pid: u16, qos: QoS, conn: u16) -> bool {
+        self.list
+            .push(Delivery {
+                pid,
+                qos,
+                conn,
+                owed: false,
+            })
+            .is_ok()
+    }
+
+    /// True while a QoS 2 message `pid` is with the application.
+    pub(crate) fn delivering_qos2(&self, pid: u16) -> bool {
+        self.list
+            .iter()
+            .any(|d| d.pid == pid && !d.owed && d.qos == QoS::ExactlyOnce)
+    }
+
+    /// QoS 2 messages with the application: each will hold an id when
+    /// acknowledged.
+    pub(crate) fn qos2_pending(&self) -> usize {
+        self.list
+            .iter()
+            .filter(|d| !d.owed && d.qos == QoS::ExactlyOnce)
+            .count()
+    }
+
+    /// Removes the newest message `pid` still with the application.
+    pub(crate) fn take(&mut self, pid: u16) -> Option<Delivery> {
+        let pos = self.list.iter().rposition(|d| d.pid == pid && !d.owed)?;
+        Some(self.list.remove(pos))
+    }
+
+    /// Keeps `d`'s ack until there is room for it.
+    pub(crate) fn owe(&mut self, d: Delivery) {
+        // Cannot fail: `d` was just taken from the list.
+        let _ = self.list.push(Delivery { owed: true, ..d });
+    }
+
+    /// The oldest owed ack.
+    pub(crate) fn first_owed(&self) -> Option<Delivery> {
+        self.list.iter().find(|d| d.owed).copied()
+    }
+
+    /// The owed ack `d` was queued.
+    pub(crate) fn paid(&mut self, d: Delivery) {
+        if let Some(pos) = self.list.iter().position(|e| *e == d) {
+            self.list.remove(pos);
+        }
+    }
+
+    /// The connection is gone: owed acks are dropped (the broker resends
+    /// those messages; a QoS 2 id was held when it was acknowledged).
+    pub(crate) fn drop_owed(&mut self) {
+        self.list.retain(|d| !d.owed);
+    }
+
+    /// The broker no longer has the session: nothing is acknowledged.
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_deliveries_and_owed_acks() {
+        let mut d = Deliveries::new();
+        assert!(d.start(5, QoS::ExactlyOnce, 1));
+        assert!(d.start(6, QoS::AtLeastOnce, 1));
+        assert!(d.delivering_qos2(5) && !d.delivering_qos2(6));
+        assert_eq!(d.qos2_pending(), 1);
+        let inner = d.take(6).unwrap();
+        assert_eq!(inner.ack_packet(), Packet::Puback(6));
+        d.owe(inner);
+        assert_eq!(d.take(6), None, "owed, no longer with the application");
+        assert_eq!(
+            d.first_owed(),
+            Some(Delivery {
+                owed: true,
+                ..inner
+            })
+        );
+        let outer = d.take(5).unwrap();
+        assert_eq!(outer.ack_packet(), Packet::Pubrec(5));
+        d.paid(d.first_owed().unwrap());
+        assert_eq!(d.len(), 0);
+        for pid in 1..=MAX_UNACKED as u16 {
+            assert!(d.start(pid, QoS::AtLeastOnce, 2));
+        }
+        assert!(d.is_full() && !d.start(99, QoS::AtLeastOnce, 2));
+        let x = d.take(3).unwrap();
+        d.owe(x);
+        d.drop_owed();
+        assert_eq!(d.len(), MAX_UNACKED - 1);
+        d.clear();
+        assert_eq!(d.len(), 0);
+    }
+}
