@@ -3,10 +3,14 @@
 //
 // Data flow: bytes from the socket are read straight into the window the Rust
 // core lends; Rust frames, parses and updates the session in place and returns
-// an event borrowing its rx buffer; this file writes the bytes Rust queued,
-// builds the `bytes` objects and only then calls Python.  No Rust frame is live
-// while Python runs, so a callback may call publish() and an exception simply
-// propagates.  Everything the GC must see lives in the client object.
+// an event borrowing its rx buffer; this file builds the `bytes` objects, calls
+// Python, and only when the callbacks returned acknowledges the message
+// (umqtt_rs_ack; a raising callback abandons it, so the broker sends it
+// again after a reconnect).  No Rust frame is live while Python runs, so a
+// callback may call any method of the client and an exception simply
+// propagates.  Pointers into Python objects and into the rx buffer are
+// re-taken after anything that can run Python.  Everything the GC must see
+// lives in the client object.
 
 #include <string.h>
 
@@ -32,6 +36,10 @@
 #define DEFAULT_STORE_SIZE (2048)
 #define DEFAULT_WINDOW (16)
 #define MAX_SUBSCRIBE_TOPICS (8)
+// The largest packet sent or accepted unless max_packet_size= says otherwise.
+#ifndef UMQTT_RS_DEFAULT_MAX_PACKET_SIZE
+#define UMQTT_RS_DEFAULT_MAX_PACKET_SIZE (65536)
+#endif
 
 // Pseudo event kinds for run(): never satisfied / any event.
 #define WANT_NOTHING (-1)
@@ -97,6 +105,13 @@ typedef struct _mqtt_client_obj_t {
     uint8_t *store;
     size_t store_cap;
     size_t store_default;
+    // Held incoming QoS 2 ids beyond the core's inline set (8 KB, lent on
+    // the first need and kept).
+    uint8_t *held;
+    // The payload object of a publish whose tail (the part not yet written)
+    // the core is waiting to see written; None when there is none.
+    mp_obj_t tx_tail;
+    size_t max_packet_size;
     mp_obj_t ack_cb;
     // Per-filter callbacks: dict of filter (bytes) -> callable.
     mp_obj_t filters;
@@ -132,6 +147,7 @@ static uint64_t now_ms(mqtt_client_obj_t *self) {
 static void close_transport(mqtt_client_obj_t *self) {
     mp_obj_t sock = self->sock;
     self->sock = mp_const_none;
+    self->tx_tail = mp_const_none;
     umqtt_rs_connection_lost(&self->core);
     if (sock != mp_const_none) {
         nlr_buf_t nlr;
@@ -200,6 +216,23 @@ static const char *decode_error_text(uint32_t d) {
     return text[d < MP_ARRAY_SIZE(text) ? d : 0];
 }
 
+static const char *protocol_error_text(uint32_t d) {
+    switch (d) {
+        case UMQTT_RS_PROTO_UNKNOWN_PACKET_ID:
+            return "acknowledgement for an unknown packet id";
+        case UMQTT_RS_PROTO_UNEXPECTED_PACKET:
+            return "unexpected packet";
+        case UMQTT_RS_PROTO_PUBACK_FOR_QOS2:
+            return "broker acknowledged a QoS 2 publish with PUBACK: it does not support QoS 2 (use QoS 1)";
+        case UMQTT_RS_PROTO_PUBREC_FOR_QOS1:
+            return "broker answered a QoS 1 publish with PUBREC";
+        case UMQTT_RS_PROTO_EARLY_PUBCOMP:
+            return "broker sent PUBCOMP for a publish it had not received";
+        default:
+            return "invalid packet";
+    }
+}
+
 // The one place where core statuses become Python exceptions.  Errors that
 // leave the stream in an unknown state close the connection first.
 static NORETURN void raise_status(mqtt_client_obj_t *self, umqtt_rs_status_t st) {
@@ -226,9 +259,23 @@ static NORETURN void raise_status(mqtt_client_obj_t *self, umqtt_rs_status_t st)
             mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("protocol error: %s"), decode_error_text(d));
         case UMQTT_RS_ERR_PROTOCOL:
             close_transport(self);
-            mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("protocol error: %s"),
-                d == UMQTT_RS_PROTO_UNKNOWN_PACKET_ID ? "unknown packet id" :
-                d == UMQTT_RS_PROTO_UNEXPECTED_PACKET ? "unexpected packet" : "invalid packet");
+            mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("protocol error: %s"), protocol_error_text(d));
+        case UMQTT_RS_ERR_PACKET_TOO_LARGE:
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("packet of %u bytes exceeds max_packet_size (%u)"),
+                (unsigned)d, (unsigned)self->max_packet_size);
+        case UMQTT_RS_ERR_INCOMING_TOO_LARGE:
+            close_transport(self);
+            mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("broker sent a packet of %u bytes, over max_packet_size (%u)"),
+                (unsigned)d, (unsigned)self->max_packet_size);
+        case UMQTT_RS_ERR_HELD_FULL:
+            close_transport(self);
+            mp_raise_msg_varg(&mp_type_MQTTException,
+                MP_ERROR_TEXT("more than %d unreleased QoS 2 messages and no memory (%d bytes) to hold their ids"),
+                UMQTT_RS_INLINE_HELD, UMQTT_RS_HELD_BITMAP_BYTES);
+        case UMQTT_RS_ERR_UNACKED_FULL:
+            close_transport(self);
+            mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("message callbacks nested more than %d deep"),
+                UMQTT_RS_MAX_UNACKED);
         default:
             close_transport(self);
             mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("internal error %d"), (int)st);
@@ -326,69 +373,101 @@ static void wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_m
     }
 }
 
-// Write buf, waiting while the transport is busy unless `once`: then stop at
-// the first "would block".  Returns the number of bytes written.
-static size_t write_buf(mqtt_client_obj_t *self, const uint8_t *buf, size_t len, bool from_tx, bool once) {
-    const mp_stream_p_t *stream = stream_of(self);
-    size_t total = 0;
-    while (len > 0) {
-        int err;
-        mp_uint_t n = stream->write(self->sock, buf, len, &err);
-        if (n == MP_STREAM_ERROR) {
-            if (mp_is_nonblocking_error(err)) {
-                if (once) {
-                    break;
-                }
-                wait_io(self, MP_STREAM_POLL_WR, -1);
-                continue;
-            }
-            raise_os(self, err);
-        }
-        if (n == 0) {
-            raise_os(self, MP_ECONNRESET);
-        }
-        total += n;
-        if (from_tx) {
-            // The core moves the unwritten rest to the front of its buffer.
-            umqtt_rs_tx_consume(&self->core, n);
-            umqtt_rs_tx_pending(&self->core, &buf, &len);
-        } else {
-            buf += n;
-            len -= n;
-        }
+// The next bytes the core wants written: its tx queue, then the tail (the
+// rest of a large payload, re-taken from its object each time: Python may
+// have run since).  False when nothing is pending.
+static bool next_out(mqtt_client_obj_t *self, const uint8_t **p, size_t *n) {
+    umqtt_rs_tx_pending(&self->core, p, n);
+    if (*n > 0) {
+        return true;
     }
-    return total;
-}
-
-static void write_all(mqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
-    write_buf(self, buf, len, false, false);
+    size_t tail = umqtt_rs_tx_tail(&self->core);
+    if (tail == 0) {
+        self->tx_tail = mp_const_none;
+        return false;
+    }
+    mp_buffer_info_t info;
+    mp_get_buffer_raise(self->tx_tail, &info, MP_BUFFER_READ);
+    if (info.len < tail) {
+        // The payload shrank while it was being sent: the packet's length
+        // is on the wire already, so the stream cannot be kept in step.
+        close_transport(self);
+        mp_raise_ValueError(MP_ERROR_TEXT("payload changed while being sent"));
+    }
+    *p = (const uint8_t *)info.buf + (info.len - tail);
+    *n = tail;
+    return true;
 }
 
 static size_t tx_pending(mqtt_client_obj_t *self) {
     const uint8_t *p;
     size_t n;
     umqtt_rs_tx_pending(&self->core, &p, &n);
-    return n;
+    return n + umqtt_rs_tx_tail(&self->core);
 }
 
-// Write the bytes the core queued, in one write when the transport takes it.
-// Blocking mode writes them all; non-blocking mode what the transport takes
-// now (the rest goes with a later call).  Returns the bytes written.
+// Write what the core queued, in order (the queue, then a tail), in as few
+// writes as the transport allows.  Blocking mode writes it all; non-blocking
+// mode what the transport takes now (the rest is state: it goes with a later
+// call).  Returns the bytes written.
 static size_t flush(mqtt_client_obj_t *self) {
+    size_t total = 0;
     const uint8_t *p;
     size_t n;
-    umqtt_rs_tx_pending(&self->core, &p, &n);
-    return n > 0 ? write_buf(self, p, n, true, self->nonblocking) : 0;
+    while (next_out(self, &p, &n)) {
+        const mp_stream_p_t *stream = stream_of(self);
+        int err;
+        mp_uint_t w = stream->write(self->sock, p, n, &err);
+        if (w == MP_STREAM_ERROR) {
+            if (!mp_is_nonblocking_error(err)) {
+                raise_os(self, err);
+            }
+            if (self->nonblocking) {
+                break;
+            }
+            wait_io(self, MP_STREAM_POLL_WR, -1);
+            continue;
+        }
+        if (w == 0) {
+            raise_os(self, MP_ECONNRESET);
+        }
+        // The core moves the unwritten rest of its queue to the front.
+        umqtt_rs_tx_consume(&self->core, w);
+        total += w;
+    }
+    return total;
 }
 
 // Make room in the tx buffer for a packet of `need` bytes that did not fit.
-// Non-blocking mode raises EAGAIN when the transport takes nothing now.
-static void make_tx_room(mqtt_client_obj_t *self, size_t need) {
-    if (need > self->tx_cap) {
+// False when it cannot now without waiting (non-blocking mode, the transport
+// takes nothing): the caller stops and tries again later.
+static bool make_tx_room(mqtt_client_obj_t *self, size_t need) {
+    if (need > self->tx_cap && umqtt_rs_tx_tail(&self->core) == 0) {
         grow_tx(self, need);
-    } else if (flush(self) == 0 && self->nonblocking) {
+        return true;
+    }
+    return flush(self) > 0 || !self->nonblocking;
+}
+
+// As make_tx_room, for a call that must not return without queueing:
+// non-blocking mode raises OSError(EAGAIN) (publish, subscribe, ping).
+static void need_tx_room(mqtt_client_obj_t *self, size_t need) {
+    if (!make_tx_room(self, need)) {
         mp_raise_OSError(MP_EAGAIN);
     }
+}
+
+// Lend the core the held-id bitmap when a broker keeps more QoS 2 messages
+// unreleased than the core holds inline; without the memory the connection
+// is closed (the messages are not acknowledged: the broker keeps them).
+static void lend_held(mqtt_client_obj_t *self) {
+    if (self->held == NULL) {
+        self->held = m_new_maybe(uint8_t, UMQTT_RS_HELD_BITMAP_BYTES);
+    }
+    if (self->held == NULL) {
+        raise_status(self, UMQTT_RS_ERR_HELD_FULL);
+    }
+    umqtt_rs_set_held_buffer(&self->core, self->held, UMQTT_RS_HELD_BITMAP_BYTES);
 }
 
 // Read what the transport has, without blocking.  Returns the number of bytes
@@ -492,11 +571,67 @@ static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     }
 }
 
+// Give a message to the application, then acknowledge it: only when every
+// callback returned normally is its PUBACK/PUBREC queued (and a QoS 2 id held).
+// A callback that raises (or a MemoryError building the bytes objects)
+// abandons it: nothing is acknowledged, and the broker sends it again after
+// the next reconnect.
+static void deliver_and_ack(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
+    uint16_t pid = ev->pid;
+    bool acked = ev->qos > 0;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        deliver(self, ev);
+        nlr_pop();
+    } else {
+        if (acked) {
+            umqtt_rs_abandon(&self->core, pid);
+        }
+        nlr_jump(nlr.ret_val);
+    }
+    if (acked) {
+        // Never fails for space: an ack that does not fit is queued later.
+        umqtt_rs_status_t st = umqtt_rs_ack(&self->core, now_ms(self), pid);
+        if (st != UMQTT_RS_OK) {
+            raise_status(self, st);
+        }
+    }
+}
+
+// What an event means besides a message: ack callbacks, SUBACK codes, the
+// CONNACK's session flag.  `codes` is the SUBACK's return codes, copied.
+static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t codes) {
+    if (ev->kind == UMQTT_RS_EV_PUBLISHED) {
+        shrink_buffers(self);
+        if (self->ack_cb != mp_const_none) {
+            mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev->pid));
+        }
+    } else if (ev->kind == UMQTT_RS_EV_CONNECTED) {
+        self->session_present = ev->session_present;
+        if (self->nonblocking && self->ack_cb != mp_const_none) {
+            mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(0));
+        }
+    } else if (self->nonblocking && ev->kind != UMQTT_RS_EV_PONG) {
+        // SUBACK / UNSUBACK of a request that did not wait for it.
+        if (ev->kind == UMQTT_RS_EV_SUBSCRIBED) {
+            mp_map_t *map = mp_obj_dict_get_map(self->subacks);
+            if (map->used >= 16) {
+                mp_map_clear(map); // never collected: stale
+            }
+            mp_obj_dict_store(self->subacks, MP_OBJ_NEW_SMALL_INT(ev->pid), codes);
+        }
+        if (self->ack_cb != mp_const_none) {
+            mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev->pid));
+        }
+    }
+}
+
 // Drive the connection until an event of kind `want` (with packet id
 // `want_pid` when nonzero) has been handled, or WANT_ANY event, or until
 // timeout_ms passed (0: never block, < 0: no limit).  Messages met on the way
 // go to the callback.  Returns the event kind reached, or
-// UMQTT_RS_EV_NONE on timeout.
+// UMQTT_RS_EV_NONE on timeout.  Non-blocking mode does what it can without
+// waiting and returns: a full transport is "not yet", never an error.
 static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeout_ms) {
     uint64_t start = now_ms(self);
     for (;;) {
@@ -506,54 +641,45 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
         uint64_t now = now_ms(self);
         umqtt_rs_status_t st = umqtt_rs_next_event(&self->core, now, &ev);
         if (st == UMQTT_RS_ERR_TX_FULL) {
-            make_tx_room(self, umqtt_rs_error_detail(&self->core));
+            if (!make_tx_room(self, umqtt_rs_error_detail(&self->core))) {
+                return UMQTT_RS_EV_NONE; // the packet waits in rx
+            }
             continue;
         }
         if (st == UMQTT_RS_ERR_RX_TOO_SMALL) {
             grow_rx(self, umqtt_rs_error_detail(&self->core));
             continue;
         }
+        if (st == UMQTT_RS_ERR_HELD_FULL) {
+            lend_held(self);
+            continue;
+        }
         if (st != UMQTT_RS_OK) {
             raise_status(self, st);
         }
         if (ev.kind != UMQTT_RS_EV_NONE) {
-            // A message reaches the application before its PUBACK/PUBREC is
-            // written: the core already holds a QoS 2 id as delivered, so a
-            // transport failure in that write must not come first (the
-            // broker's resend would then be acked and dropped).
+            // Everything needed from the event is copied before Python runs:
+            // a callback may call back into this client, which moves rx.
+            mp_obj_t codes = ev.kind == UMQTT_RS_EV_SUBSCRIBED ? new_bytes(ev.payload, ev.payload_len) : mp_const_none;
             if (ev.kind == UMQTT_RS_EV_MESSAGE) {
-                deliver(self, &ev);
+                deliver_and_ack(self, &ev);
+            }
+            ev.topic = ev.payload = NULL;
+            if (self->sock == mp_const_none) {
+                // A callback disconnected.
+                if (want == WANT_ANY || want == WANT_NOTHING) {
+                    return ev.kind;
+                }
+                mp_raise_OSError(MP_ENOTCONN);
             }
             flush(self);
-            if (ev.kind == UMQTT_RS_EV_PUBLISHED) {
-                shrink_buffers(self);
-                if (self->ack_cb != mp_const_none) {
-                    mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev.pid));
-                }
-            } else if (ev.kind == UMQTT_RS_EV_CONNECTED) {
-                self->session_present = ev.session_present;
-                if (self->nonblocking && self->ack_cb != mp_const_none) {
-                    mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(0));
-                }
-            } else if (self->nonblocking) {
-                // SUBACK / UNSUBACK of a request that did not wait for it.
-                if (ev.kind == UMQTT_RS_EV_SUBSCRIBED) {
-                    mp_map_t *map = mp_obj_dict_get_map(self->subacks);
-                    if (map->used >= 16) {
-                        mp_map_clear(map); // never collected: stale
-                    }
-                    mp_obj_dict_store(self->subacks, MP_OBJ_NEW_SMALL_INT(ev.pid), new_bytes(ev.payload, ev.payload_len));
-                }
-                if (self->ack_cb != mp_const_none) {
-                    mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev.pid));
-                }
-            }
+            note_event(self, &ev, codes);
             if (want == WANT_ANY || (ev.kind == want && (want_pid == 0 || ev.pid == want_pid))) {
-                if (ev.kind == UMQTT_RS_EV_SUBSCRIBED) {
-                    for (size_t i = 0; i < ev.payload_len; ++i) {
-                        if (ev.payload[i] == 0x80) {
-                            mp_raise_type_arg(&mp_type_MQTTException, MP_OBJ_NEW_SMALL_INT(0x80));
-                        }
+                if (codes != mp_const_none) {
+                    size_t len;
+                    const char *c = mp_obj_str_get_data(codes, &len);
+                    if (memchr(c, 0x80, len) != NULL) {
+                        mp_raise_type_arg(&mp_type_MQTTException, MP_OBJ_NEW_SMALL_INT(0x80));
                     }
                 }
                 return ev.kind;
@@ -562,7 +688,9 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
         }
         st = umqtt_rs_poll(&self->core, now);
         if (st == UMQTT_RS_ERR_TX_FULL) {
-            make_tx_room(self, umqtt_rs_error_detail(&self->core));
+            if (!make_tx_room(self, umqtt_rs_error_detail(&self->core))) {
+                return UMQTT_RS_EV_NONE;
+            }
             continue;
         }
         if (st != UMQTT_RS_OK) {
@@ -625,7 +753,7 @@ static uint8_t qos_of(mp_int_t q) {
 // ---- Python API -----------------------------------------------------------
 
 static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
-    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window };
+    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
@@ -639,6 +767,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
         { MP_QSTR_tx_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_TX_SIZE} },
         { MP_QSTR_store_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_STORE_SIZE} },
         { MP_QSTR_window, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_WINDOW} },
+        { MP_QSTR_max_packet_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = UMQTT_RS_DEFAULT_MAX_PACKET_SIZE} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
@@ -654,6 +783,10 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     }
     if (window < 1 || window > 32) {
         mp_raise_ValueError(MP_ERROR_TEXT("window must be 1..32"));
+    }
+    mp_int_t max_packet_size = args[ARG_max_packet_size].u_int;
+    if (max_packet_size < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("max_packet_size must be 0 (no limit) or more"));
     }
     // The id and server are checked now rather than at connect().
     buf_of(args[ARG_client_id].u_obj);
@@ -689,10 +822,15 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->rx = m_new(uint8_t, self->rx_cap);
     self->tx = m_new(uint8_t, self->tx_cap);
     self->store = store_size > 0 ? m_new(uint8_t, self->store_cap) : NULL;
+    self->held = NULL;
+    self->tx_tail = mp_const_none;
+    // 0: MQTT's own limit, 268,435,460 bytes.
+    self->max_packet_size = max_packet_size == 0 ? 268435460 : (size_t)max_packet_size;
     self->now = 0;
     self->last_ticks = mp_hal_ticks_ms();
     umqtt_rs_init(&self->core, self->rx, self->rx_cap, self->tx, self->tx_cap, self->store, self->store_cap);
     umqtt_rs_set_window(&self->core, (size_t)window);
+    umqtt_rs_set_max_packet_size(&self->core, self->max_packet_size);
     return MP_OBJ_FROM_PTR(self);
 }
 
@@ -920,7 +1058,7 @@ static mp_obj_t mqtt_client_ping(mp_obj_t self_in) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
     umqtt_rs_status_t st = umqtt_rs_ping(&self->core, now_ms(self));
     if (st == UMQTT_RS_ERR_TX_FULL) {
-        make_tx_room(self, umqtt_rs_error_detail(&self->core));
+        need_tx_room(self, umqtt_rs_error_detail(&self->core));
         st = umqtt_rs_ping(&self->core, now_ms(self));
     }
     if (st != UMQTT_RS_OK) {
@@ -958,18 +1096,23 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     } else {
         mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     }
-    umqtt_rs_bytes_t topic = buf_of(args[ARG_topic].u_obj);
-    umqtt_rs_bytes_t msg = buf_of(args[ARG_msg].u_obj);
+    mp_obj_t msg_obj = args[ARG_msg].u_obj;
+    buf_of(args[ARG_topic].u_obj);
+    buf_of(msg_obj);
     uint8_t qos = qos_of(args[ARG_qos].u_int);
 
     uint16_t pid = 0;
     bool separate = false;
     umqtt_rs_status_t st;
     for (;;) {
+        // Taken again each turn: run() below runs Python, which may resize
+        // a bytearray payload.
+        umqtt_rs_bytes_t topic = buf_of(args[ARG_topic].u_obj);
+        umqtt_rs_bytes_t msg = buf_of(msg_obj);
         st = umqtt_rs_publish(&self->core, now_ms(self), topic, msg, qos, args[ARG_retain].u_bool, &pid, &separate);
         size_t need = umqtt_rs_error_detail(&self->core);
         if (st == UMQTT_RS_ERR_TX_FULL) {
-            make_tx_room(self, need);
+            need_tx_room(self, need);
         } else if (st == UMQTT_RS_ERR_STORE_FULL && need > self->store_cap) {
             grow_store(self, need);
         } else if ((st == UMQTT_RS_ERR_STORE_FULL || st == UMQTT_RS_ERR_INFLIGHT_FULL) && !self->nonblocking) {
@@ -982,11 +1125,13 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     if (st != UMQTT_RS_OK) {
         raise_status(self, st);
     }
-    flush(self);
     if (separate) {
-        // A payload larger than the tx buffer goes out from the caller's memory.
-        write_all(self, msg.ptr, msg.len);
+        // A payload larger than the tx buffer goes out from the caller's
+        // object, after the bytes queued before it (flush); in non-blocking
+        // mode what the transport does not take now goes with later calls.
+        self->tx_tail = msg_obj;
     }
+    flush(self);
     if (!args[ARG_wait].u_bool || self->nonblocking) {
         return MP_OBJ_NEW_SMALL_INT(pid);
     }
@@ -1036,7 +1181,7 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
         if (st != UMQTT_RS_ERR_TX_FULL) {
             break;
         }
-        make_tx_room(self, umqtt_rs_error_detail(&self->core));
+        need_tx_room(self, umqtt_rs_error_detail(&self->core));
     }
     if (st != UMQTT_RS_OK) {
         raise_status(self, st);
@@ -1234,8 +1379,9 @@ static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_next_timeout_obj, mqtt_client_next_
 static const mp_obj_type_t mqtt_client_type;
 
 // The client is a pollable object: readable when a packet is buffered, the
-// transport is readable or a timer is due (the application should call
-// check_msg()), writable when the transport is.
+// transport is readable, a timer is due, or bytes wait to be written and the
+// transport takes them (the application should call check_msg() in each
+// case); writable when the transport is.
 static mp_uint_t mqtt_client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
     // select.poll may hand us an instance of a Python subclass.
     self_in = mp_obj_cast_to_native_base(self_in, MP_OBJ_FROM_PTR(&mqtt_client_type));
@@ -1252,18 +1398,27 @@ static mp_uint_t mqtt_client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_
         return MP_STREAM_POLL_NVAL;
     }
     mp_uint_t ret = 0;
+    mp_uint_t ask = arg;
     if (arg & MP_STREAM_POLL_RD) {
         uint64_t at;
         if (umqtt_rs_rx_ready(&self->core)
             || (umqtt_rs_poll_at(&self->core, &at) && at <= now_ms(self))) {
             ret |= MP_STREAM_POLL_RD;
         }
+        if (tx_pending(self) > 0) {
+            // A partial write is pending: the transport taking bytes is
+            // work for check_msg(), so a reader waiting for RD wakes up.
+            ask |= MP_STREAM_POLL_WR;
+        }
     }
-    mp_uint_t r = mp_get_stream(self->sock)->ioctl(self->sock, MP_STREAM_POLL, arg, errcode);
+    mp_uint_t r = mp_get_stream(self->sock)->ioctl(self->sock, MP_STREAM_POLL, ask, errcode);
     if (r == MP_STREAM_ERROR) {
         return ret ? ret : MP_STREAM_ERROR;
     }
-    return ret | r;
+    if ((ask & ~arg & MP_STREAM_POLL_WR) && (r & MP_STREAM_POLL_WR)) {
+        ret |= MP_STREAM_POLL_RD;
+    }
+    return ret | (r & (arg | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP | MP_STREAM_POLL_NVAL));
 }
 
 static const mp_stream_p_t mqtt_client_stream_p = {

@@ -407,6 +407,13 @@ def _qos2_burst(fake, conn, deadline):
     conn.sendall(_publish(b"r", b"done"))
 
 
+def _qos2_puback(fake, conn, deadline):
+    # A broker without QoS 2 (RabbitMQ 3.10) answers PUBLISH QoS 2 with PUBACK.
+    body = fake._expect(conn, 0x34, deadline)
+    n = (body[0] << 8) | body[1]
+    conn.sendall(b"\x40\x02" + body[2 + n : 4 + n])
+
+
 def _big(fake, conn, deadline):
     # A 2 MB QoS 0 PUBLISH, written in 64 KB pieces (the client may close).
     payload = b"\xa5" * (2 * 1024 * 1024)
@@ -455,6 +462,7 @@ MALFORMED = {
     "pubid0": (None, b"\x32\x06\x00\x01a\x00\x00x"),  # QoS 1 PUBLISH with id 0
     "pubrel": (None, _pubrel_unknown),
     "qos2burst": (None, _qos2_burst),
+    "qos2puback": (None, _qos2_puback),  # PUBACK for a QoS 2 PUBLISH
     # truncation
     "truncated": (None, b"\x30\x10\x00\x03a/b"),  # 5 of 16 body bytes, then close
     "truncconnack": (b"\x20\x02\x00", None),  # 3 of 4 CONNACK bytes, then close

@@ -2,7 +2,9 @@
 //! `micropython-glue/modumqtt_rs.c` does with the socket replaced by byte
 //! slices: lend the rx window, commit bytes, loop `umqtt_rs_next_event`, grow
 //! a buffer on `RX_TOO_SMALL` / `TX_FULL`, flush the tx queue, and call
-//! `umqtt_rs_connection_lost` after a fatal status.  Shared by the fuzz
+//! `umqtt_rs_connection_lost` after a fatal status, lend the held-id bitmap on
+//! `HELD_FULL`, write a large payload as the tx tail, and acknowledge each
+//! message after "delivering" it (`umqtt_rs_ack`).  Shared by the fuzz
 //! target `session` (through `#[path]`) and `tests/session_props.rs`.
 //!
 //! It also checks, on every call, what must hold whatever the broker sends:
@@ -39,6 +41,10 @@ pub struct Driver {
     rx: Vec<u8>,
     tx: Vec<u8>,
     store: Vec<u8>,
+    /// The held-id bitmap, once the core asked for it.
+    held: Vec<u8>,
+    /// The payload of a publish whose tail the core waits to see written.
+    tail: Vec<u8>,
     /// Bytes the client wrote since the last `connect`.
     pub sent: Vec<u8>,
     /// How far `sent` has been checked (whole packets).
@@ -60,6 +66,8 @@ impl Driver {
             rx: vec![0; rx_cap.max(1)],
             tx: vec![0; tx_cap.max(1)],
             store: vec![0; store_cap],
+            held: Vec::new(),
+            tail: Vec::new(),
             sent: Vec::new(),
             checked: 0,
             inflight: BTreeSet::new(),
@@ -153,7 +161,8 @@ impl Driver {
         self.forget_dropped();
     }
 
-    /// Writes up to `limit` pending tx bytes to the "transport".
+    /// Writes up to `limit` pending bytes to the "transport": the tx queue,
+    /// then the tail (the rest of a large payload), as the glue's flush().
     pub fn flush(&mut self, limit: usize) {
         let mut p = std::ptr::null();
         let mut n = 0;
@@ -167,7 +176,28 @@ impl Driver {
             // SAFETY: initialised.
             unsafe { umqtt_rs_tx_consume(self.c(), n) };
         }
+        // SAFETY: initialised.
+        let tail = unsafe { umqtt_rs_tx_tail(self.c()) };
+        let room = limit - n;
+        if tail > 0 && room > 0 && n == 0 {
+            assert!(tail <= self.tail.len(), "the tail is part of the payload");
+            let from = self.tail.len() - tail;
+            let m = tail.min(room);
+            self.sent.extend_from_slice(&self.tail[from..from + m]);
+            // SAFETY: initialised.
+            unsafe { umqtt_rs_tx_consume(self.c(), m) };
+        }
         self.check_sent();
+    }
+
+    /// Bytes waiting to be written, the tail included.
+    pub fn pending(&mut self) -> usize {
+        let mut p = std::ptr::null();
+        let mut n = 0;
+        // SAFETY: initialised; out-pointers valid.
+        unsafe { umqtt_rs_tx_pending(self.c(), &mut p, &mut n) };
+        // SAFETY: initialised.
+        n + unsafe { umqtt_rs_tx_tail(self.c()) }
     }
 
     fn grow_tx(&mut self, need: usize) -> bool {
@@ -277,9 +307,24 @@ impl Driver {
                     }
                     continue;
                 }
+                St::UMQTT_RS_ERR_HELD_FULL => {
+                    assert!(self.held.is_empty(), "the bitmap is asked for once");
+                    self.held = vec![0xa5; sys::UMQTT_RS_HELD_BITMAP_BYTES as usize];
+                    // SAFETY: the bitmap lives as long as the driver.
+                    unsafe {
+                        umqtt_rs_set_held_buffer(self.c(), self.held.as_mut_ptr(), self.held.len())
+                    };
+                    continue;
+                }
                 _ => return self.fatal(seen, st),
             }
             self.check_event(&ev, seen);
+            if ev.kind == sys::umqtt_rs_event_kind::UMQTT_RS_EV_MESSAGE as u8 && ev.qos > 0 {
+                // Delivered: acknowledge, as the glue does after the callbacks.
+                // SAFETY: initialised.
+                let st = unsafe { umqtt_rs_ack(self.c(), now, ev.pid) };
+                assert_eq!(st, St::UMQTT_RS_OK, "an ack never fails");
+            }
             if ev.kind == sys::umqtt_rs_event_kind::UMQTT_RS_EV_NONE as u8 {
                 // As the glue's run(): the timers (and the resends waiting
                 // for tx space) run before waiting for the transport.
@@ -398,9 +443,13 @@ impl Driver {
             }
         }
         if st == St::UMQTT_RS_OK {
-            self.flush(usize::MAX);
             if separate {
-                self.sent.extend_from_slice(payload);
+                // SAFETY: initialised.
+                assert_eq!(unsafe { umqtt_rs_tx_tail(self.c()) }, payload.len());
+                self.tail = payload.to_vec();
+            }
+            while self.pending() > 0 {
+                self.flush(usize::MAX);
             }
             if qos > 0 {
                 self.take_id(pid);

@@ -23,7 +23,7 @@ payload = bytearray(SIZE)
 for i in range(SIZE):
     payload[i] = (i * 7 + (i >> 8)) & 0xFF
 inbox = Inbox()
-c = client("big")
+c = client("big", max_packet_size=256 * 1024)
 c.set_callback(inbox)
 c.connect()
 t = topic("big")

@@ -15,8 +15,8 @@ from umqtt_rs import MQTTClient, MQTTException
 LIMIT_MS = 3000  # every case must be over well before this
 
 
-def make(name):
-    return MQTTClient("bad-%s-%s" % (name, RUN), HOST, port=FAKE_PORT, rx_size=256, tx_size=64)
+def make(name, **kw):
+    return MQTTClient("bad-%s-%s" % (name, RUN), HOST, port=FAKE_PORT, rx_size=256, tx_size=64, **kw)
 
 
 def works_again(c):
@@ -41,8 +41,9 @@ def _socket_to(host, port):
     return s
 
 
-def run_case(name, action):
-    c = make(name)
+def run_case(name, action, say=False, **kw):
+    # say: print the exception's text too.
+    c = make(name, **kw)
     t0 = time.ticks_ms()
     try:
         c.connect()
@@ -52,6 +53,8 @@ def run_case(name, action):
         outcome = "MQTTException"
         if e.args and isinstance(e.args[0], int):
             outcome += " %d" % e.args[0]
+        elif say:
+            outcome += " (%s)" % e
     except OSError:
         outcome = "OSError"
     fast = time.ticks_diff(time.ticks_ms(), t0) < LIMIT_MS
@@ -87,7 +90,6 @@ for name in (
     "flagsdup0",
     "flagsconnack",
     "len5",
-    "lenhuge",
     "lenshort",
     "lenlong",
     "code6",
@@ -108,6 +110,18 @@ for name in (
     run_case(name, wait_error)
 
 run_case("subackid", subscribe)
+
+# 268 MB announced: refused from the fixed header (nothing allocated), with
+# the size in the message.
+run_case("lenhuge", wait_error, say=True)
+
+
+# RabbitMQ 3.10 answers a QoS 2 publish with PUBACK: the error says so.
+def publish_qos2(c):
+    c.publish("a", b"x", qos=2)
+
+
+run_case("qos2puback", publish_qos2, say=True)
 
 
 # PUBREL for an unknown id is answered with PUBCOMP; the broker then sends "r".
@@ -136,8 +150,8 @@ def qos2burst(c):
 run_case("qos2burst", qos2burst)
 
 
-# A 100 KB message on a 256-byte buffer: the buffer grows, the message and the
-# one after it arrive intact.
+# A 100 KB message on a 256-byte buffer, within max_packet_size: the buffer
+# grows, the message and the one after it arrive intact.
 def large(c):
     inbox = Inbox()
     c.set_callback(inbox)
@@ -148,4 +162,6 @@ def large(c):
     c.disconnect()
 
 
-run_case("large", large)
+run_case("large", large, max_packet_size=200_000)
+# The same over the default max_packet_size (64 KB): refused.
+run_case("large", large, say=True)

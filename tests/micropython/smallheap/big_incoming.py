@@ -16,7 +16,7 @@ print("small heap", gc.mem_free() < 500 * 1024)
 
 
 def attempt(name):
-    c = MQTTClient("bad-%s-%s" % (name, RUN), HOST, port=FAKE_PORT, rx_size=256)
+    c = MQTTClient("bad-%s-%s" % (name, RUN), HOST, port=FAKE_PORT, rx_size=256, max_packet_size=0)
     inbox = Inbox()
     c.set_callback(inbox)
     try:
