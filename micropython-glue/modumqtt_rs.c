@@ -17,6 +17,7 @@
 #include "py/runtime.h"
 #include "py/stream.h"
 #include "py/objstr.h"
+#include "py/objlist.h"
 #include "py/objtype.h"
 #include "py/mphal.h"
 #include "py/mperrno.h"
@@ -111,6 +112,9 @@ typedef struct _mqtt_client_obj_t {
     // The payload object of a publish whose tail (the part not yet written)
     // the core is waiting to see written; None when there is none.
     mp_obj_t tx_tail;
+    // Messages that arrived while a callback ran: a list of (topic, msg,
+    // retained, qos, dup, pid), or None.
+    mp_obj_t deferred;
     size_t max_packet_size;
     mp_obj_t ack_cb;
     // Per-filter callbacks: dict of filter (bytes) -> callable.
@@ -127,6 +131,8 @@ typedef struct _mqtt_client_obj_t {
     bool session_present;
     // setblocking(False): no call waits for the broker.
     bool nonblocking;
+    // A message callback is running.
+    bool delivering;
 } mqtt_client_obj_t;
 
 static umqtt_rs_bytes_t buf_of(mp_obj_t o);
@@ -274,8 +280,8 @@ static NORETURN void raise_status(mqtt_client_obj_t *self, umqtt_rs_status_t st)
                 UMQTT_RS_INLINE_HELD, UMQTT_RS_HELD_BITMAP_BYTES);
         case UMQTT_RS_ERR_UNACKED_FULL:
             close_transport(self);
-            mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("message callbacks nested more than %d deep"),
-                UMQTT_RS_MAX_UNACKED);
+            mp_raise_msg_varg(&mp_type_MQTTException,
+                MP_ERROR_TEXT("more than %d QoS 1/2 messages arrived while a callback ran"), UMQTT_RS_MAX_UNACKED);
         default:
             close_transport(self);
             mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("internal error %d"), (int)st);
@@ -519,18 +525,17 @@ static mp_obj_t new_bytes(const uint8_t *data, size_t len) {
 }
 
 // Messages go to the callback of every subscription filter they match
-// (subscribe(..., cb=f)), else to set_callback's function.  The bytes objects
-// are built before any callback runs: after them the event's pointers into
-// the rx buffer are no longer needed.
+// (subscribe(..., cb=f)), else to set_callback's function.  `args` are the
+// callback's arguments: topic, msg (bytes), retained, qos, dup.
 #define MAX_MATCHES (8)
-static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
+static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *args) {
     // The callbacks to run are collected first: one may subscribe or
     // unsubscribe, changing the dict.
     mp_obj_t matched[MAX_MATCHES];
     mp_obj_t more = MP_OBJ_NULL; // a list, when over MAX_MATCHES match
     size_t n = 0;
     mp_map_t *map = mp_obj_dict_get_map(self->filters);
-    umqtt_rs_bytes_t topic = { ev->topic, ev->topic_len };
+    umqtt_rs_bytes_t topic = buf_of(args[0]);
     for (size_t i = 0; i < map->alloc; ++i) {
         if (!mp_map_slot_is_filled(map, i) || !umqtt_rs_topic_matches(buf_of(map->table[i].key), topic)) {
             continue;
@@ -550,13 +555,6 @@ static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
         }
         matched[n++] = self->cb;
     }
-    mp_obj_t args[5] = {
-        new_bytes(ev->topic, ev->topic_len),
-        new_bytes(ev->payload, ev->payload_len),
-        mp_obj_new_bool(ev->retain),
-        MP_OBJ_NEW_SMALL_INT(ev->qos),
-        mp_obj_new_bool(ev->dup),
-    };
     size_t n_args = self->cb_flags ? 5 : 2;
     for (size_t i = 0; i < n; ++i) {
         mp_call_function_n_kw(matched[i], n_args, 0, args);
@@ -571,30 +569,91 @@ static void deliver(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     }
 }
 
-// Give a message to the application, then acknowledge it: only when every
-// callback returned normally is its PUBACK/PUBREC queued (and a QoS 2 id held).
-// A callback that raises (or a MemoryError building the bytes objects)
-// abandons it: nothing is acknowledged, and the broker sends it again after
-// the next reconnect.
-static void deliver_and_ack(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
-    uint16_t pid = ev->pid;
-    bool acked = ev->qos > 0;
+// Give one message to the application, then acknowledge it: only when every
+// callback returned normally is its PUBACK/PUBREC queued (and a QoS 2 id
+// held).  When `ev` is given the message objects are built from it (a
+// MemoryError there is the application not getting it, too).  A callback
+// that raises abandons the message: nothing is acknowledged, and the broker
+// sends it again after the next reconnect.
+static void deliver_one(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t *args, uint16_t pid) {
+    bool acked = MP_OBJ_SMALL_INT_VALUE(args[3]) > 0;
     nlr_buf_t nlr;
+    self->delivering = true;
     if (nlr_push(&nlr) == 0) {
-        deliver(self, ev);
+        if (ev != NULL) {
+            args[0] = new_bytes(ev->topic, ev->topic_len);
+            args[1] = new_bytes(ev->payload, ev->payload_len);
+        }
+        call_callbacks(self, args);
         nlr_pop();
     } else {
+        self->delivering = false;
         if (acked) {
             umqtt_rs_abandon(&self->core, pid);
         }
         nlr_jump(nlr.ret_val);
     }
+    self->delivering = false;
     if (acked) {
         // Never fails for space: an ack that does not fit is queued later.
         umqtt_rs_status_t st = umqtt_rs_ack(&self->core, now_ms(self), pid);
         if (st != UMQTT_RS_OK) {
             raise_status(self, st);
         }
+    }
+}
+
+// Messages that arrived while a callback ran (it called back into the
+// client), in order, one callback at a time.
+static void deliver_deferred(mqtt_client_obj_t *self) {
+    while (!self->delivering && self->deferred != mp_const_none) {
+        mp_obj_list_t *list = MP_OBJ_TO_PTR(self->deferred);
+        if (list->len == 0) {
+            self->deferred = mp_const_none;
+            return;
+        }
+        // Oldest first.
+        mp_obj_t m = list->items[0];
+        memmove(&list->items[0], &list->items[1], (list->len - 1) * sizeof(mp_obj_t));
+        list->items[--list->len] = MP_OBJ_NULL;
+        size_t len;
+        mp_obj_t *f;
+        mp_obj_tuple_get(m, &len, &f);
+        mp_obj_t args[5] = { f[0], f[1], f[2], f[3], f[4] };
+        deliver_one(self, NULL, args, (uint16_t)MP_OBJ_SMALL_INT_VALUE(f[5]));
+    }
+}
+
+// A message event: delivered now, or, while a callback runs, kept (copied
+// out of rx, unacknowledged) for when it has returned.  Callbacks never
+// nest, so the stack stays flat however fast messages arrive.
+static void on_message(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
+    mp_obj_t args[6] = {
+        mp_const_none,
+        mp_const_none,
+        mp_obj_new_bool(ev->retain),
+        MP_OBJ_NEW_SMALL_INT(ev->qos),
+        mp_obj_new_bool(ev->dup),
+        MP_OBJ_NEW_SMALL_INT(ev->pid),
+    };
+    if (!self->delivering) {
+        deliver_one(self, ev, args, ev->pid);
+        return;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        args[0] = new_bytes(ev->topic, ev->topic_len);
+        args[1] = new_bytes(ev->payload, ev->payload_len);
+        if (self->deferred == mp_const_none) {
+            self->deferred = mp_obj_new_list(0, NULL);
+        }
+        mp_obj_list_append(self->deferred, mp_obj_new_tuple(6, args));
+        nlr_pop();
+    } else {
+        if (ev->qos > 0) {
+            umqtt_rs_abandon(&self->core, ev->pid);
+        }
+        nlr_jump(nlr.ret_val);
     }
 }
 
@@ -611,16 +670,15 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
         if (self->nonblocking && self->ack_cb != mp_const_none) {
             mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(0));
         }
-    } else if (self->nonblocking && ev->kind != UMQTT_RS_EV_PONG) {
-        // SUBACK / UNSUBACK of a request that did not wait for it.
-        if (ev->kind == UMQTT_RS_EV_SUBSCRIBED) {
-            mp_map_t *map = mp_obj_dict_get_map(self->subacks);
-            if (map->used >= 16) {
-                mp_map_clear(map); // never collected: stale
-            }
-            mp_obj_dict_store(self->subacks, MP_OBJ_NEW_SMALL_INT(ev->pid), codes);
+    } else if (ev->kind == UMQTT_RS_EV_SUBSCRIBED || ev->kind == UMQTT_RS_EV_UNSUBSCRIBED) {
+        // Filed by packet id for the call waiting for it (blocking mode) or
+        // for suback() (non-blocking mode; an UNSUBACK files None).
+        mp_map_t *map = mp_obj_dict_get_map(self->subacks);
+        if (self->nonblocking && map->used >= 16) {
+            mp_map_clear(map); // never collected: stale
         }
-        if (self->ack_cb != mp_const_none) {
+        mp_obj_dict_store(self->subacks, MP_OBJ_NEW_SMALL_INT(ev->pid), codes);
+        if (self->nonblocking && self->ack_cb != mp_const_none) {
             mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev->pid));
         }
     }
@@ -634,6 +692,8 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
 // waiting and returns: a full transport is "not yet", never an error.
 static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeout_ms) {
     uint64_t start = now_ms(self);
+    // Messages kept while a callback ran, if a raising callback left some.
+    deliver_deferred(self);
     for (;;) {
         flush(self);
         umqtt_rs_event_t ev;
@@ -662,7 +722,8 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
             // a callback may call back into this client, which moves rx.
             mp_obj_t codes = ev.kind == UMQTT_RS_EV_SUBSCRIBED ? new_bytes(ev.payload, ev.payload_len) : mp_const_none;
             if (ev.kind == UMQTT_RS_EV_MESSAGE) {
-                deliver_and_ack(self, &ev);
+                on_message(self, &ev);
+                deliver_deferred(self);
             }
             ev.topic = ev.payload = NULL;
             if (self->sock == mp_const_none) {
@@ -675,13 +736,6 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
             flush(self);
             note_event(self, &ev, codes);
             if (want == WANT_ANY || (ev.kind == want && (want_pid == 0 || ev.pid == want_pid))) {
-                if (codes != mp_const_none) {
-                    size_t len;
-                    const char *c = mp_obj_str_get_data(codes, &len);
-                    if (memchr(c, 0x80, len) != NULL) {
-                        mp_raise_type_arg(&mp_type_MQTTException, MP_OBJ_NEW_SMALL_INT(0x80));
-                    }
-                }
                 return ev.kind;
             }
             continue;
@@ -824,6 +878,8 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->store = store_size > 0 ? m_new(uint8_t, self->store_cap) : NULL;
     self->held = NULL;
     self->tx_tail = mp_const_none;
+    self->deferred = mp_const_none;
+    self->delivering = false;
     // 0: MQTT's own limit, 268,435,460 bytes.
     self->max_packet_size = max_packet_size == 0 ? 268435460 : (size_t)max_packet_size;
     self->now = 0;
@@ -1116,8 +1172,9 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         } else if (st == UMQTT_RS_ERR_STORE_FULL && need > self->store_cap) {
             grow_store(self, need);
         } else if ((st == UMQTT_RS_ERR_STORE_FULL || st == UMQTT_RS_ERR_INFLIGHT_FULL) && !self->nonblocking) {
-            // The window is full: wait for any acknowledgement.
-            run(self, UMQTT_RS_EV_PUBLISHED, 0, -1);
+            // The window is full: wait for an acknowledgement (any event:
+            // a callback's nested call may take the one that frees it).
+            run(self, WANT_ANY, 0, -1);
         } else {
             break;
         }
@@ -1135,8 +1192,13 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     if (!args[ARG_wait].u_bool || self->nonblocking) {
         return MP_OBJ_NEW_SMALL_INT(pid);
     }
-    if (qos > 0) {
-        run(self, UMQTT_RS_EV_PUBLISHED, pid, -1);
+    // Until acknowledged: its state, not its event, is checked, since a
+    // callback that calls into the client may handle the event.
+    while (qos > 0 && umqtt_rs_is_inflight(&self->core, pid)) {
+        if (self->sock == mp_const_none) {
+            mp_raise_OSError(MP_ENOTCONN);
+        }
+        run(self, WANT_ANY, 0, -1);
     }
     return mp_const_none;
 }
@@ -1191,8 +1253,24 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
         flush(self);
         ret = MP_OBJ_NEW_SMALL_INT(pid);
     } else {
-        // Raises MQTTException(0x80) when the broker refuses a filter.
-        run(self, sub ? UMQTT_RS_EV_SUBSCRIBED : UMQTT_RS_EV_UNSUBSCRIBED, pid, -1);
+        // Until the ack is in (note_event files it, whichever call of run()
+        // handled it: a callback may have called into the client).
+        mp_obj_t key = MP_OBJ_NEW_SMALL_INT(pid);
+        mp_map_elem_t *done;
+        while ((done = mp_map_lookup(mp_obj_dict_get_map(self->subacks), key, MP_MAP_LOOKUP_REMOVE_IF_FOUND)) == NULL) {
+            if (self->sock == mp_const_none) {
+                mp_raise_OSError(MP_ENOTCONN);
+            }
+            run(self, WANT_ANY, 0, -1);
+        }
+        // MQTTException(0x80) when the broker refused a filter.
+        if (done->value != mp_const_none) {
+            size_t len;
+            const char *codes = mp_obj_str_get_data(done->value, &len);
+            if (memchr(codes, 0x80, len) != NULL) {
+                mp_raise_type_arg(&mp_type_MQTTException, MP_OBJ_NEW_SMALL_INT(0x80));
+            }
+        }
     }
     for (size_t i = 0; i < count; ++i) {
         mp_obj_t key = mp_obj_new_bytes(entries[i].filter.ptr, entries[i].filter.len);
@@ -1323,6 +1401,14 @@ static mp_obj_t mqtt_client_inflight(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_inflight_obj, mqtt_client_inflight);
 
+// pending(): bytes queued and not yet written (in non-blocking mode the
+// transport may take part of them; check_msg() writes more).
+static mp_obj_t mqtt_client_pending(mp_obj_t self_in) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    return mp_obj_new_int_from_uint(tx_pending(self));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_pending_obj, mqtt_client_pending);
+
 // set_ack_callback(f): f(pid) when a QoS 1/2 publish is acknowledged, and in
 // non-blocking mode also when a SUBACK or UNSUBACK arrives, and f(0) when
 // the CONNACK does.
@@ -1339,7 +1425,13 @@ static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_set_ack_callback_obj, mqtt_client_s
 // wait_msg(): block until one packet has been handled (a message goes to the
 // callback); keepalive pings go out meanwhile.
 static mp_obj_t mqtt_client_wait_msg(mp_obj_t self_in) {
-    run(MP_OBJ_TO_PTR(self_in), WANT_ANY, 0, -1);
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (self->delivering && self->deferred != mp_const_none && mp_obj_get_int(mp_obj_len(self->deferred)) > 0) {
+        // Called from a callback: a message already arrived (it is delivered
+        // when the callback returns).
+        return mp_const_none;
+    }
+    run(self, WANT_ANY, 0, -1);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_wait_msg_obj, mqtt_client_wait_msg);
@@ -1470,6 +1562,7 @@ static const mp_rom_map_elem_t mqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_check_msg), MP_ROM_PTR(&mqtt_client_check_msg_obj) },
     { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&mqtt_client_drain_obj) },
     { MP_ROM_QSTR(MP_QSTR_inflight), MP_ROM_PTR(&mqtt_client_inflight_obj) },
+    { MP_ROM_QSTR(MP_QSTR_pending), MP_ROM_PTR(&mqtt_client_pending_obj) },
     { MP_ROM_QSTR(MP_QSTR_suback), MP_ROM_PTR(&mqtt_client_suback_obj) },
     { MP_ROM_QSTR(MP_QSTR_is_connected), MP_ROM_PTR(&mqtt_client_is_connected_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_ack_callback), MP_ROM_PTR(&mqtt_client_set_ack_callback_obj) },

@@ -30,14 +30,14 @@ extern "C" {
 #endif
 
 // Size in 64-bit words of the opaque client state block (checked by Rust).
-#define UMQTT_RS_CLIENT_WORDS 112
+#define UMQTT_RS_CLIENT_WORDS 128
 
 // Incoming QoS 2 ids awaiting PUBREL held without a bitmap; beyond them the
 // core asks for one of UMQTT_RS_HELD_BITMAP_BYTES (UMQTT_RS_ERR_HELD_FULL).
 #define UMQTT_RS_INLINE_HELD 64
 #define UMQTT_RS_HELD_BITMAP_BYTES 8192
 // Messages that may be with the application unacknowledged at once.
-#define UMQTT_RS_MAX_UNACKED 8
+#define UMQTT_RS_MAX_UNACKED 32
 
 // Opaque storage for the Rust client state; 8-byte aligned.
 typedef struct umqtt_rs_client {
@@ -82,7 +82,7 @@ typedef enum umqtt_rs_status {
     // or close the connection.  Nothing was delivered nor acknowledged.
     UMQTT_RS_ERR_HELD_FULL = 13,
     // UMQTT_RS_MAX_UNACKED messages are with the application unacknowledged
-    // (message callbacks nested that deep): close the connection.
+    // (they arrived while a callback ran): close the connection.
     UMQTT_RS_ERR_UNACKED_FULL = 14,
     // An outgoing packet exceeds the maximum packet size; detail = its size.
     // Nothing was queued.

@@ -4,7 +4,10 @@
 # while connected, and neither polls:
 # - the reader waits in asyncio's IOQueue until the transport is readable,
 #   then calls check_msg(), which handles every complete packet (messages go
-#   to a bounded queue, acks wake the tasks awaiting them);
+#   to a bounded queue, acks wake the tasks awaiting them); while bytes wait
+#   to be written (the transport took only part of them) it waits until the
+#   transport is writable instead, so a peer that stalls delays the client
+#   but never fails it;
 # - the ticker sleeps until next_timeout() (the keepalive ping or a reply
 #   deadline) and calls check_msg(), so pings go out while the application
 #   only awaits messages.
@@ -143,6 +146,11 @@ class MQTTClient:
                 self._check()
             else:
                 yield from self._writable()
+        # A payload larger than the transmit buffer goes out as the transport
+        # takes it; the caller may reuse `msg` once this returns.
+        while c.pending():
+            yield from self._writable()
+            self._check()
         if qos:
             acked = self._acked
             acked[pid] = False
@@ -204,7 +212,9 @@ class MQTTClient:
         if self._reader is None:
             raise OSError(_ENOTCONN)
 
-    def _writable(self):
+    def _wait_writable(self):
+        # One task at a time waits for the socket to be writable (asyncio's
+        # IOQueue holds one writer per stream).
         yield from self._wlock.acquire()
         try:
             sock = self._c.sock
@@ -213,6 +223,9 @@ class MQTTClient:
             yield core._io_queue.queue_write(sock)
         finally:
             self._wlock.release()
+
+    def _writable(self):
+        yield from self._wait_writable()
         self._drive()
 
     def _topic_request(self, f, topic, qos=None):
@@ -254,7 +267,10 @@ class MQTTClient:
         try:
             while True:
                 c.check_msg()
-                yield core._io_queue.queue_read(c if self._wait_client else c.sock)
+                if c.pending():
+                    yield from self._wait_writable()
+                else:
+                    yield core._io_queue.queue_read(c if self._wait_client else c.sock)
         except Exception as e:
             self._fail(e)
 

@@ -15,8 +15,11 @@
 //! here and queued by the next call that finds room, so acknowledging never
 //! fails for backpressure.
 //!
-//! Entries nest as callbacks do (a callback may publish and wait, which
-//! delivers more messages): at most [`MAX_UNACKED`].
+//! Several may be with the application at once (a callback that publishes
+//! and waits meets more messages, which the glue keeps until it returns):
+//! at most [`MAX_UNACKED`].  Brokers bound this themselves with their
+//! in-flight window (mosquitto 20, EMQX 32), since nothing here is
+//! acknowledged.
 //!
 //! [`Session::handle`]: super::Session::handle
 //! [`Session::ack`]: super::Session::ack
@@ -27,8 +30,8 @@ use heapless::Vec;
 use crate::wire::{Packet, QoS};
 
 /// Messages that may be with the application, unacknowledged, at once
-/// (the depth of nested message callbacks, plus owed acks).
-pub const MAX_UNACKED: usize = 8;
+/// (plus owed acks).
+pub const MAX_UNACKED: usize = 32;
 
 /// One message delivered to the application and not yet acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -53,7 +53,7 @@ pub enum Error {
     /// changed; the message was not delivered nor acknowledged.
     HeldFull,
     /// [`MAX_UNACKED`](super::MAX_UNACKED) messages are with the
-    /// application unacknowledged (callbacks nested that deep): acknowledge
+    /// application unacknowledged (they arrived while a callback ran): acknowledge
     /// or abandon one and handle the packet again.  Nothing changed.
     TooManyUnacked,
     /// An outgoing packet of `size` bytes exceeds the maximum packet size
