@@ -309,7 +309,7 @@ fn wait_published_and_unsubscribe() {
         }
     };
     assert!(
-        matches!(err, ClientError::PacketTooLarge { needed } if needed > 200),
+        matches!(err, ClientError::PacketTooLarge { needed, .. } if needed > 200),
         "{err:?}"
     );
     assert!(err.is_fatal());
