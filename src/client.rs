@@ -9,7 +9,20 @@
 //!   [`Client::session_mut`]), is refused from its fixed header with the
 //!   fatal [`ClientError::PacketTooLarge`] before its body is read.
 //! - `tx`: it must hold the largest packet the application sends plus a few
-//!   acks.  A bigger PUBLISH is written straight from the caller's payload.
+//!   acks.  A bigger PUBLISH is written straight from the caller's payload,
+//!   except a QoS 1/2 one when there is a store (see below).
+//! - optionally a message store ([`Client::with_store`]): the sent QoS 1/2
+//!   packets, kept until acknowledged and resent after a reconnect with
+//!   `clean_session = false` (see [`Store`] for its sizing).  Without one,
+//!   QoS 1/2 messages in flight when a connection drops are not resent.  A
+//!   resend goes through `tx`, so with a store `tx` must hold every QoS 1/2
+//!   packet: a larger one is refused with [`Error::TxFull`].
+//! - optionally the held-id bitmap ([`Client::with_held_bitmap`],
+//!   [`HELD_BITMAP_BYTES`]): needed only when a broker keeps more than
+//!   [`INLINE_HELD`](crate::session::INLINE_HELD) incoming QoS 2 messages
+//!   unreleased.  Without it such a message is refused with
+//!   [`Error::HeldFull`] (not delivered, not acknowledged, handled again by
+//!   the next [`Client::poll`]).
 //!
 //! The client never reads a clock: every call takes `now_ms`, a monotonic
 //! millisecond count, and [`Client::poll_at`] tells when keepalive needs the
@@ -43,13 +56,17 @@
 //! # Errors and reconnecting
 //! After a fatal error ([`ClientError::is_fatal`]) the client is not
 //! connected: open a new transport, give it to [`Client::set_transport`]
-//! and call [`Client::connect`].
+//! and call [`Client::connect`].  With `clean_session = false` and a store,
+//! every QoS 1/2 message still in flight is resent before `connect`
+//! returns, in its original order, with its original id (PUBLISH with DUP,
+//! PUBREL for those whose PUBREC had come); a broker that lost the session
+//! takes them as new messages.
 
 use core::fmt;
 
 use embedded_io::{Read, Write};
 
-use crate::session::{Error, Event, RxBuf, Session, Store, TxBuf};
+use crate::session::{Error, Event, RxBuf, Session, Store, TxBuf, HELD_BITMAP_BYTES};
 use crate::wire::{Connect, QoS};
 
 /// Why a [`Client`] operation failed.
@@ -181,8 +198,25 @@ fn lost<E>(session: &mut Session, e: ClientError<E>) -> ClientError<E> {
 }
 
 impl<'b, T: Read + Write> Client<'b, T> {
-    /// A client over an open `transport` with the given buffers.
+    /// A client over an open `transport` with the given buffers and no
+    /// message store: QoS 1/2 messages in flight when a connection drops
+    /// are not resent.
     pub fn new(transport: T, rx: &'b mut [u8], tx: &'b mut [u8]) -> Self {
+        Self::with_store(transport, rx, tx, &mut [])
+    }
+
+    /// A client with a message store: QoS 1/2 messages are kept in `store`
+    /// until acknowledged and resent after a reconnect with
+    /// `clean_session = false`.  A publish whose packet does not fit the
+    /// free part of the store fails with [`Error::StoreFull`]; with a
+    /// store, `tx` must hold every QoS 1/2 packet (see the
+    /// [module documentation](self)).
+    pub fn with_store(
+        transport: T,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        store: &'b mut [u8],
+    ) -> Self {
         Self {
             transport,
             session: Session::new(),
@@ -191,11 +225,33 @@ impl<'b, T: Read + Write> Client<'b, T> {
             out: Outbound {
                 tx,
                 tx_len: 0,
-                store: &mut [],
+                store,
                 store_used: 0,
                 held: &mut [],
             },
         }
+    }
+
+    /// Lends the held-id bitmap ([`HELD_BITMAP_BYTES`] bytes, any content),
+    /// used once a broker keeps more than
+    /// [`INLINE_HELD`](crate::session::INLINE_HELD) incoming QoS 2 messages
+    /// unreleased.  May be given after [`Error::HeldFull`]: the next
+    /// [`poll`](Self::poll) handles the refused message again.  If a bitmap
+    /// is already in use its ids are copied into `bits`; a `bits` too small
+    /// for that is ignored.
+    #[must_use]
+    pub fn with_held_bitmap(mut self, bits: &'b mut [u8]) -> Self {
+        if self.session.held_bitmap_in_use() {
+            let (Some(dst), Some(src)) = (
+                bits.get_mut(..HELD_BITMAP_BYTES),
+                self.out.held.get(..HELD_BITMAP_BYTES),
+            ) else {
+                return self;
+            };
+            dst.copy_from_slice(src);
+        }
+        self.out.held = bits;
+        self
     }
 
     /// The session state machine.
@@ -214,9 +270,14 @@ impl<'b, T: Read + Write> Client<'b, T> {
         &mut self.transport
     }
 
+    /// Bytes of the message store holding unacknowledged packets.
+    pub fn store_used(&self) -> usize {
+        self.out.store_used
+    }
+
     /// Replaces the transport (after a connection loss) and drops every
-    /// buffered byte of the old one; the session's durable state is kept.
-    /// Call [`connect`](Self::connect) next.
+    /// buffered byte of the old one; the session's durable state and the
+    /// message store are kept.  Call [`connect`](Self::connect) next.
     pub fn set_transport(&mut self, transport: T) -> T {
         self.session.connection_lost();
         self.reset_io();
@@ -243,11 +304,13 @@ impl<'b, T: Read + Write> Client<'b, T> {
     /// Sends CONNECT and blocks until the CONNACK; returns the broker's
     /// session-present flag.  Messages of the previous connection not
     /// acknowledged yet are abandoned (see the [module documentation](self)).
-    /// (No message can come before the CONNACK; those
-    /// right after it wait in `rx` for [`poll`](Self::poll).)  Since `now_ms`
-    /// does not advance while it blocks, a broker that never answers is
-    /// detected by the transport's read timeout, not by the session's
-    /// connect timeout.
+    /// With `clean_session = false` and a store, the messages in flight are
+    /// resent before this returns.  No message can come before the CONNACK;
+    /// those right after it wait in `rx` for [`poll`](Self::poll).
+    ///
+    /// Since `now_ms` does not advance while it blocks, a broker that never
+    /// answers is detected by the transport's read timeout, not by the
+    /// session's connect timeout.
     ///
     /// # Errors
     /// [`ClientError::Session`] with [`Error::Refused`] when the broker
@@ -278,12 +341,13 @@ impl<'b, T: Read + Write> Client<'b, T> {
     /// not wait for the acknowledgement: [`poll`](Self::poll) reports
     /// [`Event::Published`], or use [`wait_published`](Self::wait_published).
     /// A payload bigger than the transmit buffer is written straight from
-    /// `payload`.
+    /// `payload` (not at QoS 1/2 with a store).
     ///
     /// # Errors
     /// [`ClientError::Session`] ([`Error::InflightFull`],
     /// [`Error::StoreFull`], [`Error::TooLarge`], [`Error::Encode`],
-    /// [`Error::NotConnected`]), transport errors.
+    /// [`Error::NotConnected`], [`Error::TxFull`] for a QoS 1/2 packet
+    /// larger than the transmit buffer with a store), transport errors.
     pub fn publish(
         &mut self,
         now_ms: u64,
@@ -296,6 +360,10 @@ impl<'b, T: Read + Write> Client<'b, T> {
             self.queue(|session, tx| session.publish(now_ms, topic, payload, qos, retain, tx));
         let pid = match queued {
             Err(ClientError::Session(Error::TxFull { needed })) if needed > self.out.tx.len() => {
+                if qos != QoS::AtMostOnce && !self.out.store.is_empty() {
+                    // A stored message is resent through tx: it must fit.
+                    return Err(ClientError::Session(Error::TxFull { needed }));
+                }
                 let pid = self.queue(|session, tx| {
                     session.publish_header(now_ms, topic, payload, qos, retain, tx)
                 })?;
@@ -365,8 +433,9 @@ impl<'b, T: Read + Write> Client<'b, T> {
     /// [`ClientError::Closed`], [`ClientError::PacketTooLarge`], and session
     /// errors such as [`Error::KeepaliveTimeout`], [`Error::Decode`] or
     /// [`Error::Protocol`].  Not fatal, the packet is handled again by the
-    /// next call: [`Error::HeldFull`] (drop the connection: the message was
-    /// neither delivered nor acknowledged),
+    /// next call: [`Error::HeldFull`] (lend a bitmap with
+    /// [`with_held_bitmap`](Self::with_held_bitmap), or drop the
+    /// connection: the message was neither delivered nor acknowledged),
     /// [`Error::TooManyUnacked`] (ack or abandon a message first).
     pub fn poll(&mut self, now_ms: u64) -> Result<Option<Event<'_>>, ClientError<T::Error>> {
         if core::mem::take(&mut self.rx_retry) {
@@ -569,6 +638,7 @@ fn write_all<T: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::INLINE_HELD;
     use crate::wire::Packet;
     use std::cell::RefCell;
     use std::collections::VecDeque;
@@ -893,6 +963,109 @@ mod tests {
         ]]));
     }
 
+    /// (a) QoS 1/2 messages in flight when the connection drops are resent
+    /// after `set_transport` + `connect(clean_session = false)` when the
+    /// broker has the session: same ids, in order, PUBLISH with DUP, PUBREL
+    /// for the one past PUBREC.  `tx` (16 bytes) cannot take all resends
+    /// beside the CONNACK's turn: `connect` sends the rest.
+    #[test]
+    fn inflight_resent_after_reconnect() {
+        let (mut rx, mut tx, mut store) = ([0u8; 64], [0u8; 16], [0u8; 64]);
+        let pubrec_3: &[u8] = &[0x50, 0x02, 0x00, 0x03]; // PUBREC, packet id = 3
+        let first = mock(&[CONNACK_OK, pubrec_3]);
+        let mut client = Client::with_store(first, &mut rx, &mut tx, &mut store);
+        assert_eq!(client.connect(0, &persistent_connect()), Ok(false));
+        assert_eq!(client.publish(0, "t", b"a", QoS::AtLeastOnce, false), Ok(1));
+        assert_eq!(client.publish(0, "t", b"b", QoS::ExactlyOnce, false), Ok(2));
+        assert_eq!(client.publish(0, "t", b"c", QoS::ExactlyOnce, false), Ok(3));
+        assert_eq!(client.store_used(), 3 * 8);
+        let (seen, err) = until_closed(&mut client, true);
+        assert_eq!((seen, err), (Vec::new(), ClientError::Closed));
+        assert!(!client.is_connected(), "a fatal error ends the connection");
+        assert_eq!(
+            client.store_used(),
+            2 * 8,
+            "id 3's PUBLISH dropped at PUBREC"
+        );
+
+        #[rustfmt::skip]
+        let broker: &[u8] = &[
+            0x40, 0x02, 0x00, 0x01, // PUBACK, packet id = 1
+            0x50, 0x02, 0x00, 0x02, // PUBREC, packet id = 2
+            0x70, 0x02, 0x00, 0x03, // PUBCOMP, packet id = 3
+            0x70, 0x02, 0x00, 0x02, // PUBCOMP, packet id = 2
+        ];
+        let old = client.set_transport(mock(&[CONNACK_PRESENT, broker]));
+        #[rustfmt::skip]
+        assert_eq!(old.written(), cat(&[CONNECT_C_PERSISTENT, &[
+            0x32, 0x06, 0x00, 0x01, b't', // PUBLISH QoS 1, topic "t"
+            0x00, 0x01, b'a',             //   packet id = 1, payload "a"
+            0x34, 0x06, 0x00, 0x01, b't', // PUBLISH QoS 2, topic "t"
+            0x00, 0x02, b'b',             //   packet id = 2, payload "b"
+            0x34, 0x06, 0x00, 0x01, b't', // PUBLISH QoS 2, topic "t"
+            0x00, 0x03, b'c',             //   packet id = 3, payload "c"
+            0x62, 0x02, 0x00, 0x03,       // PUBREL, packet id = 3
+        ]]));
+
+        assert_eq!(client.connect(10, &persistent_connect()), Ok(true));
+        #[rustfmt::skip]
+        let resends: &[u8] = &[
+            0x3a, 0x06, 0x00, 0x01, b't', // PUBLISH QoS 1 DUP, topic "t"
+            0x00, 0x01, b'a',             //   packet id = 1, payload "a"
+            0x3c, 0x06, 0x00, 0x01, b't', // PUBLISH QoS 2 DUP, topic "t"
+            0x00, 0x02, b'b',             //   packet id = 2, payload "b"
+            0x62, 0x02, 0x00, 0x03,       // PUBREL, packet id = 3
+        ];
+        let wire = client.transport_mut().wire.clone();
+        assert_eq!(*wire.borrow(), cat(&[CONNECT_C_PERSISTENT, resends]));
+
+        let (seen, err) = until_closed(&mut client, true);
+        use Seen::Published;
+        assert_eq!(seen, [Published(1), Published(3), Published(2)]);
+        assert_eq!(err, ClientError::Closed);
+        #[rustfmt::skip]
+        assert_eq!(*wire.borrow(), cat(&[CONNECT_C_PERSISTENT, resends, &[
+            0x62, 0x02, 0x00, 0x02, // PUBREL, packet id = 2
+        ]]));
+        assert_eq!(
+            (client.session().inflight_len(), client.store_used()),
+            (0, 0)
+        );
+    }
+
+    /// Without a store nothing is resent.  With one, a message in flight
+    /// goes again even to a broker that lost the session (as the session
+    /// decides: it arrives there as a new message rather than not at all).
+    #[test]
+    fn resend_needs_a_store() {
+        #[rustfmt::skip]
+        let resend: &[u8] = &[
+            0x3a, 0x06, 0x00, 0x01, b't', // PUBLISH QoS 1 DUP, topic "t"
+            0x00, 0x01, b'a',             //   packet id = 1, payload "a"
+        ];
+        for with_store in [false, true] {
+            let (mut rx, mut tx, mut store) = ([0u8; 64], [0u8; 64], [0u8; 64]);
+            let store: &mut [u8] = if with_store { &mut store } else { &mut [] };
+            let t = mock(&[CONNACK_OK]);
+            let mut client = Client::with_store(t, &mut rx, &mut tx, store);
+            client.connect(0, &persistent_connect()).unwrap();
+            client
+                .publish(0, "t", b"a", QoS::AtLeastOnce, false)
+                .unwrap();
+            assert_eq!(client.store_used() > 0, with_store);
+            client.set_transport(mock(&[CONNACK_OK]));
+            assert_eq!(client.connect(0, &persistent_connect()), Ok(false));
+            let written = client.transport_mut().written();
+            if with_store {
+                assert_eq!(written, cat(&[CONNECT_C_PERSISTENT, resend]));
+                assert!(client.session().is_inflight(1));
+            } else {
+                assert_eq!(written, CONNECT_C_PERSISTENT, "no store: no resend");
+                assert_eq!(client.session().inflight_len(), 0);
+            }
+        }
+    }
+
     /// (b) An incoming QoS 2 message whose PUBREC went out before the drop
     /// is not delivered again when the broker resends it with DUP.
     #[test]
@@ -987,6 +1160,47 @@ mod tests {
         }
     }
 
+    /// More than `INLINE_HELD` unreleased QoS 2 ids without a bitmap: the
+    /// next message is refused with `HeldFull` (not fatal, not delivered,
+    /// not acked) until a bitmap is lent; then it is delivered.
+    #[test]
+    fn held_full_until_a_bitmap_is_lent() {
+        let mut broker = CONNACK_OK.to_vec();
+        for pid in 1..=INLINE_HELD as u16 + 1 {
+            let [hi, lo] = pid.to_be_bytes();
+            #[rustfmt::skip]
+            broker.extend_from_slice(&[
+                0x34, 0x06, 0x00, 0x01, b't', // PUBLISH QoS 2, topic "t"
+                hi, lo, b'm',                 //   packet id = pid, payload "m"
+            ]);
+        }
+        let mut bits = std::vec![0u8; HELD_BITMAP_BYTES];
+        let (mut rx, mut tx) = ([0u8; 64], [0u8; 64]);
+        let t = mock(&[&broker]);
+        let wire = t.wire.clone();
+        let mut client = Client::new(t, &mut rx, &mut tx);
+        client.connect(0, &connect_packet()).unwrap();
+        for pid in 1..=INLINE_HELD as u16 {
+            assert_eq!(next_message(&mut client), Ok(pid));
+            client.ack(0, pid).unwrap();
+        }
+        let acked = wire.borrow().len();
+        for _ in 0..2 {
+            let err = next_message(&mut client).unwrap_err();
+            assert_eq!(err, ClientError::Session(Error::HeldFull));
+            assert!(!err.is_fatal() && client.is_connected());
+            assert!(std::format!("{err}").contains("held-id set"), "{err}");
+        }
+        assert_eq!(wire.borrow().len(), acked, "nothing acked");
+        client = client.with_held_bitmap(&mut bits);
+        let last = INLINE_HELD as u16 + 1;
+        assert_eq!(next_message(&mut client), Ok(last), "the same message");
+        client.ack(0, last).unwrap();
+        assert!(wire.borrow().ends_with(&[0x50, 0x02, 0x00, last as u8])); // PUBREC
+        assert_eq!(client.session().held_len(), INLINE_HELD + 1);
+        assert!(client.session().held_bitmap_in_use());
+    }
+
     #[test]
     fn large_payload_is_streamed() {
         let (mut rx, mut tx) = ([0u8; 32], [0u8; 32]);
@@ -1004,6 +1218,30 @@ mod tests {
             Packet::Publish(p) => assert_eq!((p.topic, p.payload), ("big", &payload[..])),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// With a store a QoS 1/2 packet is resent through tx, so one larger
+    /// than tx is refused up front; QoS 0 still streams.
+    #[test]
+    fn large_stored_payload_is_refused() {
+        let (mut rx, mut tx, mut store) = ([0u8; 32], [0u8; 32], [0u8; 512]);
+        let t = mock(&[CONNACK_OK]);
+        let mut client = Client::with_store(t, &mut rx, &mut tx, &mut store);
+        client.connect(0, &connect_packet()).unwrap();
+        let payload = [0xa5u8; 300];
+        assert_eq!(
+            client.publish(0, "big", &payload, QoS::AtLeastOnce, false),
+            Err(ClientError::Session(Error::TxFull { needed: 310 }))
+        );
+        assert_eq!(
+            (client.session().inflight_len(), client.store_used()),
+            (0, 0)
+        );
+        assert_eq!(client.transport_mut().written(), CONNECT_C, "nothing sent");
+        assert_eq!(
+            client.publish(0, "big", &payload, QoS::AtMostOnce, false),
+            Ok(0)
+        );
     }
 
     #[test]
