@@ -436,7 +436,9 @@ impl<'b, T: Read + Write> Client<'b, T> {
     /// next call: [`Error::HeldFull`] (lend a bitmap with
     /// [`with_held_bitmap`](Self::with_held_bitmap), or drop the
     /// connection: the message was neither delivered nor acknowledged),
-    /// [`Error::TooManyUnacked`] (ack or abandon a message first).
+    /// [`Error::TooManyUnacked`] (ack or abandon a message first),
+    /// [`Error::TxFull`] (a reply the packet requires does not fit even in
+    /// the empty transmit buffer: it is too small).
     pub fn poll(&mut self, now_ms: u64) -> Result<Option<Event<'_>>, ClientError<T::Error>> {
         if core::mem::take(&mut self.rx_retry) {
             self.rx.keep();
