@@ -192,20 +192,29 @@ fn publish_to_self_qos_0_1_2() {
             Instant::now() < deadline,
             "timed out: {received:?} {awaiting:?}"
         );
-        match client.poll(now()).expect("poll") {
-            Some(Event::Message(p)) => received.push(Received {
-                topic: p.topic.to_string(),
-                payload: p.payload.to_vec(),
-                qos: p.qos,
-            }),
+        let delivered = match client.poll(now()).expect("poll") {
+            Some(Event::Message(p)) => {
+                received.push(Received {
+                    topic: p.topic.to_string(),
+                    payload: p.payload.to_vec(),
+                    qos: p.qos,
+                });
+                Some(p.pid)
+            }
             Some(Event::Published { pid }) => {
                 assert!(awaiting.contains(&pid), "unexpected ack {pid}");
                 awaiting.retain(|&p| p != pid);
+                None
             }
-            None => {}
+            None => None,
             Some(other) => panic!("unexpected {other:?}"),
+        };
+        // The application has the message (copied above): acknowledge it.
+        if let Some(pid) = delivered {
+            client.ack(now(), pid).expect("ack");
         }
     }
+    assert_eq!(client.session().unacked_len(), 0);
     assert_eq!(client.session().inflight_len(), 0);
     received.sort_by(|a, b| a.topic.cmp(&b.topic));
     let mut expected: Vec<Received> = sent
@@ -263,9 +272,11 @@ fn wait_published_and_unsubscribe() {
     let unsub = client
         .unsubscribe(0, &["umqtt_rs/wait"])
         .expect("unsubscribe");
+    // wait_published acknowledged what it handed to the closure.
+    assert_eq!(client.session().unacked_len(), 0);
     let mut got_message = others.iter().any(|e| e.starts_with("Message"));
     loop {
-        match client.poll(0).expect("poll") {
+        let delivered = match client.poll(0).expect("poll") {
             Some(Event::Unsubscribed { pid }) => {
                 assert_eq!(pid, unsub);
                 break;
@@ -277,10 +288,12 @@ fn wait_published_and_unsubscribe() {
                     ("umqtt_rs/wait", &b"hello"[..], QoS::AtLeastOnce)
                 );
                 got_message = true;
+                p.pid
             }
-            None => {}
+            None => continue,
             Some(other) => panic!("unexpected {other:?}"),
-        }
+        };
+        client.ack(0, delivered).expect("ack");
     }
     assert!(got_message);
 
@@ -309,8 +322,69 @@ fn wait_published_and_unsubscribe() {
         }
     };
     assert!(
-        matches!(err, ClientError::PacketTooLarge { needed } if needed > 200),
+        matches!(err, ClientError::PacketTooLarge { needed, limit: 64 } if needed > 200),
         "{err:?}"
     );
     assert!(err.is_fatal());
+    assert!(!small.is_connected());
+}
+
+/// A QoS 1 message received on a persistent session but not acknowledged
+/// is delivered again after a reconnect (with DUP); once acknowledged it
+/// does not come back.
+#[test]
+fn unacked_message_comes_again_after_reconnect() {
+    const TOPIC: &str = "umqtt_rs/persist";
+    let broker = Broker::start();
+    let persistent = Connect {
+        clean_session: false,
+        ..connect_packet("umqtt_rs-persist")
+    };
+
+    let (mut rx, mut tx) = ([0u8; 512], [0u8; 512]);
+    let mut sub = Client::new(broker.connect(), &mut rx, &mut tx);
+    sub.connect(0, &persistent).expect("CONNACK");
+    sub.subscribe(0, &[(TOPIC, QoS::AtLeastOnce)])
+        .expect("subscribe");
+    while !matches!(sub.poll(0).expect("SUBACK"), Some(Event::Subscribed { .. })) {}
+
+    let (mut prx, mut ptx) = ([0u8; 512], [0u8; 512]);
+    let mut publisher = Client::new(broker.connect(), &mut prx, &mut ptx);
+    publisher
+        .connect(0, &connect_packet("umqtt_rs-persist-pub"))
+        .expect("CONNACK");
+    let publish = |publisher: &mut Client<'_, Tcp>, payload: &[u8]| {
+        let pid = publisher
+            .publish(0, TOPIC, payload, QoS::AtLeastOnce, false)
+            .expect("publish");
+        publisher.wait_published(0, pid, |_| {}).expect("PUBACK");
+    };
+    // The next message on `sub`: (payload, dup), not acknowledged.
+    let next = |sub: &mut Client<'_, Tcp>| loop {
+        if let Some(Event::Message(p)) = sub.poll(0).expect("message") {
+            assert_eq!(p.qos, QoS::AtLeastOnce);
+            return (p.payload.to_vec(), p.dup, p.pid);
+        }
+    };
+
+    publish(&mut publisher, b"first");
+    let (payload, dup, _) = next(&mut sub);
+    assert_eq!((payload.as_slice(), dup), (&b"first"[..], false));
+    // Not acknowledged: the connection drops (the old socket is closed).
+    drop(sub.set_transport(broker.connect()));
+    assert!(
+        sub.connect(0, &persistent).expect("CONNACK"),
+        "session kept"
+    );
+    let (payload, dup, pid) = next(&mut sub);
+    assert_eq!((payload.as_slice(), dup), (&b"first"[..], true), "again");
+    sub.ack(0, pid).expect("ack");
+
+    // Acknowledged: after another reconnect only new messages come.
+    drop(sub.set_transport(broker.connect()));
+    assert!(sub.connect(0, &persistent).expect("CONNACK"));
+    publish(&mut publisher, b"second");
+    let (payload, dup, pid) = next(&mut sub);
+    assert_eq!((payload.as_slice(), dup), (&b"second"[..], false));
+    sub.ack(0, pid).expect("ack");
 }

@@ -131,6 +131,11 @@ impl Deliveries {
         self.list.retain(|d| !d.owed);
     }
 
+    /// The application gives up every message it has not acknowledged.
+    pub(crate) fn abandon_all(&mut self) {
+        self.list.retain(|d| d.owed);
+    }
+
     /// The broker no longer has the session: nothing is acknowledged.
     pub(crate) fn clear(&mut self) {
         self.list.clear();

@@ -612,6 +612,15 @@ impl Session {
         let _ = self.deliveries.take(pid);
     }
 
+    /// [`abandon`](Self::abandon)s every message still with the
+    /// application (acks already given, owed or not, are kept).  For a
+    /// driver whose rule is "a message not acknowledged when the next
+    /// connection starts is abandoned", so that the broker's resend on that
+    /// connection is delivered again rather than waiting on a stale copy.
+    pub fn abandon_all(&mut self) {
+        self.deliveries.abandon_all();
+    }
+
     /// Queues the acks owed since they did not fit.
     ///
     /// # Errors
@@ -1440,6 +1449,48 @@ mod tests {
             Ok(None)
         ));
         assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC id 11
+    }
+
+    /// `abandon_all` before reconnecting: the copy left with the
+    /// application is given up, so the broker's resend is delivered again
+    /// and acked on the connection it came on; an owed ack is kept.
+    #[test]
+    fn abandon_all_redelivers_the_resend() {
+        let mut mem = [0u8; 64];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = persistent(&mut tx);
+        assert!(feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx).is_ok());
+        assert!(feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx).is_ok());
+        s.abandon_all();
+        assert_eq!(s.unacked_len(), 0);
+        assert!(tx.is_empty(), "nothing acknowledged");
+        reconnect(&mut s, CONNACK_PRESENT, &mut tx);
+        assert!(matches!(
+            feed(&mut s, T0, PUBLISH_QOS2_ID11_DUP, &mut tx),
+            Ok(Some(Event::Message(_)))
+        ));
+        s.ack(T0, 11, &mut tx).unwrap();
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC id 11
+
+        // An ack owed for lack of room survives abandon_all.
+        assert!(feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx).is_ok());
+        let free = tx.free();
+        tx.push(&Packet::Publish(Publish {
+            topic: "f",
+            qos: QoS::AtMostOnce,
+            retain: false,
+            dup: false,
+            pid: 0,
+            payload: &[0u8; 64][..free - 6],
+        }))
+        .unwrap();
+        assert_eq!(tx.free(), 1);
+        s.ack(T0, 10, &mut tx).unwrap();
+        s.abandon_all();
+        assert_eq!(s.unacked_len(), 1, "owed, not abandoned");
+        tx.consume(tx.len());
+        assert!(matches!(feed(&mut s, T0, PINGRESP, &mut tx), Ok(Some(_))));
+        assert_eq!(take(&mut tx), [0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
     }
 
     #[test]
