@@ -8,12 +8,15 @@
 //! ([`Session::abandon`]: its callback raised, memory ran out) is never
 //! acknowledged, so the broker sends it again after a reconnect.
 //!
-//! Each entry remembers the connection it came on: an ack for a message of
-//! an earlier connection is not sent on a later one (the broker resends the
-//! message there; a stray PUBACK could acknowledge another message with the
-//! same id).  An ack that does not fit the transmit buffer is *owed*: kept
-//! here and queued by the next call that finds room, so acknowledging never
-//! fails for backpressure.
+//! An ack is sent on whatever connection is open when the application
+//! gives it, even one after the connection the message came on: while the
+//! broker's session persists, that id still names the same message (the
+//! broker cannot reuse it before the ack), so the ack completes it there.
+//! When the broker's session ends, every entry is dropped (nothing to ack).
+//! An ack that does not fit the transmit buffer, or is given while no
+//! connection is open, is *owed*: kept here and queued by the next call that
+//! finds room on an open connection, so acknowledging never fails for
+//! backpressure.
 //!
 //! Several may be with the application at once (a callback that publishes
 //! and waits meets more messages, which the glue keeps until it returns):
@@ -38,8 +41,6 @@ pub const MAX_UNACKED: usize = 32;
 pub(crate) struct Delivery {
     pub(crate) pid: u16,
     pub(crate) qos: QoS,
-    /// The connection it arrived on (see `Session::conn_epoch`).
-    pub(crate) conn: u16,
     /// The application has it; the ack did not fit and waits for room.
     pub(crate) owed: bool,
 }
@@ -74,12 +75,11 @@ impl Deliveries {
     }
 
     /// Records a message handed to the application.  False when full.
-    pub(crate) fn start(&mut self, pid: u16, qos: QoS, conn: u16) -> bool {
+    pub(crate) fn start(&mut self, pid: u16, qos: QoS) -> bool {
         self.list
             .push(Delivery {
                 pid,
                 qos,
-                conn,
                 owed: false,
             })
             .is_ok()
@@ -125,12 +125,6 @@ impl Deliveries {
         }
     }
 
-    /// The connection is gone: owed acks are dropped (the broker resends
-    /// those messages; a QoS 2 id was held when it was acknowledged).
-    pub(crate) fn drop_owed(&mut self) {
-        self.list.retain(|d| !d.owed);
-    }
-
     /// The application gives up every message it has not acknowledged.
     pub(crate) fn abandon_all(&mut self) {
         self.list.retain(|d| d.owed);
@@ -149,8 +143,8 @@ mod tests {
     #[test]
     fn nested_deliveries_and_owed_acks() {
         let mut d = Deliveries::new();
-        assert!(d.start(5, QoS::ExactlyOnce, 1));
-        assert!(d.start(6, QoS::AtLeastOnce, 1));
+        assert!(d.start(5, QoS::ExactlyOnce));
+        assert!(d.start(6, QoS::AtLeastOnce));
         assert!(d.delivering_qos2(5) && !d.delivering_qos2(6));
         assert_eq!(d.qos2_pending(), 1);
         let inner = d.take(6).unwrap();
@@ -169,13 +163,12 @@ mod tests {
         d.paid(d.first_owed().unwrap());
         assert_eq!(d.len(), 0);
         for pid in 1..=MAX_UNACKED as u16 {
-            assert!(d.start(pid, QoS::AtLeastOnce, 2));
+            assert!(d.start(pid, QoS::AtLeastOnce));
         }
-        assert!(d.is_full() && !d.start(99, QoS::AtLeastOnce, 2));
+        assert!(d.is_full() && !d.start(99, QoS::AtLeastOnce));
         let x = d.take(3).unwrap();
         d.owe(x);
-        d.drop_owed();
-        assert_eq!(d.len(), MAX_UNACKED - 1);
+        assert_eq!(d.len(), MAX_UNACKED);
         d.clear();
         assert_eq!(d.len(), 0);
     }

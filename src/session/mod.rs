@@ -181,8 +181,6 @@ pub struct Session {
     conn: Connection,
     /// Messages with the application awaiting its ack.
     deliveries: Deliveries,
-    /// Counts connections, to tell an ack's connection from the current.
-    conn_epoch: u16,
     connect_timeout_ms: u64,
     window: usize,
     max_packet_size: usize,
@@ -202,7 +200,6 @@ impl Session {
             durable: Durable::new(),
             conn: Connection::new(),
             deliveries: Deliveries::new(),
-            conn_epoch: 0,
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
             window: DEFAULT_WINDOW,
             max_packet_size: PROTOCOL_MAX_PACKET_SIZE,
@@ -329,8 +326,6 @@ impl Session {
         self.conn.link = Link::AwaitConnack { since_ms: now_ms };
         self.conn.keepalive_ms = u64::from(connect.keepalive).saturating_mul(1000);
         self.conn.last_tx_ms = now_ms;
-        self.conn_epoch = self.conn_epoch.wrapping_add(1);
-        self.deliveries.drop_owed();
         if connect.clean_session {
             let (store, bits) = tx.store_and_held();
             self.durable.clear(store, bits);
@@ -569,19 +564,19 @@ impl Session {
     /// the durable state kept.
     pub fn connection_lost(&mut self) {
         self.conn = Connection::new();
-        self.deliveries.drop_owed();
     }
 
     /// The application has message `pid` of an [`Event::Message`]: queues
     /// its PUBACK (QoS 1) or PUBREC (QoS 2, whose id is held from now on
     /// until the PUBREL, so that a resend is not delivered again).  An ack
-    /// that does not fit the transmit buffer now is queued by a later call
+    /// that does not fit the transmit buffer now, or is given while no
+    /// connection is open, is queued by a later call on an open connection
     /// ([`handle`](Self::handle), [`poll`](Self::poll), a publish): this
-    /// never fails for space.  An ack for a message of an earlier
-    /// connection is not sent (the broker resends the message on the new
-    /// one; a QoS 2 id is still held); an ack for a message the session no
-    /// longer awaits (QoS 0, already acknowledged or abandoned, a session
-    /// since cleared) does nothing.
+    /// never fails for space.  A message of an earlier connection is acked
+    /// on the current one (the broker's session still has it under that
+    /// id).  An ack for a message the session no longer awaits (QoS 0,
+    /// already acknowledged or abandoned, a session the broker has since
+    /// dropped) does nothing.
     ///
     /// # Errors
     /// [`Error::Encode`] only if an ack could not be encoded (never).
@@ -593,7 +588,8 @@ impl Session {
             // Cannot fail: room was checked before the message was delivered.
             self.durable.hold_incoming(pid, tx.held_bits());
         }
-        if d.conn != self.conn_epoch || !self.is_connected() {
+        if !self.is_connected() {
+            self.deliveries.owe(d);
             return Ok(());
         }
         match self.send(now_ms, &d.ack_packet(), tx) {
@@ -769,7 +765,7 @@ impl Session {
             {
                 return Err(Error::HeldFull);
             }
-            self.deliveries.start(pid, publish.qos, self.conn_epoch);
+            self.deliveries.start(pid, publish.qos);
         }
         Ok(Some(Event::Message(publish)))
     }
@@ -1401,9 +1397,10 @@ mod tests {
         assert_eq!(s.unacked_len(), 0);
     }
 
-    /// An ack of a message from an earlier connection is not sent on the
-    /// next one (the broker resends it there); a QoS 2 id is still held.
-    /// After the broker lost the session nothing is acknowledged.
+    /// An ack of a message from an earlier connection goes out on the
+    /// current one (the broker's session still has it under that id); one
+    /// given while no connection is open is owed until one is.  After the
+    /// broker lost the session nothing is acknowledged.
     #[test]
     fn ack_after_reconnect() {
         let (mut mem, mut store) = ([0u8; 128], [0u8; 128]);
@@ -1411,10 +1408,14 @@ mod tests {
         let mut s = persistent(&mut tx);
         assert!(feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx).is_ok());
         assert!(feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx).is_ok());
-        reconnect(&mut s, CONNACK_PRESENT, &mut tx);
+        s.connection_lost();
         s.ack(T0, 11, &mut tx).unwrap();
+        assert!(tx.is_empty(), "no connection: owed");
+        reconnect(&mut s, CONNACK_PRESENT, &mut tx);
         s.ack(T0, 10, &mut tx).unwrap();
-        assert!(tx.is_empty());
+        assert_eq!(take(&mut tx), [0x40, 0x02, 0x00, 0x0a]); // PUBACK id 10
+        s.poll(T0, &mut tx).unwrap();
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC id 11, owed
         assert!(
             matches!(feed(&mut s, T0, PUBLISH_QOS2_ID11_DUP, &mut tx), Ok(None)),
             "held: the resend is acked, not delivered"
@@ -1443,7 +1444,7 @@ mod tests {
         ));
         assert!(tx.is_empty(), "its ack is the first copy's to give");
         s.ack(T0, 11, &mut tx).unwrap();
-        assert!(tx.is_empty(), "that copy came on the previous connection");
+        assert_eq!(take(&mut tx), [0x50, 0x02, 0x00, 0x0b]); // PUBREC id 11
         assert!(matches!(
             feed(&mut s, T0, PUBLISH_QOS2_ID11_DUP, &mut tx),
             Ok(None)
