@@ -93,16 +93,17 @@ class MQTTClient:
 
     # -- API ----------------------------------------------------------------
 
-    def connect(self, clean_session=True, timeout=None):
+    def connect(self, clean_session=True, timeout=None, *, sock=None):
         """Connect and start the driving tasks; returns session_present.
         The TCP/TLS handshake blocks the loop (at most `timeout` seconds);
         the CONNACK is awaited without blocking it.  With
         clean_session=False on the same object, unacknowledged QoS 1/2
-        messages are resent."""
+        messages are resent.  sock: an open stream to use instead of a new
+        socket (as the native connect())."""
         self._stop()
         c = self._c
         c.setblocking(False)
-        c.connect(clean_session, timeout)
+        c.connect(clean_session, timeout, sock=sock)
         self._err = None
         self._closed = False
         self._reader = asyncio.create_task(self._read())
