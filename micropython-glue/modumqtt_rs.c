@@ -535,8 +535,8 @@ static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *args) {
     mp_obj_t more = MP_OBJ_NULL; // a list, when over MAX_MATCHES match
     size_t n = 0;
     mp_map_t *map = mp_obj_dict_get_map(self->filters);
-    umqtt_rs_bytes_t topic = buf_of(args[0]);
-    for (size_t i = 0; i < map->alloc; ++i) {
+    umqtt_rs_bytes_t topic = map->used > 0 ? buf_of(args[0]) : (umqtt_rs_bytes_t) {NULL, 0};
+    for (size_t i = 0; map->used > 0 && i < map->alloc; ++i) {
         if (!mp_map_slot_is_filled(map, i) || !umqtt_rs_topic_matches(buf_of(map->table[i].key), topic)) {
             continue;
         }
@@ -693,7 +693,9 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
 static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeout_ms) {
     uint64_t start = now_ms(self);
     // Messages kept while a callback ran, if a raising callback left some.
-    deliver_deferred(self);
+    if (self->deferred != mp_const_none) {
+        deliver_deferred(self);
+    }
     for (;;) {
         flush(self);
         umqtt_rs_event_t ev;
@@ -723,7 +725,9 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
             mp_obj_t codes = ev.kind == UMQTT_RS_EV_SUBSCRIBED ? new_bytes(ev.payload, ev.payload_len) : mp_const_none;
             if (ev.kind == UMQTT_RS_EV_MESSAGE) {
                 on_message(self, &ev);
-                deliver_deferred(self);
+                if (self->deferred != mp_const_none) {
+                    deliver_deferred(self);
+                }
             }
             ev.topic = ev.payload = NULL;
             if (self->sock == mp_const_none) {
@@ -1153,8 +1157,6 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     }
     mp_obj_t msg_obj = args[ARG_msg].u_obj;
-    buf_of(args[ARG_topic].u_obj);
-    buf_of(msg_obj);
     uint8_t qos = qos_of(args[ARG_qos].u_int);
 
     uint16_t pid = 0;

@@ -59,11 +59,17 @@ impl Delivery {
 #[derive(Debug)]
 pub(crate) struct Deliveries {
     list: Vec<Delivery, MAX_UNACKED>,
+    /// Entries with `owed` set (so that a packet with none owed costs one
+    /// comparison).
+    owed: usize,
 }
 
 impl Deliveries {
     pub(crate) const fn new() -> Self {
-        Self { list: Vec::new() }
+        Self {
+            list: Vec::new(),
+            owed: 0,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -110,11 +116,17 @@ impl Deliveries {
     /// Keeps `d`'s ack until there is room for it.
     pub(crate) fn owe(&mut self, d: Delivery) {
         // Cannot fail: `d` was just taken from the list.
-        let _ = self.list.push(Delivery { owed: true, ..d });
+        if self.list.push(Delivery { owed: true, ..d }).is_ok() {
+            self.owed += 1;
+        }
     }
 
     /// The oldest owed ack.
+    #[inline]
     pub(crate) fn first_owed(&self) -> Option<Delivery> {
+        if self.owed == 0 {
+            return None;
+        }
         self.list.iter().find(|d| d.owed).copied()
     }
 
@@ -122,6 +134,7 @@ impl Deliveries {
     pub(crate) fn paid(&mut self, d: Delivery) {
         if let Some(pos) = self.list.iter().position(|e| *e == d) {
             self.list.remove(pos);
+            self.owed = self.owed.saturating_sub(1);
         }
     }
 
@@ -133,6 +146,7 @@ impl Deliveries {
     /// The broker no longer has the session: nothing is acknowledged.
     pub(crate) fn clear(&mut self) {
         self.list.clear();
+        self.owed = 0;
     }
 }
 

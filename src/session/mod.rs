@@ -352,8 +352,8 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, payload, qos, retain, tx, |tx, p| {
-            tx.push(&Packet::Publish(*p))
+        self.start_publish(now_ms, topic, payload, qos, retain, tx, |tx, p, size| {
+            tx.push_sized(&Packet::Publish(*p), size)
         })
     }
 
@@ -374,7 +374,7 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, payload, qos, retain, tx, |tx, p| {
+        self.start_publish(now_ms, topic, payload, qos, retain, tx, |tx, p, _| {
             tx.push_publish_header(p, p.payload.len())
         })
     }
@@ -388,7 +388,7 @@ impl Session {
         qos: QoS,
         retain: bool,
         tx: &mut TxBuf<'_>,
-        emit: impl FnOnce(&mut TxBuf<'_>, &Publish<'_>) -> Result<(), Error>,
+        emit: impl FnOnce(&mut TxBuf<'_>, &Publish<'_>, usize) -> Result<(), Error>,
     ) -> Result<u16, Error> {
         self.require_open()?;
         validate_topic_name(topic).map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
@@ -416,15 +416,18 @@ impl Session {
             payload,
         };
         let packet = Packet::Publish(publish);
-        self.check_size(&packet)?;
+        let size = packet.encoded_len().map_err(Error::Encode)?;
+        if size > self.max_packet_size {
+            return Err(Error::TooLarge { size });
+        }
         let stored = match flow {
-            Some(_) if tx.store().capacity() > 0 => packet.encoded_len().map_err(Error::Encode)?,
+            Some(_) if tx.store().capacity() > 0 => size,
             _ => 0,
         };
         if stored > tx.store().free() {
             return Err(Error::StoreFull { needed: stored });
         }
-        emit(tx, &publish)?;
+        emit(tx, &publish, size)?;
         self.conn.last_tx_ms = now_ms;
         if let Some(flow) = flow {
             let mut off = 0;
@@ -621,6 +624,7 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::TxFull`] when the next one still does not fit.
+    #[inline]
     fn pump_owed(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
         while let Some(d) = self.deliveries.first_owed() {
             self.send(now_ms, &d.ack_packet(), tx)?;

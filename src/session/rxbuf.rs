@@ -19,7 +19,7 @@
 //!
 //! [`Client`]: crate::client::Client
 
-use crate::wire::{parse_fixed_header, Packet};
+use crate::wire::{parse_fixed_header, FixedHeader, Packet};
 
 use super::Error;
 
@@ -122,12 +122,12 @@ impl<'a> RxBuf<'a> {
         self.at.end = self.at.end.saturating_add(n).min(self.buf.len());
     }
 
-    /// The length of the whole packet at the front, `None` if its bytes are
-    /// not all in.
+    /// The fixed header of the whole packet at the front, `None` if its
+    /// bytes are not all in.
     ///
     /// # Errors
     /// As [`next_packet`](Self::next_packet), without parsing the body.
-    fn framed(&self, max_packet_size: usize) -> Result<Option<usize>, Error> {
+    fn framed(&self, max_packet_size: usize) -> Result<Option<FixedHeader>, Error> {
         let from = self.at.start.saturating_add(self.at.lent);
         let bytes = self.buf.get(from..self.at.end).unwrap_or_default();
         let Some(header) = parse_fixed_header(bytes)? else {
@@ -140,7 +140,7 @@ impl<'a> RxBuf<'a> {
         if total > self.buf.len() {
             return Err(Error::RxTooSmall { needed: total });
         }
-        Ok((total <= bytes.len()).then_some(total))
+        Ok((total <= bytes.len()).then_some(header))
     }
 
     /// Whether [`next_packet`](Self::next_packet) has something to say
@@ -161,16 +161,17 @@ impl<'a> RxBuf<'a> {
     /// lent on error.
     pub fn next_packet(&mut self, max_packet_size: usize) -> Result<Option<Packet<'_>>, Error> {
         self.release();
-        let Some(total) = self.framed(max_packet_size)? else {
+        let Some(header) = self.framed(max_packet_size)? else {
             return Ok(None);
         };
         let start = self.at.start;
-        let bytes = self
+        let total = header.packet_len();
+        // `framed` saw the whole packet.
+        let body = self
             .buf
-            .get(start..start.saturating_add(total))
+            .get(start.saturating_add(header.header_len)..start.saturating_add(total))
             .unwrap_or_default();
-        // `framed` saw the whole packet: parse cannot ask for more bytes.
-        let (packet, _) = Packet::parse(bytes)?.ok_or(Error::RxTooSmall { needed: total })?;
+        let packet = Packet::parse_body(&header, body)?;
         self.at.lent = total;
         Ok(Some(packet))
     }

@@ -150,6 +150,12 @@ impl<'a> TxBuf<'a> {
     /// [`Error::Encode`] when it cannot be encoded; nothing is written then.
     pub fn push(&mut self, packet: &Packet<'_>) -> Result<(), Error> {
         let needed = packet.encoded_len().map_err(Error::Encode)?;
+        self.push_sized(packet, needed)
+    }
+
+    /// [`push`](Self::push) for a packet whose `encoded_len` the caller
+    /// already has.
+    pub(crate) fn push_sized(&mut self, packet: &Packet<'_>, needed: usize) -> Result<(), Error> {
         let dst = self.reserve(needed)?;
         let n = packet.encode(dst).map_err(|e| map_encode(e, needed))?;
         self.len = self.len.saturating_add(n);
