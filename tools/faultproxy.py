@@ -20,12 +20,21 @@ bytes both ways, while it can:
   ``<connection> <up|down|cut|open> <hex bytes>``, to debug a failure;
 * **restart the broker** (``restart_broker()``: cut every connection, stop
   and start the :class:`broker.Broker` given as ``broker=``, same port, same
-  persistence file).
+  persistence file);
+* **account for MQTT** (``mqtt=True``, :class:`MqttAccount` as ``p.mqtt``):
+  frame the MQTT 3.1.1 packets of the bytes it forwarded, in both directions,
+  and count, for the client's QoS 2 receiving flows, each PUBLISH with DUP
+  for a packet id whose PUBREL the client had fully received (the broker's
+  re-send of a released id, which MQTT-4.3.3-2 makes a new publication for
+  the client); and say where each cut fell (between packets, inside a fixed
+  header, inside a body).
 
 Every loop waits with a timeout; the proxy runs in one thread.  Faults can be
 changed while it runs (``set_faults``).  Counters: ``connections``, ``cuts``
-(``cut_log`` lists ``(direction, offset)``), ``bytes_up``, ``bytes_down``,
-``refused`` (clients closed because the broker did not accept).
+(``cut_log`` lists ``(direction, offset)``; with ``mqtt=True``,
+``cut_where`` counts ``(direction, "between"|"header"|"body")``),
+``bytes_up``, ``bytes_down``, ``refused`` (clients closed because the broker
+did not accept).
 
 As a module::
 
@@ -83,6 +92,7 @@ class _Flow:
         self.limit = None  # cut after this many bytes forwarded
         self.next_at = 0.0  # earliest time of the next write (split_gap)
         self.eof = False  # src closed
+        self.framer = None  # MqttFramer fed with what was written (mqtt=True)
 
     def due(self, now):
         return self.queue and self.queue[0][0] <= now and self.next_at <= now
@@ -124,6 +134,280 @@ def _parse_direction(d):
     return d
 
 
+# ---------------------------------------------------------------------------
+# MQTT accounting of the forwarded bytes
+
+PUBLISH, PUBREL, PUBCOMP, CONNECT, CONNACK = 3, 6, 7, 1, 2
+HEAD_MAX = 65536 + 8  # body bytes kept to decode one packet (a CONNECT, a PUBLISH's topic + id)
+MAX_EVENTS = 100000  # MqttAccount.events kept
+
+
+class MqttFramer:
+    """Frames MQTT 3.1.1 packets out of a byte stream fed in pieces.
+
+    ``feed(data)`` takes the stream's bytes in order, in pieces of any size;
+    once a packet's last byte has been fed it calls ``on_packet(first, body,
+    start, stop)``: ``first`` is the fixed header's first byte and
+    ``body[start:stop]`` the start of the packet's body, at least what its
+    type needs (the packet id; a PUBLISH's topic length, topic and id; all of
+    a CONNECT up to HEAD_MAX bytes).  A packet whose last byte never came is
+    never reported.  Payload bytes are skipped, not kept: memory stays at
+    one packet's head.  A malformed remaining length (more than 4 bytes)
+    stops the framing for good (``malformed``; ``on_malformed()`` is called).
+    """
+
+    __slots__ = ("on_packet", "on_malformed", "packets", "malformed", "_buf", "_skip", "_pending")
+
+    def __init__(self, on_packet, on_malformed=None):
+        self.on_packet = on_packet
+        self.on_malformed = on_malformed
+        self.packets = 0
+        self.malformed = False
+        self._buf = bytearray()  # the current packet's start: fixed header + head of the body
+        self._skip = 0  # bytes of the current packet still to come, its head already in _pending
+        self._pending = None  # (first, head) of that packet
+
+    def where(self):
+        """Where the stream stands: "between" packets, inside a fixed "header" or a "body"."""
+        if self._skip:
+            return "body"
+        b = self._buf
+        if not b:
+            return "between"
+        # A complete packet never stays in _buf: a complete fixed header means
+        # the body is incomplete.
+        for i in range(1, min(len(b), 5)):
+            if b[i] < 0x80:
+                return "body"
+        return "header"
+
+    def feed(self, data):
+        if self.malformed:
+            return
+        if self._skip:
+            if len(data) < self._skip:
+                self._skip -= len(data)
+                return
+            data = memoryview(data)[self._skip :]
+            self._skip = 0
+            first, head = self._pending
+            self._pending = None
+            self.packets += 1
+            self.on_packet(first, head, 0, len(head))
+            if not data:
+                return
+        buf = self._buf
+        buf += data
+        n = len(buf)
+        pos = 0
+        while pos < n:
+            first = buf[pos]
+            # Remaining length: 1..4 bytes, 7 bits each, low group first.
+            i = pos + 1
+            rl = 0
+            shift = 0
+            while i < n:
+                b = buf[i]
+                i += 1
+                rl |= (b & 0x7F) << shift
+                if b < 0x80:
+                    break
+                shift += 7
+                if shift > 21:
+                    self.malformed = True
+                    del buf[:]
+                    if self.on_malformed is not None:
+                        self.on_malformed()
+                    return
+            else:
+                break  # fixed header incomplete
+            end = i + rl
+            if end <= n:
+                self.packets += 1
+                self.on_packet(first, buf, i, end)
+                pos = end
+                continue
+            # Incomplete: once its head is here, keep only that and skip the rest.
+            t = first >> 4
+            if t == PUBLISH:
+                if not first & 0x06:
+                    need = 0
+                elif n - i < 2:
+                    break
+                else:
+                    need = 2 + (buf[i] << 8 | buf[i + 1]) + 2
+            elif t == CONNECT:
+                need = min(rl, HEAD_MAX)
+            else:
+                need = 2
+            need = min(need, rl)
+            if i + need <= n:
+                self._pending = (first, bytes(buf[i : i + need]))
+                self._skip = end - n
+                pos = n
+            break
+        del buf[:pos]
+
+
+class _Session:
+    """The client's QoS 2 receiving state as the proxy saw it (outlives connections)."""
+
+    __slots__ = ("released", "completed")
+
+    def __init__(self):
+        self.released = set()  # ids whose PUBREL reached the client, no PUBLISH since
+        self.completed = set()  # ids whose PUBCOMP came from the client, no PUBLISH since
+
+    def clear(self):
+        self.released.clear()
+        self.completed.clear()
+
+
+class MqttAccount:
+    """What the proxy's clients received, counted from the forwarded bytes.
+
+    A packet counts once its last byte was written to the client's socket
+    (down) or to the broker's (up): a packet cut in the middle did not
+    arrive.  State is kept per client id (from the CONNECT), across
+    connections, as the broker keeps the session; a CONNECT with clean
+    session, or a CONNACK without session present, starts it afresh.
+
+    Counters:
+
+    * ``qos2_publishes_down`` / ``qos2_dup_down``: QoS 2 PUBLISH packets
+      delivered to clients / of which with DUP set;
+    * ``pubrels_down``: PUBREL packets delivered to clients;
+    * ``dup_after_release``: QoS 2 PUBLISH with DUP for an id whose PUBREL
+      the client had fully received, with no PUBLISH on that id in between.
+      MQTT-4.3.3-2 makes the client treat it as a new publication, so each
+      is one duplicate the broker caused (mosquitto 2.0.11 sends them after
+      reconnects).  An upper bound: a client that got the PUBREL's bytes but
+      lost the connection before reading them still holds the id and drops
+      the resend;
+    * ``dup_after_pubcomp``: those among them whose PUBCOMP the client had
+      sent (its bytes reached the broker): the client had surely released
+      the id.  A lower bound of the same;
+    * ``events``: ``(connection, client id, packet id, pubcomp seen)`` per
+      ``dup_after_release``; ``per_connection``: connection -> that count;
+    * ``malformed``: connections whose framing failed (then not counted).
+
+    The id rule assumes the broker does not reuse a released id for a new
+    message whose first (non-DUP) send was cut before it was complete
+    (mosquitto numbers a client's messages 1, 2, 3...: no reuse before
+    65,535 more messages).
+    """
+
+    def __init__(self):
+        self.qos2_publishes_down = 0
+        self.qos2_dup_down = 0
+        self.pubrels_down = 0
+        self.dup_after_release = 0
+        self.dup_after_pubcomp = 0
+        self.malformed = 0
+        self.events = []
+        self.per_connection = collections.Counter()
+        self._sessions = {}
+
+    def session(self, client_id):
+        s = self._sessions.get(client_id)
+        if s is None:
+            s = self._sessions[client_id] = _Session()
+        return s
+
+    def connection(self, number, on_event=None):
+        """The framers of a new connection: ``(up, down)``, each with ``feed``."""
+        return _MqttConnection(self, number, on_event)
+
+    def stats(self):
+        return {
+            "qos2_publishes_down": self.qos2_publishes_down,
+            "qos2_dup_down": self.qos2_dup_down,
+            "pubrels_down": self.pubrels_down,
+            "dup_after_release": self.dup_after_release,
+            "dup_after_pubcomp": self.dup_after_pubcomp,
+            "malformed": self.malformed,
+        }
+
+
+class _MqttConnection:
+    def __init__(self, acct, number, on_event):
+        self.acct = acct
+        self.number = number
+        self.on_event = on_event
+        self.client_id = None
+        self.sess = acct.session(None)
+        self.up = MqttFramer(self._up, self._malformed)
+        self.down = MqttFramer(self._down, self._malformed)
+        self._bad = False
+
+    def _malformed(self):
+        if not self._bad:
+            self._bad = True
+            self.acct.malformed += 1
+
+    def _up(self, first, b, s, e):
+        t = first >> 4
+        if t == PUBCOMP:
+            if e - s >= 2:
+                self.sess.completed.add(b[s] << 8 | b[s + 1])
+        elif t == CONNECT:
+            # protocol name, level, flags, keep alive, client id
+            try:
+                p = s + 2 + (b[s] << 8 | b[s + 1])
+                flags = b[p + 1]
+                p += 4
+                cid = bytes(b[p + 2 : p + 2 + (b[p] << 8 | b[p + 1])])
+            except IndexError:
+                self._malformed()
+                return
+            self.client_id = cid
+            self.sess = self.acct.session(cid)
+            if flags & 0x02:
+                self.sess.clear()
+
+    def _down(self, first, b, s, e):
+        t = first >> 4
+        if t == PUBLISH:
+            if not first & 0x06:
+                return
+            if e - s < 2:
+                self._malformed()
+                return
+            p = s + 2 + (b[s] << 8 | b[s + 1])
+            if p + 2 > e:
+                self._malformed()
+                return
+            pid = b[p] << 8 | b[p + 1]
+            sess = self.sess
+            acct = self.acct
+            if first & 0x06 == 0x04:
+                acct.qos2_publishes_down += 1
+                if first & 0x08:
+                    acct.qos2_dup_down += 1
+                    if pid in sess.released:
+                        acct.dup_after_release += 1
+                        acct.per_connection[self.number] += 1
+                        completed = pid in sess.completed
+                        if completed:
+                            acct.dup_after_pubcomp += 1
+                        if len(acct.events) < MAX_EVENTS:
+                            acct.events.append((self.number, self.client_id, pid, completed))
+                        if self.on_event is not None:
+                            self.on_event("dup-after-release %d%s" % (pid, " pubcomp-seen" if completed else ""))
+            # Any PUBLISH on the id starts a new flow: the client holds it again.
+            sess.released.discard(pid)
+            sess.completed.discard(pid)
+        elif t == PUBREL:
+            if e - s < 2:
+                self._malformed()
+                return
+            self.acct.pubrels_down += 1
+            self.sess.released.add(b[s] << 8 | b[s + 1])
+        elif t == CONNACK:
+            if e - s >= 1 and not b[s] & 0x01:
+                self.sess.clear()  # no session on the broker: nothing in flight
+
+
 class FaultProxy:
     """A TCP proxy from 127.0.0.1:port to target_host:target_port with faults."""
 
@@ -143,6 +427,7 @@ class FaultProxy:
         broker=None,
         trace=None,
         verbose=False,
+        mqtt=False,
     ):
         self.target_host = target_host
         self.target_port = target_port
@@ -162,6 +447,8 @@ class FaultProxy:
         self.refused = 0
         self.bytes_up = 0
         self.bytes_down = 0
+        self.mqtt = MqttAccount() if mqtt else None
+        self.cut_where = collections.Counter()
         self._cut_at = None
         self._cut_plan = None
         self._cut_random = None
@@ -272,13 +559,17 @@ class FaultProxy:
         return time.monotonic() - t0
 
     def stats(self):
-        return {
+        s = {
             "connections": self.connections,
             "cuts": self.cuts,
             "refused": self.refused,
             "bytes_up": self.bytes_up,
             "bytes_down": self.bytes_down,
         }
+        if self.mqtt is not None:
+            s.update(self.mqtt.stats())
+            s["cut_where"] = {"%s %s" % k: v for k, v in sorted(self.cut_where.items())}
+        return s
 
     # -- internals ----------------------------------------------------------
 
@@ -318,6 +609,10 @@ class FaultProxy:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             pipe = _Pipe(client, upstream)
             pipe.number = self.connections + 1
+            if self.mqtt is not None:
+                conn = self.mqtt.connection(pipe.number, lambda text, pipe=pipe: self._trace_line(pipe, "mqtt", text))
+                pipe.up.framer = conn.up
+                pipe.down.framer = conn.down
             with self._lock:
                 plan = self._plan_cut()
             if plan is not None:
@@ -331,6 +626,8 @@ class FaultProxy:
     def _cut(self, pipe, flow):
         self.cuts += 1
         self.cut_log.append((flow.name, flow.sent))
+        if flow.framer is not None:
+            self.cut_where[(flow.name, flow.framer.where())] += 1
         self._log("cut %s at byte %d" % (flow.name, flow.sent))
         self._trace_line(pipe, "cut", "%s %d" % (flow.name, flow.sent))
         pipe.close(self.rst)
@@ -364,15 +661,20 @@ class FaultProxy:
             n = 1 if self.split else len(head)
             if flow.limit is not None:
                 n = min(n, flow.limit - flow.sent)
+            piece = head[:n]
             try:
-                n = flow.dst.send(head[:n])
+                n = flow.dst.send(piece)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 pipe.close()
                 return
+            if n < len(piece):
+                piece = memoryview(piece)[:n]
             if self._trace is not None:
-                self._trace_line(pipe, flow.name, head[:n].hex())
+                self._trace_line(pipe, flow.name, piece.hex())
+            if flow.framer is not None:
+                flow.framer.feed(piece)  # only what the socket took
             del head[:n]
             flow.queued -= n
             flow.sent += n
@@ -447,7 +749,7 @@ class FaultProxy:
 
 
 def _faults_from_args(args):
-    kw = {"split": args.split, "delay": args.delay, "rst": args.rst, "seed": args.seed}
+    kw = {"split": args.split, "delay": args.delay, "rst": args.rst, "seed": args.seed, "mqtt": args.mqtt}
     if args.split_gap is not None:
         kw["split_gap"] = args.split_gap
     if args.cut_at:
@@ -465,6 +767,7 @@ def _add_fault_args(p):
     p.add_argument("--delay", type=float, default=0.0, help="seconds added to every piece")
     p.add_argument("--rst", action="store_true", help="cut with a TCP reset instead of a close")
     p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--mqtt", action="store_true", help="count QoS 2 re-sends of released ids (MqttAccount)")
     p.add_argument("-v", "--verbose", action="store_true")
 
 
