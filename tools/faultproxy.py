@@ -12,7 +12,12 @@ bytes both ways, while it can:
   connection, a direction ("up" = client to broker, "down" = broker to
   client) and an offset in [lo, hi] in that direction;
   ``cut_random={"up": (lo, hi), "down": (lo, hi)}`` gives each direction its
-  own range (the downstream of a publisher carries far fewer bytes);
+  own range (the downstream of a publisher carries far fewer bytes); a
+  range ``(lo, hi, "log")`` draws the offset log-uniformly (as many cuts in
+  1..10 as in 10..100, 100..1000...: mostly short connections, a few long);
+* **hold** the clients: ``hold_up=callable`` is asked on every turn of the
+  loop, and while it returns true nothing is read from the clients (their
+  writes back up, as on a slow link); downstream goes on;
 * **split** every write into 1-byte pieces (``split=True``; ``split_gap``
   seconds between pieces, so that the reader sees them one by one);
 * **delay** every piece by ``delay`` seconds (latency, order kept);
@@ -59,6 +64,7 @@ Standard library only.
 
 import argparse
 import collections
+import math
 import os
 import random
 import select
@@ -72,6 +78,7 @@ import time
 
 HOST = "127.0.0.1"
 TICK = 0.05  # longest wait of the proxy loop, seconds
+HOLD_TICK = 0.002  # longest wait while hold_up holds the clients
 CONNECT_TIMEOUT = 2.0  # seconds for the broker to accept a connection
 STOP_TIMEOUT = 5.0  # seconds for the proxy thread to end
 MAX_BUFFER = 256 * 1024  # bytes held per direction before reading pauses
@@ -128,6 +135,17 @@ class _Pipe:
                 pass
 
 
+def _parse_range(r):
+    """(lo, hi) or (lo, hi, "uniform"|"log") -> (lo, hi, log?)."""
+    lo, hi = int(r[0]), int(r[1])
+    kind = r[2] if len(r) > 2 else "uniform"
+    if kind not in ("uniform", "log"):
+        raise ValueError("cut_random: a range is uniform or log, not %r" % (kind,))
+    if not 0 <= lo <= hi:
+        raise ValueError("cut_random needs 0 <= lo <= hi")
+    return lo, hi, kind == "log"
+
+
 def _parse_direction(d):
     if d not in DIRECTIONS:
         raise ValueError("direction must be 'up' or 'down', not %r" % (d,))
@@ -137,7 +155,7 @@ def _parse_direction(d):
 # ---------------------------------------------------------------------------
 # MQTT accounting of the forwarded bytes
 
-PUBLISH, PUBREL, PUBCOMP, CONNECT, CONNACK = 3, 6, 7, 1, 2
+CONNECT, CONNACK, PUBLISH, PUBACK, PUBREL, PUBCOMP = 1, 2, 3, 4, 6, 7
 HEAD_MAX = 65536 + 8  # body bytes kept to decode one packet (a CONNECT, a PUBLISH's topic + id)
 MAX_EVENTS = 100000  # MqttAccount.events kept
 
@@ -152,15 +170,18 @@ class MqttFramer:
     type needs (the packet id; a PUBLISH's topic length, topic and id; all of
     a CONNECT up to HEAD_MAX bytes).  A packet whose last byte never came is
     never reported.  Payload bytes are skipped, not kept: memory stays at
-    one packet's head.  A malformed remaining length (more than 4 bytes)
+    one packet's head; with ``whole=True`` ``body[start:stop]`` is always
+    the whole body (for a client that needs payloads: memory up to one
+    whole packet).  A malformed remaining length (more than 4 bytes)
     stops the framing for good (``malformed``; ``on_malformed()`` is called).
     """
 
-    __slots__ = ("on_packet", "on_malformed", "packets", "malformed", "_buf", "_skip", "_pending")
+    __slots__ = ("on_packet", "on_malformed", "whole", "packets", "malformed", "_buf", "_skip", "_pending")
 
-    def __init__(self, on_packet, on_malformed=None):
+    def __init__(self, on_packet, on_malformed=None, whole=False):
         self.on_packet = on_packet
         self.on_malformed = on_malformed
+        self.whole = whole
         self.packets = 0
         self.malformed = False
         self._buf = bytearray()  # the current packet's start: fixed header + head of the body
@@ -227,6 +248,8 @@ class MqttFramer:
                 self.on_packet(first, buf, i, end)
                 pos = end
                 continue
+            if self.whole:
+                break
             # Incomplete: once its head is here, keep only that and skip the rest.
             t = first >> 4
             if t == PUBLISH:
@@ -250,17 +273,14 @@ class MqttFramer:
 
 
 class _Session:
-    """The client's QoS 2 receiving state as the proxy saw it (outlives connections)."""
+    """The client's receiving state as the proxy saw it (outlives connections)."""
 
-    __slots__ = ("released", "completed")
+    __slots__ = ("released", "completed", "open")
 
     def __init__(self):
-        self.released = set()  # ids whose PUBREL reached the client, no PUBLISH since
-        self.completed = set()  # ids whose PUBCOMP came from the client, no PUBLISH since
-
-    def clear(self):
-        self.released.clear()
-        self.completed.clear()
+        self.released = set()  # QoS 2 ids whose PUBREL reached the client, no PUBLISH since
+        self.completed = set()  # QoS 2 ids whose PUBCOMP came from the client, no PUBLISH since
+        self.open = set()  # ids of QoS 1/2 flows to the client not completed (PUBACK, PUBCOMP)
 
 
 class MqttAccount:
@@ -285,11 +305,21 @@ class MqttAccount:
       lost the connection before reading them still holds the id and drops
       the resend;
     * ``dup_after_pubcomp``: those among them whose PUBCOMP the client had
-      sent (its bytes reached the broker): the client had surely released
-      the id.  A lower bound of the same;
+      sent (the proxy forwarded it to the broker, which may still have
+      dropped it with the connection): the client had surely released the
+      id.  A lower bound of the same;
     * ``events``: ``(connection, client id, packet id, pubcomp seen)`` per
       ``dup_after_release``; ``per_connection``: connection -> that count;
-    * ``malformed``: connections whose framing failed (then not counted).
+    * ``malformed``: connections whose framing failed (then not counted);
+    * ``down_types[t]`` / ``up_types[t]``: packets of type t (1 CONNECT ..
+      14 DISCONNECT) delivered to clients / to the broker;
+    * ``flows_open``: QoS 1/2 flows from the broker to the clients not
+      completed yet: opened by a PUBLISH (or a PUBREL) delivered to the
+      client, closed by its PUBACK or PUBCOMP delivered to the broker.  An
+      estimate of what the broker has in flight to the clients, which it
+      re-sends at once after a reconnect (an ack that reached the broker's
+      socket but that the broker dropped with the connection closes a flow
+      too early; the broker's re-send opens it again).
 
     The id rule assumes the broker does not reuse a released id for a new
     message whose first (non-DUP) send was cut before it was complete
@@ -304,6 +334,9 @@ class MqttAccount:
         self.dup_after_release = 0
         self.dup_after_pubcomp = 0
         self.malformed = 0
+        self.down_types = [0] * 16
+        self.up_types = [0] * 16
+        self.flows_open = 0
         self.events = []
         self.per_connection = collections.Counter()
         self._sessions = {}
@@ -313,6 +346,12 @@ class MqttAccount:
         if s is None:
             s = self._sessions[client_id] = _Session()
         return s
+
+    def _clear(self, sess):
+        self.flows_open -= len(sess.open)
+        sess.open.clear()
+        sess.released.clear()
+        sess.completed.clear()
 
     def connection(self, number, on_event=None):
         """The framers of a new connection: ``(up, down)``, each with ``feed``."""
@@ -326,6 +365,7 @@ class MqttAccount:
             "dup_after_release": self.dup_after_release,
             "dup_after_pubcomp": self.dup_after_pubcomp,
             "malformed": self.malformed,
+            "flows_open": self.flows_open,
         }
 
 
@@ -347,9 +387,18 @@ class _MqttConnection:
 
     def _up(self, first, b, s, e):
         t = first >> 4
-        if t == PUBCOMP:
-            if e - s >= 2:
-                self.sess.completed.add(b[s] << 8 | b[s + 1])
+        self.acct.up_types[t] += 1
+        if t == PUBCOMP or t == PUBACK:
+            if e - s < 2:
+                self._malformed()
+                return
+            pid = b[s] << 8 | b[s + 1]
+            sess = self.sess
+            if pid in sess.open:
+                sess.open.remove(pid)
+                self.acct.flows_open -= 1
+            if t == PUBCOMP:
+                sess.completed.add(pid)
         elif t == CONNECT:
             # protocol name, level, flags, keep alive, client id
             try:
@@ -363,10 +412,11 @@ class _MqttConnection:
             self.client_id = cid
             self.sess = self.acct.session(cid)
             if flags & 0x02:
-                self.sess.clear()
+                self.acct._clear(self.sess)
 
     def _down(self, first, b, s, e):
         t = first >> 4
+        self.acct.down_types[t] += 1
         if t == PUBLISH:
             if not first & 0x06:
                 return
@@ -397,15 +447,23 @@ class _MqttConnection:
             # Any PUBLISH on the id starts a new flow: the client holds it again.
             sess.released.discard(pid)
             sess.completed.discard(pid)
+            if pid not in sess.open:
+                sess.open.add(pid)
+                acct.flows_open += 1
         elif t == PUBREL:
             if e - s < 2:
                 self._malformed()
                 return
+            pid = b[s] << 8 | b[s + 1]
+            sess = self.sess
             self.acct.pubrels_down += 1
-            self.sess.released.add(b[s] << 8 | b[s + 1])
+            sess.released.add(pid)
+            if pid not in sess.open:
+                sess.open.add(pid)
+                self.acct.flows_open += 1
         elif t == CONNACK:
             if e - s >= 1 and not b[s] & 0x01:
-                self.sess.clear()  # no session on the broker: nothing in flight
+                self.acct._clear(self.sess)  # no session on the broker: nothing in flight
 
 
 class FaultProxy:
@@ -428,6 +486,7 @@ class FaultProxy:
         trace=None,
         verbose=False,
         mqtt=False,
+        hold_up=None,
     ):
         self.target_host = target_host
         self.target_port = target_port
@@ -448,6 +507,8 @@ class FaultProxy:
         self.bytes_up = 0
         self.bytes_down = 0
         self.mqtt = MqttAccount() if mqtt else None
+        self.hold_up = hold_up
+        self.held_seconds = 0.0  # time spent holding the clients (hold_up)
         self.cut_where = collections.Counter()
         self._cut_at = None
         self._cut_plan = None
@@ -493,13 +554,9 @@ class FaultProxy:
                 if r is None:
                     self._cut_random = None
                 elif isinstance(r, dict):
-                    self._cut_random = {_parse_direction(d): (int(lo), int(hi)) for d, (lo, hi) in r.items()}
+                    self._cut_random = {_parse_direction(d): _parse_range(x) for d, x in r.items()}
                 else:
-                    lo, hi = r
-                    self._cut_random = {d: (int(lo), int(hi)) for d in DIRECTIONS}
-                for lo, hi in (self._cut_random or {}).values():
-                    if not 0 <= lo <= hi:
-                        raise ValueError("cut_random needs 0 <= lo <= hi")
+                    self._cut_random = {d: _parse_range(r) for d in DIRECTIONS}
             for name in ("split", "split_gap", "delay", "rst"):
                 if name in kw:
                     setattr(self, name, kw[name])
@@ -585,7 +642,12 @@ class FaultProxy:
             return self._cut_at
         if self._cut_random:
             d = self._rng.choice(sorted(self._cut_random))
-            lo, hi = self._cut_random[d]
+            lo, hi, log = self._cut_random[d]
+            if log:
+                # log-uniform on [max(lo, 1), hi + 1), as an integer in [lo, hi]
+                a = math.log(max(lo, 1))
+                x = int(math.exp(a + self._rng.random() * (math.log(hi + 1) - a)))
+                return d, min(max(x, lo), hi)
             return d, self._rng.randint(lo, hi)
         return None
 
@@ -692,8 +754,15 @@ class FaultProxy:
                 return
 
     def _loop(self):
+        held_since = None
         while not self._stop.is_set():
             now = time.monotonic()
+            hold = self.hold_up is not None and self.hold_up()
+            if hold and held_since is None:
+                held_since = now
+            elif not hold and held_since is not None:
+                self.held_seconds += now - held_since
+                held_since = None
             with self._lock:
                 cut_all, self._cut_all = self._cut_all, False
             if cut_all:
@@ -709,10 +778,10 @@ class FaultProxy:
             self._pipes = [p for p in self._pipes if not p.closed]
             rlist = [self._lsock]
             wlist = []
-            wake = now + TICK
+            wake = now + (HOLD_TICK if hold else TICK)
             for p in self._pipes:
                 for f in p.flows:
-                    if not f.eof and f.queued < MAX_BUFFER:
+                    if not f.eof and f.queued < MAX_BUFFER and not (hold and f is p.up):
                         rlist.append(f.src)
                     if f.queue:
                         t = f.next_time()

@@ -227,6 +227,30 @@ class ProxyTest(EchoCase):
         self.assertGreater(len({o for _, o in log}), 10)
         self.assertEqual(run(7), log)  # a seed replays the same cuts
 
+    def test_cut_random_log_uniform(self):
+        p = FaultProxy(self.echo.port, cut_random={"up": (1, 100000, "log")}, seed=3)
+        self.addCleanup(p.stop)
+        offsets = [p._plan_cut()[1] for _ in range(4000)]
+        self.assertTrue(all(1 <= o <= 100000 for o in offsets))
+        # log-uniform: each decade about as likely (1/5 each)
+        for lo, hi in ((1, 10), (10, 100), (100, 1000), (1000, 10000), (10000, 100001)):
+            share = sum(1 for o in offsets if lo <= o < hi) / len(offsets)
+            self.assertTrue(0.15 < share < 0.25, (lo, hi, share))
+        with self.assertRaises(ValueError):
+            p.set_faults(cut_random=(1, 10, "cubic"))
+
+    def test_hold_up(self):
+        hold = [True]
+        p = self.proxy(hold_up=lambda: hold[0])
+        s = self.connect(p)
+        s.sendall(b"abc")
+        s.settimeout(0.3)
+        with self.assertRaises(socket.timeout):
+            s.recv(10)  # held: nothing read from the client, nothing echoed
+        hold[0] = False
+        self.assertEqual(recv_exact(s, 3), b"abc")
+        self.assertGreater(p.held_seconds, 0.2)
+
     def test_split_into_single_bytes(self):
         p = self.proxy(split=True, split_gap=0.002)
         s = self.connect(p)
@@ -317,9 +341,9 @@ def varint(n):
 
 
 class FramerTest(unittest.TestCase):
-    def frame(self, stream, piece):
+    def frame(self, stream, piece, whole=False):
         got = []
-        f = MqttFramer(lambda first, b, s, e: got.append((first, bytes(b[s:e]))))
+        f = MqttFramer(lambda first, b, s, e: got.append((first, bytes(b[s:e]))), whole=whole)
         for k in range(0, len(stream), piece):
             f.feed(stream[k : k + piece])
         return got, f
@@ -338,6 +362,11 @@ class FramerTest(unittest.TestCase):
                 self.assertTrue(full.startswith(head), piece)
             self.assertEqual(got[3][1][:7], b"\x00\x03a/b\x00\x09")  # the big one: topic and id at least
         self.assertLess(len(f._buf), 100)  # the payload was skipped, not kept
+
+    def test_whole_bodies(self):
+        stream = publish(9, 2, payload=bytes(range(256)) * 80) + pubrel(9)
+        got, _ = self.frame(stream, 7, whole=True)
+        self.assertEqual(got, [(0x34, stream[4:-4]), (0x62, b"\x00\x09")])
 
     def test_incomplete_packet_is_not_reported(self):
         got, f = self.frame(publish(4, 2) + pubrel(4)[:3], 1)
@@ -445,6 +474,21 @@ class MqttAccountTest(unittest.TestCase):
         c.down.feed(b"\x30\xff\xff\xff\xff\x01" + publish(5, 2) + pubrel(5) + publish(5, 2, dup=True))
         self.assertEqual(self.acct.malformed, 1)
         self.assertEqual(self.acct.dup_after_release, 0)
+
+    def test_flows_open(self):
+        c = self.conn()
+        c.down.feed(publish(1, 1) + publish(2, 2) + publish(3, 2) + publish(4, 0))  # QoS 0: no flow
+        self.assertEqual(self.acct.flows_open, 3)
+        c.up.feed(b"\x40\x02\x00\x01" + b"\x50\x02\x00\x02")  # PUBACK 1, PUBREC 2
+        self.assertEqual(self.acct.flows_open, 2)
+        c.down.feed(pubrel(2))
+        c.up.feed(pubcomp(2) + pubcomp(9))  # 9: never opened
+        self.assertEqual(self.acct.flows_open, 1)
+        c = self.conn()
+        c.down.feed(pubrel(2) + publish(3, 2, dup=True))  # the broker had not taken PUBCOMP 2: open again
+        self.assertEqual(self.acct.flows_open, 2)
+        c = self.conn(clean=True)
+        self.assertEqual(self.acct.flows_open, 0)
 
     def test_qos1_dup_not_counted(self):
         c = self.conn()
