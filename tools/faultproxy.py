@@ -158,6 +158,7 @@ def _parse_direction(d):
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREL, PUBCOMP = 1, 2, 3, 4, 6, 7
 HEAD_MAX = 65536 + 8  # body bytes kept to decode one packet (a CONNECT, a PUBLISH's topic + id)
 MAX_EVENTS = 100000  # MqttAccount.events kept
+PAYLOAD_HEAD = 32  # payload bytes kept in MqttAccount.events
 
 
 class MqttFramer:
@@ -167,8 +168,8 @@ class MqttFramer:
     once a packet's last byte has been fed it calls ``on_packet(first, body,
     start, stop)``: ``first`` is the fixed header's first byte and
     ``body[start:stop]`` the start of the packet's body, at least what its
-    type needs (the packet id; a PUBLISH's topic length, topic and id; all of
-    a CONNECT up to HEAD_MAX bytes).  A packet whose last byte never came is
+    type needs (the packet id; a PUBLISH's topic length, topic, id and
+    PAYLOAD_HEAD bytes of payload; all of a CONNECT up to HEAD_MAX bytes).  A packet whose last byte never came is
     never reported.  Payload bytes are skipped, not kept: memory stays at
     one packet's head; with ``whole=True`` ``body[start:stop]`` is always
     the whole body (for a client that needs payloads: memory up to one
@@ -258,7 +259,7 @@ class MqttFramer:
                 elif n - i < 2:
                     break
                 else:
-                    need = 2 + (buf[i] << 8 | buf[i + 1]) + 2
+                    need = 2 + (buf[i] << 8 | buf[i + 1]) + 2 + PAYLOAD_HEAD
             elif t == CONNECT:
                 need = min(rl, HEAD_MAX)
             else:
@@ -308,8 +309,10 @@ class MqttAccount:
       sent (the proxy forwarded it to the broker, which may still have
       dropped it with the connection): the client had surely released the
       id.  A lower bound of the same;
-    * ``events``: ``(connection, client id, packet id, pubcomp seen)`` per
-      ``dup_after_release``; ``per_connection``: connection -> that count;
+    * ``events``: ``(connection, client id, packet id, pubcomp seen, topic,
+      payload head)`` per ``dup_after_release`` (the first PAYLOAD_HEAD
+      bytes of the payload: which message the broker re-sent);
+      ``per_connection``: connection -> that count;
     * ``malformed``: connections whose framing failed (then not counted);
     * ``down_types[t]`` / ``up_types[t]``: packets of type t (1 CONNECT ..
       14 DISCONNECT) delivered to clients / to the broker;
@@ -441,7 +444,9 @@ class _MqttConnection:
                         if completed:
                             acct.dup_after_pubcomp += 1
                         if len(acct.events) < MAX_EVENTS:
-                            acct.events.append((self.number, self.client_id, pid, completed))
+                            topic = bytes(b[s + 2 : p])
+                            head = bytes(b[p + 2 : min(e, p + 2 + PAYLOAD_HEAD)])
+                            acct.events.append((self.number, self.client_id, pid, completed, topic, head))
                         if self.on_event is not None:
                             self.on_event("dup-after-release %d%s" % (pid, " pubcomp-seen" if completed else ""))
             # Any PUBLISH on the id starts a new flow: the client holds it again.

@@ -419,7 +419,7 @@ class MqttAccountTest(unittest.TestCase):
         self.assertEqual(st["qos2_publishes_down"], 2)
         self.assertEqual(st["qos2_dup_down"], 1)
         self.assertEqual(st["pubrels_down"], 1)
-        self.assertEqual(self.acct.events, [(2, b"sub", 5, False)])
+        self.assertEqual(self.acct.events, [(2, b"sub", 5, False, b"a/b", b"x")])
         self.assertEqual(self.acct.per_connection, {2: 1})
 
     def test_pubrel_cut_mid_packet_does_not_release(self):
@@ -429,6 +429,13 @@ class MqttAccountTest(unittest.TestCase):
         c.down.feed(connack(True) + publish(5, 2, dup=True))  # a plain resend: the client holds 5
         self.assertEqual(self.acct.dup_after_release, 0)
         self.assertEqual(self.acct.pubrels_down, 0)
+
+    def test_event_names_the_message_of_a_long_publish(self):
+        c = self.conn()
+        long = publish(5, 2, dup=True, payload=b"1234" + bytes(5000))
+        c.down.feed(publish(5, 2, payload=b"1234" + bytes(5000)) + pubrel(5) + long[:100])
+        c.down.feed(long[100:])  # framed in two pieces: the payload's tail skipped
+        self.assertEqual(self.acct.events, [(1, b"sub", 5, False, b"a/b", b"1234" + bytes(28))])
 
     def test_pubrel_in_pieces_releases(self):
         c = self.conn()
@@ -467,7 +474,7 @@ class MqttAccountTest(unittest.TestCase):
         c.down.feed(publish(5, 2, dup=True) + publish(6, 2, dup=True))
         self.assertEqual(self.acct.dup_after_release, 2)
         self.assertEqual(self.acct.dup_after_pubcomp, 1)
-        self.assertEqual(self.acct.events, [(2, b"sub", 5, True), (2, b"sub", 6, False)])
+        self.assertEqual([e[:4] for e in self.acct.events], [(2, b"sub", 5, True), (2, b"sub", 6, False)])
 
     def test_malformed_stream_counted(self):
         c = self.conn()
@@ -535,7 +542,7 @@ class ProxyMqttTest(EchoCase):
         self.assertEqual(p.mqtt.dup_after_release, 0)
         self.exchange(p, hello + pubrel(7) + publish(7, 2, dup=True))
         self.assertTrue(wait_for(lambda: p.mqtt.dup_after_release == 1))
-        self.assertEqual(p.mqtt.events, [(3, b"sub", 7, False)])
+        self.assertEqual(p.mqtt.events, [(3, b"sub", 7, False, b"a/b", b"x")])
         self.assertEqual(p.cut_where, {("down", "body"): 1, ("down", "between"): 1})
         st = p.stats()
         self.assertEqual((st["qos2_publishes_down"], st["pubrels_down"]), (3, 1))

@@ -14,6 +14,10 @@ connection's end handled (also after a write to it failed).  So its QoS 2
 duplicates are exactly the broker's re-sends of released ids, which the
 proxy counts as ``dup_after_release``: the two numbers must match.
 
+REL_REFSUB_HELD_MAX=K makes it a faulty client on purpose, one that forgets
+the oldest held id beyond K (as umqtt_rs did with K = 256): a negative
+control, which the cuts scenario must fail.
+
 Standard library only; every wait is bounded.
 """
 
@@ -37,6 +41,7 @@ STOP_FILE = os.getenv("REL_STOP_FILE")
 GRACE = 15.0  # seconds after the publisher finished
 QOS2_DUPS_FAIL = (os.getenv("REL_QOS2_DUPS") or "fail") == "fail"
 PROGRESS = int(os.getenv("REL_PROGRESS") or "0")
+MAX_DUP_REPORT = 50000  # QoS 2 messages listed in "sub: dup2" lines
 IO_TIMEOUT = 3.0  # seconds per connect or write
 READ_WAIT = 0.05  # seconds per read
 
@@ -50,7 +55,10 @@ dup_flag = [0, 0]
 late = [0, 0]
 last_first = [-1, -1]
 errors = []
-held = set()  # QoS 2 ids delivered, PUBREL not yet received: the session outlives connections
+held = {}  # QoS 2 ids delivered, PUBREL not yet received (in order): the session outlives connections
+HELD_MAX = int(os.getenv("REL_REFSUB_HELD_MAX") or "0")  # 0: exact (a faulty client otherwise)
+max_held = 0
+forgotten = 0
 subscribed = [False, False]
 ready = []  # [True] once "sub: ready" was printed
 connects = 0
@@ -100,6 +108,35 @@ def deliver(i, payload, dup):
         count[i][s] = seen + 1
 
 
+def report_qos2_dups():
+    # "sub: dup2 S S*K ...": the QoS 2 messages delivered more than once (K
+    # extra deliveries), for run.py to match against the broker's re-sends.
+    line = []
+    shown = 0
+    for k in range(N):
+        c = count[1][k]
+        if c > 1:
+            if shown >= MAX_DUP_REPORT:
+                print("sub: dup2 truncated")
+                break
+            line.append(str(k) if c == 2 else "%d*%d" % (k, c - 1))
+            shown += 1
+            if len(line) == 100:
+                print("sub: dup2", " ".join(line), flush=True)
+                line = []
+    if line:
+        print("sub: dup2", " ".join(line), flush=True)
+
+
+def hold(pid):
+    global max_held, forgotten
+    held[pid] = True
+    if HELD_MAX and len(held) > HELD_MAX:
+        del held[next(iter(held))]  # the faulty client of REL_REFSUB_HELD_MAX
+        forgotten += 1
+    max_held = max(max_held, len(held))
+
+
 class Connection:
     def __init__(self):
         self.sock = socket.create_connection((HOST, PORT), timeout=IO_TIMEOUT)
@@ -134,7 +171,7 @@ class Connection:
                 error("topic %d delivered at QoS %d" % (i + 1, qos))
             if qos == 2:
                 if pid not in held:
-                    held.add(pid)
+                    hold(pid)
                     if i >= 0:
                         deliver(i, bytes(b[p:e]), first & 0x08)
                 self.send(b"\x50\x02" + pid.to_bytes(2, "big"))  # PUBREC
@@ -145,7 +182,7 @@ class Connection:
                     self.send(b"\x40\x02" + pid.to_bytes(2, "big"))  # PUBACK
         elif t == 6:  # PUBREL
             pid = b[s] << 8 | b[s + 1]
-            held.discard(pid)
+            held.pop(pid, None)
             self.send(b"\x70\x02" + pid.to_bytes(2, "big"))  # PUBCOMP
         elif t == 2:  # CONNACK
             global connects
@@ -238,7 +275,12 @@ def main():
         "sub: qos1 deliveries=%d duplicates=%d, qos2 deliveries=%d duplicates=%d"
         % (distinct[0] + dups[0], dups[0], distinct[1] + dups[1], dups[1])
     )
-    print("sub: reference drops=%d connects=%d held_at_end=%d in %d ms" % (drops, connects, len(held), (time.monotonic() - t0) * 1000))
+    if not QOS2_DUPS_FAIL:
+        report_qos2_dups()
+    print(
+        "sub: reference drops=%d connects=%d held_at_end=%d max_held=%d forgotten=%d in %d ms"
+        % (drops, connects, len(held), max_held, forgotten, (time.monotonic() - t0) * 1000)
+    )
     if errors:
         for e in errors:
             print("sub: error:", e)
