@@ -127,7 +127,7 @@ test-host:
 	$(PYTHON) -m unittest discover -s $(TOP)/tests/host
 
 # Reliability on the unix firmware through tools/faultproxy.py: 10,000 QoS 1 +
-# 10,000 QoS 2 messages (or 25 per cut) with RELIABILITY_CUTS+ random cuts on
+# 10,000 QoS 2 messages (or 40 per cut) with RELIABILITY_CUTS+ random cuts on
 # each side (publisher, subscriber) against mosquitto's unbounded re-sends:
 # 0 lost, no QoS 2 duplicate beyond the broker's re-sends of released ids
 # that the subscriber's proxy counts; then a mosquitto restart mid-stream

@@ -276,10 +276,14 @@ class MqttFramer:
 class _Session:
     """The client's receiving state as the proxy saw it (outlives connections)."""
 
-    __slots__ = ("released", "completed", "open")
+    __slots__ = ("released", "completed", "open", "message", "held")
 
     def __init__(self):
-        self.released = set()  # QoS 2 ids whose PUBREL reached the client, no PUBLISH since
+        # QoS 2 ids whose PUBREL reached the client, no PUBLISH since ->
+        # the message released (topic, payload head), None if unknown
+        self.released = {}
+        self.message = {}  # QoS 2 id -> (topic, payload head) of its last PUBLISH
+        self.held = set()  # QoS 2 ids whose PUBLISH reached the client, PUBREL not yet
         self.completed = set()  # QoS 2 ids whose PUBCOMP came from the client, no PUBLISH since
         self.open = set()  # ids of QoS 1/2 flows to the client not completed (PUBACK, PUBCOMP)
 
@@ -299,12 +303,19 @@ class MqttAccount:
       delivered to clients / of which with DUP set;
     * ``pubrels_down``: PUBREL packets delivered to clients;
     * ``dup_after_release``: QoS 2 PUBLISH with DUP for an id whose PUBREL
-      the client had fully received, with no PUBLISH on that id in between.
-      MQTT-4.3.3-2 makes the client treat it as a new publication, so each
-      is one duplicate the broker caused (mosquitto 2.0.11 sends them after
-      reconnects).  An upper bound: a client that got the PUBREL's bytes but
-      lost the connection before reading them still holds the id and drops
-      the resend;
+      the client had fully received, with no PUBLISH on that id in between,
+      carrying the same message as the flow that PUBREL released (same
+      topic and first PAYLOAD_HEAD payload bytes).  MQTT-4.3.3-2 makes the
+      client treat it as a new publication, so each is one duplicate the
+      broker caused (mosquitto 2.0.11 sends them after reconnects).  An
+      upper bound: a client that got the PUBREL's bytes but lost the
+      connection before reading them still holds the id and drops the
+      re-send;
+    * ``released_id_reused``: QoS 2 PUBLISH with DUP on such an id carrying
+      another message: the broker reused the id (mosquitto's ids wrap after
+      65,535 messages) and this is the new message's first complete send
+      (mosquitto sets DUP on whatever it sends after a reconnect, sent
+      before or not).  Not a duplicate; not counted above;
     * ``dup_after_pubcomp``: those among them whose PUBCOMP the client had
       sent (the proxy forwarded it to the broker, which may still have
       dropped it with the connection): the client had surely released the
@@ -316,6 +327,9 @@ class MqttAccount:
     * ``malformed``: connections whose framing failed (then not counted);
     * ``down_types[t]`` / ``up_types[t]``: packets of type t (1 CONNECT ..
       14 DISCONNECT) delivered to clients / to the broker;
+    * ``held_max``: the most QoS 2 ids a client had to hold at once: ids
+      whose PUBLISH had reached it and whose PUBREL had not (the broker's
+      in-flight window as the client sees it; MQTT 3.1.1 does not bound it);
     * ``flows_open``: QoS 1/2 flows from the broker to the clients not
       completed yet: opened by a PUBLISH (or a PUBREL) delivered to the
       client, closed by its PUBACK or PUBCOMP delivered to the broker.  An
@@ -324,10 +338,9 @@ class MqttAccount:
       socket but that the broker dropped with the connection closes a flow
       too early; the broker's re-send opens it again).
 
-    The id rule assumes the broker does not reuse a released id for a new
-    message whose first (non-DUP) send was cut before it was complete
-    (mosquitto numbers a client's messages 1, 2, 3...: no reuse before
-    65,535 more messages).
+    A broker that re-sends a released id with another message of the same
+    topic and payload head would be counted in ``dup_after_release``: give
+    test messages distinct payloads.
     """
 
     def __init__(self):
@@ -337,6 +350,8 @@ class MqttAccount:
         self.dup_after_release = 0
         self.dup_after_pubcomp = 0
         self.malformed = 0
+        self.released_id_reused = 0
+        self.held_max = 0
         self.down_types = [0] * 16
         self.up_types = [0] * 16
         self.flows_open = 0
@@ -355,6 +370,8 @@ class MqttAccount:
         sess.open.clear()
         sess.released.clear()
         sess.completed.clear()
+        sess.message.clear()
+        sess.held.clear()
 
     def connection(self, number, on_event=None):
         """The framers of a new connection: ``(up, down)``, each with ``feed``."""
@@ -368,6 +385,8 @@ class MqttAccount:
             "dup_after_release": self.dup_after_release,
             "dup_after_pubcomp": self.dup_after_pubcomp,
             "malformed": self.malformed,
+            "released_id_reused": self.released_id_reused,
+            "held_max": self.held_max,
             "flows_open": self.flows_open,
         }
 
@@ -417,6 +436,18 @@ class _MqttConnection:
             if flags & 0x02:
                 self.acct._clear(self.sess)
 
+    def _dup_after_release(self, pid, msg):
+        acct = self.acct
+        acct.dup_after_release += 1
+        acct.per_connection[self.number] += 1
+        completed = pid in self.sess.completed
+        if completed:
+            acct.dup_after_pubcomp += 1
+        if len(acct.events) < MAX_EVENTS:
+            acct.events.append((self.number, self.client_id, pid, completed) + msg)
+        if self.on_event is not None:
+            self.on_event("dup-after-release %d%s" % (pid, " pubcomp-seen" if completed else ""))
+
     def _down(self, first, b, s, e):
         t = first >> 4
         self.acct.down_types[t] += 1
@@ -435,22 +466,25 @@ class _MqttConnection:
             acct = self.acct
             if first & 0x06 == 0x04:
                 acct.qos2_publishes_down += 1
+                msg = (bytes(b[s + 2 : p]), bytes(b[p + 2 : min(e, p + 2 + PAYLOAD_HEAD)]))
                 if first & 0x08:
                     acct.qos2_dup_down += 1
                     if pid in sess.released:
-                        acct.dup_after_release += 1
-                        acct.per_connection[self.number] += 1
-                        completed = pid in sess.completed
-                        if completed:
-                            acct.dup_after_pubcomp += 1
-                        if len(acct.events) < MAX_EVENTS:
-                            topic = bytes(b[s + 2 : p])
-                            head = bytes(b[p + 2 : min(e, p + 2 + PAYLOAD_HEAD)])
-                            acct.events.append((self.number, self.client_id, pid, completed, topic, head))
-                        if self.on_event is not None:
-                            self.on_event("dup-after-release %d%s" % (pid, " pubcomp-seen" if completed else ""))
+                        released = sess.released[pid]
+                        if released is None or released == msg:
+                            self._dup_after_release(pid, msg)
+                        else:
+                            acct.released_id_reused += 1
+                            if self.on_event is not None:
+                                self.on_event("released-id-reused %d" % pid)
+                sess.message[pid] = msg
+                held = sess.held
+                if pid not in held:
+                    held.add(pid)
+                    if len(held) > acct.held_max:
+                        acct.held_max = len(held)
             # Any PUBLISH on the id starts a new flow: the client holds it again.
-            sess.released.discard(pid)
+            sess.released.pop(pid, None)
             sess.completed.discard(pid)
             if pid not in sess.open:
                 sess.open.add(pid)
@@ -462,7 +496,8 @@ class _MqttConnection:
             pid = b[s] << 8 | b[s + 1]
             sess = self.sess
             self.acct.pubrels_down += 1
-            sess.released.add(pid)
+            sess.released[pid] = sess.message.get(pid)
+            sess.held.discard(pid)
             if pid not in sess.open:
                 sess.open.add(pid)
                 self.acct.flows_open += 1

@@ -453,6 +453,21 @@ class MqttAccountTest(unittest.TestCase):
         self.assertEqual(self.acct.dup_after_release, 0)
         self.assertEqual(self.acct.qos2_dup_down, 2)
 
+    def test_reused_id_with_another_message_not_counted(self):
+        c = self.conn()
+        c.down.feed(publish(5, 2, payload=b"49") + pubrel(5))
+        c.up.feed(pubcomp(5))
+        # 65,535 messages later the broker reuses id 5; the new message's
+        # first complete send carries DUP (its first send was cut, or the
+        # broker marks whatever it sends after a reconnect).
+        c = self.conn()
+        c.down.feed(publish(5, 2, dup=True, payload=b"29921"))
+        self.assertEqual(self.acct.dup_after_release, 0)
+        self.assertEqual(self.acct.released_id_reused, 1)
+        c.down.feed(pubrel(5) + publish(5, 2, dup=True, payload=b"29921"))  # now a re-send of a released message
+        self.assertEqual(self.acct.dup_after_release, 1)
+        self.assertEqual(self.acct.dup_after_pubcomp, 0)  # the PUBCOMP was the old flow's
+
     def test_publish_without_dup_starts_a_new_flow(self):
         c = self.conn()
         c.down.feed(publish(5, 2) + pubrel(5) + publish(5, 2, payload=b"new") + publish(5, 2, dup=True, payload=b"new"))
@@ -486,6 +501,7 @@ class MqttAccountTest(unittest.TestCase):
         c = self.conn()
         c.down.feed(publish(1, 1) + publish(2, 2) + publish(3, 2) + publish(4, 0))  # QoS 0: no flow
         self.assertEqual(self.acct.flows_open, 3)
+        self.assertEqual(self.acct.held_max, 2)
         c.up.feed(b"\x40\x02\x00\x01" + b"\x50\x02\x00\x02")  # PUBACK 1, PUBREC 2
         self.assertEqual(self.acct.flows_open, 2)
         c.down.feed(pubrel(2))

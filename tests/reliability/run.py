@@ -9,7 +9,7 @@ cuts     publisher.py sends N QoS 1 + N QoS 2 messages, pipelined (a window
          (--cuts, default 200: `make test`; 1000: `make
          test-reliability-full`) on EACH side, in both directions on each
          side, falling between packets, inside fixed headers and inside
-         bodies.  N defaults to max(10,000, 25 C).  mosquitto runs with
+         bodies.  N defaults to max(10,000, 40 C).  mosquitto runs with
          unbounded in-flight and queued messages, so that it re-sends
          everything in flight after each reconnect; the publisher is held
          while the subscriber's backlog is over --backlog messages (600),
@@ -78,9 +78,11 @@ BACKLOG = 600
 # 1..a tenth of that, log-uniform: about one connection in ten outlasts the
 # re-send burst of a full backlog (~40 bytes a message).
 SUB_CUT_BYTES_PER_MESSAGE = 45
-# Messages per QoS level by default: about 650 subscriber-side cuts per
-# 10,000, so this many per cut wanted gives twice as many.
-N_PER_CUT = 25
+# Messages per QoS level by default, per cut wanted on each side.  When the
+# subscriber keeps up, its connections are cut on average every ~31 message
+# pairs (log-uniform: ~2,650 bytes down, ~340 up); when it falls behind,
+# more often.  40 leaves a margin of 1.3 at the least.
+N_PER_CUT = 40
 PROGRESS_LINE = re.compile(r"(?:pub: sent|sub: got) (\d+)$")
 PROGRESS_STEP = 50  # messages between progress lines (cuts)
 READY_TIMEOUT = 20.0  # seconds for the subscriber to subscribe
@@ -351,7 +353,9 @@ def scenario_cuts(firmware, n, seed, min_cuts=MIN_CUTS, pub_max=None, sub_max=No
                 acct = sp.mqtt
                 print(
                     "cuts: broker_dup_after_release=%d (the client had sent PUBCOMP for %d of them; "
-                    "in %d of %d subscriber connections); %d QoS 2 PUBLISH to the subscriber, %d with DUP, %d PUBREL"
+                    "in %d of %d subscriber connections); %d QoS 2 PUBLISH to the subscriber, %d with DUP "
+                    "(%d more on a released id with a new message: id reuse), %d PUBREL; "
+                    "up to %d QoS 2 ids held by the subscriber at once"
                     % (
                         acct.dup_after_release,
                         acct.dup_after_pubcomp,
@@ -359,7 +363,9 @@ def scenario_cuts(firmware, n, seed, min_cuts=MIN_CUTS, pub_max=None, sub_max=No
                         sp.connections,
                         acct.qos2_publishes_down,
                         acct.qos2_dup_down,
+                        acct.released_id_reused,
                         acct.pubrels_down,
+                        acct.held_max,
                     ),
                     flush=True,
                 )
