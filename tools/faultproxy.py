@@ -12,7 +12,12 @@ bytes both ways, while it can:
   connection, a direction ("up" = client to broker, "down" = broker to
   client) and an offset in [lo, hi] in that direction;
   ``cut_random={"up": (lo, hi), "down": (lo, hi)}`` gives each direction its
-  own range (the downstream of a publisher carries far fewer bytes);
+  own range (the downstream of a publisher carries far fewer bytes); a
+  range ``(lo, hi, "log")`` draws the offset log-uniformly (as many cuts in
+  1..10 as in 10..100, 100..1000...: mostly short connections, a few long);
+* **hold** the clients: ``hold_up=callable`` is asked on every turn of the
+  loop, and while it returns true nothing is read from the clients (their
+  writes back up, as on a slow link); downstream goes on;
 * **split** every write into 1-byte pieces (``split=True``; ``split_gap``
   seconds between pieces, so that the reader sees them one by one);
 * **delay** every piece by ``delay`` seconds (latency, order kept);
@@ -20,12 +25,21 @@ bytes both ways, while it can:
   ``<connection> <up|down|cut|open> <hex bytes>``, to debug a failure;
 * **restart the broker** (``restart_broker()``: cut every connection, stop
   and start the :class:`broker.Broker` given as ``broker=``, same port, same
-  persistence file).
+  persistence file);
+* **account for MQTT** (``mqtt=True``, :class:`MqttAccount` as ``p.mqtt``):
+  frame the MQTT 3.1.1 packets of the bytes it forwarded, in both directions,
+  and count, for the client's QoS 2 receiving flows, each PUBLISH with DUP
+  for a packet id whose PUBREL the client had fully received (the broker's
+  re-send of a released id, which MQTT-4.3.3-2 makes a new publication for
+  the client); and say where each cut fell (between packets, inside a fixed
+  header, inside a body).
 
 Every loop waits with a timeout; the proxy runs in one thread.  Faults can be
 changed while it runs (``set_faults``).  Counters: ``connections``, ``cuts``
-(``cut_log`` lists ``(direction, offset)``), ``bytes_up``, ``bytes_down``,
-``refused`` (clients closed because the broker did not accept).
+(``cut_log`` lists ``(direction, offset)``; with ``mqtt=True``,
+``cut_where`` counts ``(direction, "between"|"header"|"body")``),
+``bytes_up``, ``bytes_down``, ``refused`` (clients closed because the broker
+did not accept).
 
 As a module::
 
@@ -50,6 +64,7 @@ Standard library only.
 
 import argparse
 import collections
+import math
 import os
 import random
 import select
@@ -63,6 +78,7 @@ import time
 
 HOST = "127.0.0.1"
 TICK = 0.05  # longest wait of the proxy loop, seconds
+HOLD_TICK = 0.002  # longest wait while hold_up holds the clients
 CONNECT_TIMEOUT = 2.0  # seconds for the broker to accept a connection
 STOP_TIMEOUT = 5.0  # seconds for the proxy thread to end
 MAX_BUFFER = 256 * 1024  # bytes held per direction before reading pauses
@@ -83,6 +99,7 @@ class _Flow:
         self.limit = None  # cut after this many bytes forwarded
         self.next_at = 0.0  # earliest time of the next write (split_gap)
         self.eof = False  # src closed
+        self.framer = None  # MqttFramer fed with what was written (mqtt=True)
 
     def due(self, now):
         return self.queue and self.queue[0][0] <= now and self.next_at <= now
@@ -118,10 +135,375 @@ class _Pipe:
                 pass
 
 
+def _parse_range(r):
+    """(lo, hi) or (lo, hi, "uniform"|"log") -> (lo, hi, log?)."""
+    lo, hi = int(r[0]), int(r[1])
+    kind = r[2] if len(r) > 2 else "uniform"
+    if kind not in ("uniform", "log"):
+        raise ValueError("cut_random: a range is uniform or log, not %r" % (kind,))
+    if not 0 <= lo <= hi:
+        raise ValueError("cut_random needs 0 <= lo <= hi")
+    return lo, hi, kind == "log"
+
+
 def _parse_direction(d):
     if d not in DIRECTIONS:
         raise ValueError("direction must be 'up' or 'down', not %r" % (d,))
     return d
+
+
+# ---------------------------------------------------------------------------
+# MQTT accounting of the forwarded bytes
+
+CONNECT, CONNACK, PUBLISH, PUBACK, PUBREL, PUBCOMP = 1, 2, 3, 4, 6, 7
+HEAD_MAX = 65536 + 8  # body bytes kept to decode one packet (a CONNECT, a PUBLISH's topic + id)
+MAX_EVENTS = 100000  # MqttAccount.events kept
+PAYLOAD_HEAD = 32  # payload bytes kept in MqttAccount.events
+
+
+class MqttFramer:
+    """Frames MQTT 3.1.1 packets out of a byte stream fed in pieces.
+
+    ``feed(data)`` takes the stream's bytes in order, in pieces of any size;
+    once a packet's last byte has been fed it calls ``on_packet(first, body,
+    start, stop)``: ``first`` is the fixed header's first byte and
+    ``body[start:stop]`` the start of the packet's body, at least what its
+    type needs (the packet id; a PUBLISH's topic length, topic, id and
+    PAYLOAD_HEAD bytes of payload; all of a CONNECT up to HEAD_MAX bytes).  A packet whose last byte never came is
+    never reported.  Payload bytes are skipped, not kept: memory stays at
+    one packet's head; with ``whole=True`` ``body[start:stop]`` is always
+    the whole body (for a client that needs payloads: memory up to one
+    whole packet).  A malformed remaining length (more than 4 bytes)
+    stops the framing for good (``malformed``; ``on_malformed()`` is called).
+    """
+
+    __slots__ = ("on_packet", "on_malformed", "whole", "packets", "malformed", "_buf", "_skip", "_pending")
+
+    def __init__(self, on_packet, on_malformed=None, whole=False):
+        self.on_packet = on_packet
+        self.on_malformed = on_malformed
+        self.whole = whole
+        self.packets = 0
+        self.malformed = False
+        self._buf = bytearray()  # the current packet's start: fixed header + head of the body
+        self._skip = 0  # bytes of the current packet still to come, its head already in _pending
+        self._pending = None  # (first, head) of that packet
+
+    def where(self):
+        """Where the stream stands: "between" packets, inside a fixed "header" or a "body"."""
+        if self._skip:
+            return "body"
+        b = self._buf
+        if not b:
+            return "between"
+        # A complete packet never stays in _buf: a complete fixed header means
+        # the body is incomplete.
+        for i in range(1, min(len(b), 5)):
+            if b[i] < 0x80:
+                return "body"
+        return "header"
+
+    def feed(self, data):
+        if self.malformed:
+            return
+        if self._skip:
+            if len(data) < self._skip:
+                self._skip -= len(data)
+                return
+            data = memoryview(data)[self._skip :]
+            self._skip = 0
+            first, head = self._pending
+            self._pending = None
+            self.packets += 1
+            self.on_packet(first, head, 0, len(head))
+            if not data:
+                return
+        buf = self._buf
+        buf += data
+        n = len(buf)
+        pos = 0
+        while pos < n:
+            first = buf[pos]
+            # Remaining length: 1..4 bytes, 7 bits each, low group first.
+            i = pos + 1
+            rl = 0
+            shift = 0
+            while i < n:
+                b = buf[i]
+                i += 1
+                rl |= (b & 0x7F) << shift
+                if b < 0x80:
+                    break
+                shift += 7
+                if shift > 21:
+                    self.malformed = True
+                    del buf[:]
+                    if self.on_malformed is not None:
+                        self.on_malformed()
+                    return
+            else:
+                break  # fixed header incomplete
+            end = i + rl
+            if end <= n:
+                self.packets += 1
+                self.on_packet(first, buf, i, end)
+                pos = end
+                continue
+            if self.whole:
+                break
+            # Incomplete: once its head is here, keep only that and skip the rest.
+            t = first >> 4
+            if t == PUBLISH:
+                if not first & 0x06:
+                    need = 0
+                elif n - i < 2:
+                    break
+                else:
+                    need = 2 + (buf[i] << 8 | buf[i + 1]) + 2 + PAYLOAD_HEAD
+            elif t == CONNECT:
+                need = min(rl, HEAD_MAX)
+            else:
+                need = 2
+            need = min(need, rl)
+            if i + need <= n:
+                self._pending = (first, bytes(buf[i : i + need]))
+                self._skip = end - n
+                pos = n
+            break
+        del buf[:pos]
+
+
+class _Session:
+    """The client's receiving state as the proxy saw it (outlives connections)."""
+
+    __slots__ = ("released", "completed", "open", "message", "held")
+
+    def __init__(self):
+        # QoS 2 ids whose PUBREL reached the client, no PUBLISH since ->
+        # the message released (topic, payload head), None if unknown
+        self.released = {}
+        self.message = {}  # QoS 2 id -> (topic, payload head) of its last PUBLISH
+        self.held = set()  # QoS 2 ids whose PUBLISH reached the client, PUBREL not yet
+        self.completed = set()  # QoS 2 ids whose PUBCOMP came from the client, no PUBLISH since
+        self.open = set()  # ids of QoS 1/2 flows to the client not completed (PUBACK, PUBCOMP)
+
+
+class MqttAccount:
+    """What the proxy's clients received, counted from the forwarded bytes.
+
+    A packet counts once its last byte was written to the client's socket
+    (down) or to the broker's (up): a packet cut in the middle did not
+    arrive.  State is kept per client id (from the CONNECT), across
+    connections, as the broker keeps the session; a CONNECT with clean
+    session, or a CONNACK without session present, starts it afresh.
+
+    Counters:
+
+    * ``qos2_publishes_down`` / ``qos2_dup_down``: QoS 2 PUBLISH packets
+      delivered to clients / of which with DUP set;
+    * ``pubrels_down``: PUBREL packets delivered to clients;
+    * ``dup_after_release``: QoS 2 PUBLISH with DUP for an id whose PUBREL
+      the client had fully received, with no PUBLISH on that id in between,
+      carrying the same message as the flow that PUBREL released (same
+      topic and first PAYLOAD_HEAD payload bytes).  MQTT-4.3.3-2 makes the
+      client treat it as a new publication, so each is one duplicate the
+      broker caused (mosquitto 2.0.11 sends them after reconnects).  An
+      upper bound: a client that got the PUBREL's bytes but lost the
+      connection before reading them still holds the id and drops the
+      re-send;
+    * ``released_id_reused``: QoS 2 PUBLISH with DUP on such an id carrying
+      another message: the broker reused the id (mosquitto's ids wrap after
+      65,535 messages) and this is the new message's first complete send
+      (mosquitto sets DUP on whatever it sends after a reconnect, sent
+      before or not).  Not a duplicate; not counted above;
+    * ``dup_after_pubcomp``: those among them whose PUBCOMP the client had
+      sent (the proxy forwarded it to the broker, which may still have
+      dropped it with the connection): the client had surely released the
+      id.  A lower bound of the same;
+    * ``events``: ``(connection, client id, packet id, pubcomp seen, topic,
+      payload head)`` per ``dup_after_release`` (the first PAYLOAD_HEAD
+      bytes of the payload: which message the broker re-sent);
+      ``per_connection``: connection -> that count;
+    * ``malformed``: connections whose framing failed (then not counted);
+    * ``down_types[t]`` / ``up_types[t]``: packets of type t (1 CONNECT ..
+      14 DISCONNECT) delivered to clients / to the broker;
+    * ``held_max``: the most QoS 2 ids a client had to hold at once: ids
+      whose PUBLISH had reached it and whose PUBREL had not (the broker's
+      in-flight window as the client sees it; MQTT 3.1.1 does not bound it);
+    * ``flows_open``: QoS 1/2 flows from the broker to the clients not
+      completed yet: opened by a PUBLISH (or a PUBREL) delivered to the
+      client, closed by its PUBACK or PUBCOMP delivered to the broker.  An
+      estimate of what the broker has in flight to the clients, which it
+      re-sends at once after a reconnect (an ack that reached the broker's
+      socket but that the broker dropped with the connection closes a flow
+      too early; the broker's re-send opens it again).
+
+    A broker that re-sends a released id with another message of the same
+    topic and payload head would be counted in ``dup_after_release``: give
+    test messages distinct payloads.
+    """
+
+    def __init__(self):
+        self.qos2_publishes_down = 0
+        self.qos2_dup_down = 0
+        self.pubrels_down = 0
+        self.dup_after_release = 0
+        self.dup_after_pubcomp = 0
+        self.malformed = 0
+        self.released_id_reused = 0
+        self.held_max = 0
+        self.down_types = [0] * 16
+        self.up_types = [0] * 16
+        self.flows_open = 0
+        self.events = []
+        self.per_connection = collections.Counter()
+        self._sessions = {}
+
+    def session(self, client_id):
+        s = self._sessions.get(client_id)
+        if s is None:
+            s = self._sessions[client_id] = _Session()
+        return s
+
+    def _clear(self, sess):
+        self.flows_open -= len(sess.open)
+        sess.open.clear()
+        sess.released.clear()
+        sess.completed.clear()
+        sess.message.clear()
+        sess.held.clear()
+
+    def connection(self, number, on_event=None):
+        """The framers of a new connection: ``(up, down)``, each with ``feed``."""
+        return _MqttConnection(self, number, on_event)
+
+    def stats(self):
+        return {
+            "qos2_publishes_down": self.qos2_publishes_down,
+            "qos2_dup_down": self.qos2_dup_down,
+            "pubrels_down": self.pubrels_down,
+            "dup_after_release": self.dup_after_release,
+            "dup_after_pubcomp": self.dup_after_pubcomp,
+            "malformed": self.malformed,
+            "released_id_reused": self.released_id_reused,
+            "held_max": self.held_max,
+            "flows_open": self.flows_open,
+        }
+
+
+class _MqttConnection:
+    def __init__(self, acct, number, on_event):
+        self.acct = acct
+        self.number = number
+        self.on_event = on_event
+        self.client_id = None
+        self.sess = acct.session(None)
+        self.up = MqttFramer(self._up, self._malformed)
+        self.down = MqttFramer(self._down, self._malformed)
+        self._bad = False
+
+    def _malformed(self):
+        if not self._bad:
+            self._bad = True
+            self.acct.malformed += 1
+
+    def _up(self, first, b, s, e):
+        t = first >> 4
+        self.acct.up_types[t] += 1
+        if t == PUBCOMP or t == PUBACK:
+            if e - s < 2:
+                self._malformed()
+                return
+            pid = b[s] << 8 | b[s + 1]
+            sess = self.sess
+            if pid in sess.open:
+                sess.open.remove(pid)
+                self.acct.flows_open -= 1
+            if t == PUBCOMP:
+                sess.completed.add(pid)
+        elif t == CONNECT:
+            # protocol name, level, flags, keep alive, client id
+            try:
+                p = s + 2 + (b[s] << 8 | b[s + 1])
+                flags = b[p + 1]
+                p += 4
+                cid = bytes(b[p + 2 : p + 2 + (b[p] << 8 | b[p + 1])])
+            except IndexError:
+                self._malformed()
+                return
+            self.client_id = cid
+            self.sess = self.acct.session(cid)
+            if flags & 0x02:
+                self.acct._clear(self.sess)
+
+    def _dup_after_release(self, pid, msg):
+        acct = self.acct
+        acct.dup_after_release += 1
+        acct.per_connection[self.number] += 1
+        completed = pid in self.sess.completed
+        if completed:
+            acct.dup_after_pubcomp += 1
+        if len(acct.events) < MAX_EVENTS:
+            acct.events.append((self.number, self.client_id, pid, completed) + msg)
+        if self.on_event is not None:
+            self.on_event("dup-after-release %d%s" % (pid, " pubcomp-seen" if completed else ""))
+
+    def _down(self, first, b, s, e):
+        t = first >> 4
+        self.acct.down_types[t] += 1
+        if t == PUBLISH:
+            if not first & 0x06:
+                return
+            if e - s < 2:
+                self._malformed()
+                return
+            p = s + 2 + (b[s] << 8 | b[s + 1])
+            if p + 2 > e:
+                self._malformed()
+                return
+            pid = b[p] << 8 | b[p + 1]
+            sess = self.sess
+            acct = self.acct
+            if first & 0x06 == 0x04:
+                acct.qos2_publishes_down += 1
+                msg = (bytes(b[s + 2 : p]), bytes(b[p + 2 : min(e, p + 2 + PAYLOAD_HEAD)]))
+                if first & 0x08:
+                    acct.qos2_dup_down += 1
+                    if pid in sess.released:
+                        released = sess.released[pid]
+                        if released is None or released == msg:
+                            self._dup_after_release(pid, msg)
+                        else:
+                            acct.released_id_reused += 1
+                            if self.on_event is not None:
+                                self.on_event("released-id-reused %d" % pid)
+                sess.message[pid] = msg
+                held = sess.held
+                if pid not in held:
+                    held.add(pid)
+                    if len(held) > acct.held_max:
+                        acct.held_max = len(held)
+            # Any PUBLISH on the id starts a new flow: the client holds it again.
+            sess.released.pop(pid, None)
+            sess.completed.discard(pid)
+            if pid not in sess.open:
+                sess.open.add(pid)
+                acct.flows_open += 1
+        elif t == PUBREL:
+            if e - s < 2:
+                self._malformed()
+                return
+            pid = b[s] << 8 | b[s + 1]
+            sess = self.sess
+            self.acct.pubrels_down += 1
+            sess.released[pid] = sess.message.get(pid)
+            sess.held.discard(pid)
+            if pid not in sess.open:
+                sess.open.add(pid)
+                self.acct.flows_open += 1
+        elif t == CONNACK:
+            if e - s >= 1 and not b[s] & 0x01:
+                self.acct._clear(self.sess)  # no session on the broker: nothing in flight
 
 
 class FaultProxy:
@@ -143,6 +525,8 @@ class FaultProxy:
         broker=None,
         trace=None,
         verbose=False,
+        mqtt=False,
+        hold_up=None,
     ):
         self.target_host = target_host
         self.target_port = target_port
@@ -162,6 +546,10 @@ class FaultProxy:
         self.refused = 0
         self.bytes_up = 0
         self.bytes_down = 0
+        self.mqtt = MqttAccount() if mqtt else None
+        self.hold_up = hold_up
+        self.held_seconds = 0.0  # time spent holding the clients (hold_up)
+        self.cut_where = collections.Counter()
         self._cut_at = None
         self._cut_plan = None
         self._cut_random = None
@@ -206,13 +594,9 @@ class FaultProxy:
                 if r is None:
                     self._cut_random = None
                 elif isinstance(r, dict):
-                    self._cut_random = {_parse_direction(d): (int(lo), int(hi)) for d, (lo, hi) in r.items()}
+                    self._cut_random = {_parse_direction(d): _parse_range(x) for d, x in r.items()}
                 else:
-                    lo, hi = r
-                    self._cut_random = {d: (int(lo), int(hi)) for d in DIRECTIONS}
-                for lo, hi in (self._cut_random or {}).values():
-                    if not 0 <= lo <= hi:
-                        raise ValueError("cut_random needs 0 <= lo <= hi")
+                    self._cut_random = {d: _parse_range(r) for d in DIRECTIONS}
             for name in ("split", "split_gap", "delay", "rst"):
                 if name in kw:
                     setattr(self, name, kw[name])
@@ -272,13 +656,17 @@ class FaultProxy:
         return time.monotonic() - t0
 
     def stats(self):
-        return {
+        s = {
             "connections": self.connections,
             "cuts": self.cuts,
             "refused": self.refused,
             "bytes_up": self.bytes_up,
             "bytes_down": self.bytes_down,
         }
+        if self.mqtt is not None:
+            s.update(self.mqtt.stats())
+            s["cut_where"] = {"%s %s" % k: v for k, v in sorted(self.cut_where.items())}
+        return s
 
     # -- internals ----------------------------------------------------------
 
@@ -294,7 +682,12 @@ class FaultProxy:
             return self._cut_at
         if self._cut_random:
             d = self._rng.choice(sorted(self._cut_random))
-            lo, hi = self._cut_random[d]
+            lo, hi, log = self._cut_random[d]
+            if log:
+                # log-uniform on [max(lo, 1), hi + 1), as an integer in [lo, hi]
+                a = math.log(max(lo, 1))
+                x = int(math.exp(a + self._rng.random() * (math.log(hi + 1) - a)))
+                return d, min(max(x, lo), hi)
             return d, self._rng.randint(lo, hi)
         return None
 
@@ -318,6 +711,10 @@ class FaultProxy:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             pipe = _Pipe(client, upstream)
             pipe.number = self.connections + 1
+            if self.mqtt is not None:
+                conn = self.mqtt.connection(pipe.number, lambda text, pipe=pipe: self._trace_line(pipe, "mqtt", text))
+                pipe.up.framer = conn.up
+                pipe.down.framer = conn.down
             with self._lock:
                 plan = self._plan_cut()
             if plan is not None:
@@ -331,6 +728,8 @@ class FaultProxy:
     def _cut(self, pipe, flow):
         self.cuts += 1
         self.cut_log.append((flow.name, flow.sent))
+        if flow.framer is not None:
+            self.cut_where[(flow.name, flow.framer.where())] += 1
         self._log("cut %s at byte %d" % (flow.name, flow.sent))
         self._trace_line(pipe, "cut", "%s %d" % (flow.name, flow.sent))
         pipe.close(self.rst)
@@ -364,15 +763,20 @@ class FaultProxy:
             n = 1 if self.split else len(head)
             if flow.limit is not None:
                 n = min(n, flow.limit - flow.sent)
+            piece = head[:n]
             try:
-                n = flow.dst.send(head[:n])
+                n = flow.dst.send(piece)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 pipe.close()
                 return
+            if n < len(piece):
+                piece = memoryview(piece)[:n]
             if self._trace is not None:
-                self._trace_line(pipe, flow.name, head[:n].hex())
+                self._trace_line(pipe, flow.name, piece.hex())
+            if flow.framer is not None:
+                flow.framer.feed(piece)  # only what the socket took
             del head[:n]
             flow.queued -= n
             flow.sent += n
@@ -390,8 +794,15 @@ class FaultProxy:
                 return
 
     def _loop(self):
+        held_since = None
         while not self._stop.is_set():
             now = time.monotonic()
+            hold = self.hold_up is not None and self.hold_up()
+            if hold and held_since is None:
+                held_since = now
+            elif not hold and held_since is not None:
+                self.held_seconds += now - held_since
+                held_since = None
             with self._lock:
                 cut_all, self._cut_all = self._cut_all, False
             if cut_all:
@@ -407,10 +818,10 @@ class FaultProxy:
             self._pipes = [p for p in self._pipes if not p.closed]
             rlist = [self._lsock]
             wlist = []
-            wake = now + TICK
+            wake = now + (HOLD_TICK if hold else TICK)
             for p in self._pipes:
                 for f in p.flows:
-                    if not f.eof and f.queued < MAX_BUFFER:
+                    if not f.eof and f.queued < MAX_BUFFER and not (hold and f is p.up):
                         rlist.append(f.src)
                     if f.queue:
                         t = f.next_time()
@@ -447,7 +858,7 @@ class FaultProxy:
 
 
 def _faults_from_args(args):
-    kw = {"split": args.split, "delay": args.delay, "rst": args.rst, "seed": args.seed}
+    kw = {"split": args.split, "delay": args.delay, "rst": args.rst, "seed": args.seed, "mqtt": args.mqtt}
     if args.split_gap is not None:
         kw["split_gap"] = args.split_gap
     if args.cut_at:
@@ -465,6 +876,7 @@ def _add_fault_args(p):
     p.add_argument("--delay", type=float, default=0.0, help="seconds added to every piece")
     p.add_argument("--rst", action="store_true", help="cut with a TCP reset instead of a close")
     p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--mqtt", action="store_true", help="count QoS 2 re-sends of released ids (MqttAccount)")
     p.add_argument("-v", "--verbose", action="store_true")
 
 

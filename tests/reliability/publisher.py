@@ -10,7 +10,8 @@
 # wait_msg() let the robust mode reconnect.
 #
 # Environment: MQTT_HOST, REL_PORT, REL_TAG, REL_N, REL_BACKOFF ("min,max" ms),
-# REL_PACE_MS (sleep per 100 messages), REL_TIMEOUT (s), REL_VERBOSE.
+# REL_PACE_MS (sleep per 100 messages), REL_TIMEOUT (s), REL_VERBOSE,
+# REL_PROGRESS (print "pub: sent N" every this many messages, default 1000).
 import os
 import sys
 import time
@@ -25,6 +26,7 @@ N = int(os.getenv("REL_N") or "10000")
 BACKOFF = tuple(int(x) for x in (os.getenv("REL_BACKOFF") or "5,1000").split(","))
 PACE_MS = int(os.getenv("REL_PACE_MS") or "0")
 TIMEOUT_MS = int(float(os.getenv("REL_TIMEOUT") or "150") * 1000)
+PROGRESS = int(os.getenv("REL_PROGRESS") or "1000")
 WINDOW = 16
 
 TOPICS = ("umqtt_rs/rel/%s/q1" % TAG, "umqtt_rs/rel/%s/q2" % TAG)
@@ -54,10 +56,10 @@ while nxt[0] < N or nxt[1] < N:
     if c.queued() > max_queued:
         max_queued = c.queued()
     total += 1
-    if total % 1000 == 0:
+    if total % PROGRESS == 0:
         print("pub: sent", total)
-        if PACE_MS:
-            time.sleep_ms(0)
+    if total % 1000 == 0 and PACE_MS:
+        time.sleep_ms(0)
     if PACE_MS and total % 100 == 0:
         time.sleep_ms(PACE_MS)
 
