@@ -3,8 +3,9 @@
 #   make            firmware for BOARD (default unix) -> build/<board>/...
 #   make demo       firmware + a local mosquitto + a publish/subscribe round trip
 #   make test       everything: Rust tests, lints, bindings, firmware tests
-#                   (the reliability test's short run: 200+ cuts a side)
-#   make test-reliability-full
+#                   (the reliability test's short run, test-reliability-short:
+#                   200+ cuts a side)
+#   make test-reliability
 #                   the reliability test at full size: 1,000+ random cuts on
 #                   the publisher's side and 1,000+ on the subscriber's
 #                   (RELIABILITY_CUTS=N for another size; tests/reliability/run.py)
@@ -43,7 +44,7 @@ TEST_PACKAGES := mosquitto mosquitto-clients openssl dpkg-dev libclang-dev
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: test-host test-reliability test-reliability-full
+.PHONY: test-host test-reliability test-reliability-short
 .PHONY: fuzz all firmware lib demo test deps mpy-source check-rust check-bindings \
 	bindings test-firmware clean distclean deps-board test-board test-boards \
 	check-lib size
@@ -133,18 +134,18 @@ test-host:
 # that the subscriber's proxy counts; then a mosquitto restart mid-stream
 # (tests/reliability/run.py, ~15-30 s; ~1 min full size); and the
 # regression tests of the QoS 2 bugs it found (tests/reliability/repro/).
-RELIABILITY_CUTS ?= 200
+RELIABILITY_CUTS ?= 1000
 test-reliability: firmware
 	$(PYTHON) $(TOP)/tests/reliability/run.py --firmware $(OUT)/$(FIRMWARE) --cuts $(RELIABILITY_CUTS) $(RELIABILITY_ARGS)
 	for t in $(TOP)/tests/reliability/repro/*.py; do \
 		$(PYTHON) $$t $(OUT)/$(FIRMWARE) >/dev/null || { echo "FAIL $$t"; exit 1; }; \
 		echo "pass  $$t"; done
 
-test-reliability-full:
-	$(MAKE) test-reliability RELIABILITY_CUTS=1000
+test-reliability-short:
+	$(MAKE) test-reliability RELIABILITY_CUTS=200
 
 ifeq ($(TEST_KIND),unix)
-test: deps check-rust check-bindings test-firmware test-host test-reliability test-boards
+test: deps check-rust check-bindings test-firmware test-host test-reliability-short test-boards
 	@echo "make test: all passed"
 else
 test: test-board

@@ -7,7 +7,7 @@ cuts     publisher.py sends N QoS 1 + N QoS 2 messages, pipelined (a window
          of 16), while the proxies in front of it and of subscriber.py cut
          the connections at random bytes in both directions: at least C cuts
          (--cuts, default 200: `make test`; 1000: `make
-         test-reliability-full`) on EACH side, in both directions on each
+         test-reliability`) on EACH side, in both directions on each
          side, falling between packets, inside fixed headers and inside
          bodies.  N defaults to max(10,000, 40 C).  mosquitto runs with
          unbounded in-flight and queued messages, so that it re-sends
