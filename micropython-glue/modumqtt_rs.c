@@ -1495,14 +1495,17 @@ static mp_uint_t mqtt_client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_
     mp_uint_t ask = arg;
     if (arg & MP_STREAM_POLL_RD) {
         uint64_t at;
-        if (umqtt_rs_rx_ready(&self->core)
-            || (umqtt_rs_poll_at(&self->core, &at) && at <= now_ms(self))) {
+        if (tx_pending(self) > 0) {
+            // Bytes wait to be written: the transport taking them is work
+            // for check_msg(), so a reader waiting for RD wakes up then.
+            // A buffered packet may be waiting for that very room, so it
+            // alone does not count (a poll loop would spin).
+            ask |= MP_STREAM_POLL_WR;
+        } else if (umqtt_rs_rx_ready(&self->core)) {
             ret |= MP_STREAM_POLL_RD;
         }
-        if (tx_pending(self) > 0) {
-            // A partial write is pending: the transport taking bytes is
-            // work for check_msg(), so a reader waiting for RD wakes up.
-            ask |= MP_STREAM_POLL_WR;
+        if (umqtt_rs_poll_at(&self->core, &at) && at <= now_ms(self)) {
+            ret |= MP_STREAM_POLL_RD;
         }
     }
     mp_uint_t r = mp_get_stream(self->sock)->ioctl(self->sock, MP_STREAM_POLL, ask, errcode);

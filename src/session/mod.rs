@@ -655,7 +655,13 @@ impl Session {
             Link::AwaitConnack { .. } => return self.handle_connack(now_ms, packet, tx),
             Link::Open => {}
         }
-        self.pump_owed(now_ms, tx)?;
+        // Owed acks first when there is room; if not, they wait and the
+        // packet is handled anyway (a new message's ack is owed behind
+        // them, in order).
+        match self.pump_owed(now_ms, tx) {
+            Ok(()) | Err(Error::TxFull { .. }) => {}
+            Err(e) => return Err(e),
+        }
         match packet {
             Packet::Connack(_) => Err(Error::Protocol(ProtocolError::ConnackTwice)),
             Packet::Publish(publish) => self.handle_publish(now_ms, publish, tx),
@@ -759,7 +765,12 @@ impl Session {
         }
         if publish.qos != QoS::AtMostOnce {
             if self.deliveries.is_full() {
-                return Err(Error::TooManyUnacked);
+                // Acks waiting for tx room: that is backpressure, the
+                // message waits for them to go out.
+                return Err(match self.deliveries.first_owed() {
+                    Some(_) => Error::TxFull { needed: 4 },
+                    None => Error::TooManyUnacked,
+                });
             }
             if publish.qos == QoS::ExactlyOnce
                 && !self
@@ -1367,8 +1378,9 @@ mod tests {
         }
     }
 
-    /// An ack that does not fit is owed, never lost nor failed: it goes out
-    /// before anything else once there is room.
+    /// An ack that does not fit is owed, never lost nor failed: packets
+    /// that need no room are handled meanwhile, and it goes out first once
+    /// there is room.
     #[test]
     fn ack_without_room_is_owed() {
         let mut mem = [0u8; 16];
@@ -1387,11 +1399,18 @@ mod tests {
         assert_eq!(tx.free(), 1);
         s.ack(T0, 10, &mut tx).unwrap();
         assert_eq!(tx.len(), 15, "owed, not queued");
-        assert_eq!(
-            feed(&mut s, T0, PINGRESP, &mut tx).map(|_| ()),
-            Err(Error::TxFull { needed: 4 }),
-            "the owed ack goes first"
+        assert!(matches!(
+            feed(&mut s, T0, PINGRESP, &mut tx),
+            Ok(Some(Event::Pong))
+        ));
+        assert!(
+            matches!(
+                feed(&mut s, T0, PUBLISH_QOS0, &mut tx),
+                Ok(Some(Event::Message(_)))
+            ),
+            "a message is delivered while the ack waits"
         );
+        assert_eq!(tx.len(), 15, "still owed");
         tx.consume(15);
         assert!(matches!(
             feed(&mut s, T0, PINGRESP, &mut tx),
@@ -1517,6 +1536,30 @@ mod tests {
         );
         s.ack(T0, 3, &mut tx).unwrap();
         assert!(feed(&mut s, T0, &more, &mut tx).is_ok());
+    }
+
+    /// When the acks waiting for room fill the table, a new message waits
+    /// too (backpressure: TxFull), rather than failing the connection.
+    #[test]
+    fn owed_acks_fill_the_table_as_backpressure() {
+        let mut mem = [0u8; 16];
+        let mut tx = TxBuf::new(&mut mem, 0);
+        let mut s = connected(&mut tx);
+        while tx.free() > 0 {
+            tx.push(&Packet::Pingreq).unwrap(); // fill tx
+        }
+        for pid in 1..=MAX_UNACKED as u16 {
+            assert!(feed(&mut s, T0, &with_pid(PUBLISH_QOS1_ID10, pid), &mut tx).is_ok());
+            s.ack(T0, pid, &mut tx).unwrap();
+        }
+        let more = with_pid(PUBLISH_QOS1_ID10, 100);
+        assert_eq!(
+            feed(&mut s, T0, &more, &mut tx).map(|_| ()),
+            Err(Error::TxFull { needed: 4 })
+        );
+        tx.consume(16);
+        assert!(feed(&mut s, T0, &more, &mut tx).is_ok(), "acks went out");
+        assert_eq!(&take(&mut tx)[..4], [0x40, 0x02, 0x00, 0x01]); // PUBACK id 1, first
     }
 
     /// A broker that answers QoS 2 with PUBACK (RabbitMQ 3.10) is told
@@ -1795,16 +1838,12 @@ mod tests {
         let full = Err(Error::TxFull { needed: 4 });
 
         // A new message needs no room: its ack comes from the application
-        // and is owed until there is room; then everything waits for it.
+        // and is owed until there is room; publishes and pings wait for it.
         assert!(matches!(
             feed(&mut s, T0, PUBLISH_QOS1_ID10, &mut tx),
             Ok(Some(Event::Message(_)))
         ));
         s.ack(T0, 10, &mut tx).unwrap();
-        assert_eq!(
-            feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx).map(|_| ()),
-            full
-        );
         let pubrec = [0x50, 0x02, 0x00, 0x01]; // PUBREC id 1
         assert_eq!(feed(&mut s, T0, &pubrec, &mut tx).map(|_| ()), full);
         assert_eq!(s.outgoing_flow(pid), Some(OutgoingFlow::AwaitPubrec));
@@ -1838,7 +1877,7 @@ mod tests {
                 feed(&mut s, T0, PUBLISH_QOS2_ID11, &mut tx),
                 Ok(Some(Event::Message(_))),
             ),
-            "the failed attempt did not mark id 11 as delivered"
+            "id 11 is delivered once the owed ack went out"
         );
         s.ack(T0, 11, &mut tx).unwrap();
         assert!(matches!(feed(&mut s, T0, &pubrec, &mut tx), Ok(None)));
