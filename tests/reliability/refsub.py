@@ -31,6 +31,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 
 from faultproxy import MqttFramer  # noqa: E402
 
+sys.path.insert(0, HERE)
+from dupreport import report_qos2_dups  # noqa: E402
+
 HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
 PORT = int(os.getenv("REL_PORT"))
 TAG = os.getenv("REL_TAG")
@@ -41,7 +44,6 @@ STOP_FILE = os.getenv("REL_STOP_FILE")
 GRACE = 15.0  # seconds after the publisher finished
 QOS2_DUPS_FAIL = (os.getenv("REL_QOS2_DUPS") or "fail") == "fail"
 PROGRESS = int(os.getenv("REL_PROGRESS") or "0")
-MAX_DUP_REPORT = 50000  # QoS 2 messages listed in "sub: dup2" lines
 IO_TIMEOUT = 3.0  # seconds per connect or write
 READ_WAIT = 0.05  # seconds per read
 
@@ -107,25 +109,6 @@ def deliver(i, payload, dup):
     if seen < 255:
         count[i][s] = seen + 1
 
-
-def report_qos2_dups():
-    # "sub: dup2 S S*K ...": the QoS 2 messages delivered more than once (K
-    # extra deliveries), for run.py to match against the broker's re-sends.
-    line = []
-    shown = 0
-    for k in range(N):
-        c = count[1][k]
-        if c > 1:
-            if shown >= MAX_DUP_REPORT:
-                print("sub: dup2 truncated")
-                break
-            line.append(str(k) if c == 2 else "%d*%d" % (k, c - 1))
-            shown += 1
-            if len(line) == 100:
-                print("sub: dup2", " ".join(line), flush=True)
-                line = []
-    if line:
-        print("sub: dup2", " ".join(line), flush=True)
 
 
 def hold(pid):
@@ -276,7 +259,7 @@ def main():
         % (distinct[0] + dups[0], dups[0], distinct[1] + dups[1], dups[1])
     )
     if not QOS2_DUPS_FAIL:
-        report_qos2_dups()
+        report_qos2_dups(count[1], lambda line: print(line, flush=True))
     print(
         "sub: reference drops=%d connects=%d held_at_end=%d max_held=%d forgotten=%d in %d ms"
         % (drops, connects, len(held), max_held, forgotten, (time.monotonic() - t0) * 1000)

@@ -24,6 +24,7 @@ import time
 
 sys.path.append(sys.path[0])
 from robustlink import ERRORS, make_client, first_connect, wait_connected
+from dupreport import report_qos2_dups
 
 HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
 PORT = int(os.getenv("REL_PORT"))
@@ -42,7 +43,6 @@ RESUBSCRIBE = os.getenv("REL_RESUBSCRIBE") or "auto"
 STRICT_ORDER = (os.getenv("REL_ORDER") or "strict") == "strict"
 QOS2_DUPS_FAIL = (os.getenv("REL_QOS2_DUPS") or "fail") == "fail"
 PROGRESS = int(os.getenv("REL_PROGRESS") or "0")
-MAX_DUP_REPORT = 50000  # QoS 2 messages listed in "sub: dup2" lines
 
 TOPICS = ("umqtt_rs/rel/%s/q1" % TAG, "umqtt_rs/rel/%s/q2" % TAG)
 TRACE = bool(os.getenv("REL_TRACE"))
@@ -64,25 +64,6 @@ def error(text):
     if len(errors) < 20:
         errors.append(text)
 
-
-def report_qos2_dups():
-    # "sub: dup2 S S*K ...": the QoS 2 messages delivered more than once (K
-    # extra deliveries), for run.py to match against the broker's re-sends.
-    line = []
-    shown = 0
-    for k in range(N):
-        c = count[1][k]
-        if c > 1:
-            if shown >= MAX_DUP_REPORT:
-                print("sub: dup2 truncated")
-                break
-            line.append(str(k) if c == 2 else "%d*%d" % (k, c - 1))
-            shown += 1
-            if len(line) == 100:
-                print("sub: dup2", " ".join(line))
-                line = []
-    if line:
-        print("sub: dup2", " ".join(line))
 
 
 def on_message(topic, msg, retained, qos, dup):
@@ -194,7 +175,7 @@ print("sub: qos1 received %d of %d (+%d duplicates, %d late), qos2 received %d o
 print("sub: qos1 deliveries=%d duplicates=%d, qos2 deliveries=%d duplicates=%d"
       % (distinct[0] + dups[0], dups[0], distinct[1] + dups[1], dups[1]))
 if not QOS2_DUPS_FAIL:
-    report_qos2_dups()
+    report_qos2_dups(count[1])
 print("sub: %s connects=%d in %d ms" % (stats.summary(), stats.connects, ms))
 print("sub: outages_ms", stats.outages_ms[-5:], "session_present", stats.sp[-5:])
 if subs_end != subs:
