@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 from faultproxy import MqttFramer  # noqa: E402
 
 sys.path.insert(0, HERE)
-from dupreport import report_qos2_dups  # noqa: E402
+from tally import Tally  # noqa: E402
 
 HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
 PORT = int(os.getenv("REL_PORT"))
@@ -50,13 +50,8 @@ READ_WAIT = 0.05  # seconds per read
 TOPICS = ("umqtt_rs/rel/%s/q1" % TAG).encode(), ("umqtt_rs/rel/%s/q2" % TAG).encode()
 CLIENT_ID = ("rel-sub-" + TAG).encode()
 
-count = [bytearray(N), bytearray(N)]
-distinct = [0, 0]
-dups = [0, 0]
-dup_flag = [0, 0]
-late = [0, 0]
-last_first = [-1, -1]
-errors = []
+tally = Tally(N, True, QOS2_DUPS_FAIL, PROGRESS, lambda line: print(line, flush=True))
+error = tally.error
 held = {}  # QoS 2 ids delivered, PUBREL not yet received (in order): the session outlives connections
 HELD_MAX = int(os.getenv("REL_REFSUB_HELD_MAX") or "0")  # 0: exact (a faulty client otherwise)
 max_held = 0
@@ -65,11 +60,6 @@ subscribed = [False, False]
 ready = []  # [True] once "sub: ready" was printed
 connects = 0
 drops = 0
-
-
-def error(text):
-    if len(errors) < 20:
-        errors.append(text)
 
 
 def connect_packet():
@@ -86,28 +76,7 @@ def subscribe_packet(i):
 
 
 def deliver(i, payload, dup):
-    if dup:
-        dup_flag[i] += 1
-    s = int(payload)
-    if not 0 <= s < N:
-        error("QoS %d message %d out of range" % (i + 1, s))
-        return
-    seen = count[i][s]
-    if seen == 0:
-        distinct[i] += 1
-        if PROGRESS and (distinct[0] + distinct[1]) % PROGRESS == 0:
-            print("sub: got", distinct[0] + distinct[1], flush=True)
-        if s < last_first[i]:
-            late[i] += 1
-            error("QoS %d message %d arrived after %d (out of order)" % (i + 1, s, last_first[i]))
-        else:
-            last_first[i] = s
-    else:
-        dups[i] += 1
-        if i == 1 and QOS2_DUPS_FAIL:
-            error("QoS 2 message %d delivered %d times (dup flag %d)" % (s, seen + 1, dup))
-    if seen < 255:
-        count[i][s] = seen + 1
+    tally.deliver(i, int(payload), dup)
 
 
 
@@ -228,7 +197,7 @@ def main():
         if stop_at is not None and now - stop_at > GRACE:
             error("publisher done %.0f s ago, messages still missing" % GRACE)
             break
-        if done_at is None and distinct[0] >= N and distinct[1] >= N:
+        if done_at is None and tally.done():
             done_at = now
         if done_at is not None and now - done_at > LINGER:
             break
@@ -246,31 +215,12 @@ def main():
     if conn is not None:
         conn.send(b"\xe0\x00")  # DISCONNECT
         conn.close()
-    for i in (0, 1):
-        missing = [k for k in range(N) if count[i][k] == 0]
-        if missing:
-            errors.append("QoS %d: %d messages never arrived, first %r" % (i + 1, len(missing), missing[:5]))
-    print(
-        "sub: qos1 received %d of %d (+%d duplicates, %d late), qos2 received %d of %d (+%d duplicates, %d late), "
-        "dup flags %d/%d" % (distinct[0], N, dups[0], late[0], distinct[1], N, dups[1], late[1], dup_flag[0], dup_flag[1])
-    )
-    print(
-        "sub: qos1 deliveries=%d duplicates=%d, qos2 deliveries=%d duplicates=%d"
-        % (distinct[0] + dups[0], dups[0], distinct[1] + dups[1], dups[1])
-    )
-    if not QOS2_DUPS_FAIL:
-        report_qos2_dups(count[1], lambda line: print(line, flush=True))
+    tally.report()
     print(
         "sub: reference drops=%d connects=%d held_at_end=%d max_held=%d forgotten=%d in %d ms"
         % (drops, connects, len(held), max_held, forgotten, (time.monotonic() - t0) * 1000)
     )
-    if errors:
-        for e in errors:
-            print("sub: error:", e)
-        print("sub: FAIL")
-        return 1
-    print("sub: OK")
-    return 0
+    return 0 if tally.finish() else 1
 
 
 if __name__ == "__main__":

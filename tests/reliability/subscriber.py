@@ -24,7 +24,7 @@ import time
 
 sys.path.append(sys.path[0])
 from robustlink import ERRORS, make_client, first_connect, wait_connected
-from dupreport import report_qos2_dups
+from tally import Tally
 
 HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
 PORT = int(os.getenv("REL_PORT"))
@@ -49,21 +49,8 @@ TRACE = bool(os.getenv("REL_TRACE"))
 T1 = TOPICS[0].encode()
 T2 = TOPICS[1].encode()
 
-# Per topic: how often each sequence number arrived (saturating at 255),
-# the highest first occurrence so far, and the problems seen.
-count = [bytearray(N), bytearray(N)]
-distinct = [0, 0]  # sequence numbers received at least once
-last_first = [-1, -1]
-dups = [0, 0]  # deliveries of a number seen before (QoS 1: allowed)
-dup_flag = [0, 0]  # deliveries with the DUP flag set
-late = [0, 0]  # first occurrences after a higher number's
-errors = []
-
-
-def error(text):
-    if len(errors) < 20:
-        errors.append(text)
-
+tally = Tally(N, STRICT_ORDER, QOS2_DUPS_FAIL, PROGRESS)
+error = tally.error
 
 
 def on_message(topic, msg, retained, qos, dup):
@@ -76,28 +63,7 @@ def on_message(topic, msg, retained, qos, dup):
     s = int(msg)
     if TRACE:
         print("sub: got qos%d %d dup=%d" % (qos, s, dup))
-    if dup:
-        dup_flag[i] += 1
-    if not 0 <= s < N:
-        error("QoS %d message %d out of range" % (i + 1, s))
-        return
-    seen = count[i][s]
-    if seen == 0:
-        distinct[i] += 1
-        if PROGRESS and (distinct[0] + distinct[1]) % PROGRESS == 0:
-            print("sub: got", distinct[0] + distinct[1])
-        if s < last_first[i]:
-            late[i] += 1
-            if STRICT_ORDER:
-                error("QoS %d message %d arrived after %d (out of order)" % (i + 1, s, last_first[i]))
-        else:
-            last_first[i] = s
-    else:
-        dups[i] += 1
-        if i == 1 and QOS2_DUPS_FAIL:
-            error("QoS 2 message %d delivered %d times (dup flag %d)" % (s, seen + 1, dup))
-    if seen < 255:
-        count[i][s] = seen + 1
+    tally.deliver(i, s, dup)
 
 
 c, stats = make_client("rel-sub-" + TAG, HOST, PORT, BACKOFF, bool(os.getenv("REL_VERBOSE")),
@@ -144,7 +110,7 @@ while True:
     if stop_at is not None and time.ticks_diff(now, stop_at) > GRACE_MS:
         error("publisher done %d ms ago, messages still missing" % GRACE_MS)
         break
-    if done_at is None and distinct[0] >= N and distinct[1] >= N:
+    if done_at is None and tally.done():
         done_at = now
     if done_at is not None and time.ticks_diff(now, done_at) > LINGER_MS:
         break
@@ -166,23 +132,10 @@ except ERRORS:
     pass
 
 ms = time.ticks_diff(time.ticks_ms(), t0)
-for i in (0, 1):
-    missing = [k for k in range(N) if count[i][k] == 0]
-    if missing:
-        errors.append("QoS %d: %d messages never arrived, first %r" % (i + 1, len(missing), missing[:5]))
-print("sub: qos1 received %d of %d (+%d duplicates, %d late), qos2 received %d of %d (+%d duplicates, %d late), "
-      "dup flags %d/%d" % (distinct[0], N, dups[0], late[0], distinct[1], N, dups[1], late[1], dup_flag[0], dup_flag[1]))
-print("sub: qos1 deliveries=%d duplicates=%d, qos2 deliveries=%d duplicates=%d"
-      % (distinct[0] + dups[0], dups[0], distinct[1] + dups[1], dups[1]))
-if not QOS2_DUPS_FAIL:
-    report_qos2_dups(count[1])
+tally.report()
 print("sub: %s connects=%d in %d ms" % (stats.summary(), stats.connects, ms))
 print("sub: outages_ms", stats.outages_ms[-5:], "session_present", stats.sp[-5:])
 if subs_end != subs:
-    errors.append("subscriptions at the end %r" % subs_end)
-if errors:
-    for e in errors:
-        print("sub: error:", e)
-    print("sub: FAIL")
+    error("subscriptions at the end %r" % subs_end)
+if not tally.finish():
     sys.exit(1)
-print("sub: OK")
