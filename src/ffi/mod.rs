@@ -126,6 +126,23 @@ impl State {
     /// bitmap, keeping their fill levels.  While a tail is pending the
     /// queue is lent without free space: nothing may go behind the tail.
     fn with_tx<R>(&mut self, f: impl FnOnce(&mut Session, &mut TxBuf<'_>) -> R) -> R {
+        // SAFETY: `tx` lives only in this call.
+        let mut tx = unsafe { self.tx_buf() };
+        let r = f(&mut self.session, &mut tx);
+        self.keep_tx(&tx);
+        r
+    }
+
+    /// The tx queue, store and held-id bitmap as a `TxBuf`, with an
+    /// unbounded lifetime so that the session (a disjoint field) can be
+    /// borrowed beside it.  Not inlined: every export uses it, and firmware
+    /// size counts.
+    ///
+    /// # Safety
+    /// The result must not outlive the call it is made in, and no other
+    /// reference to these buffers may exist meanwhile.
+    #[inline(never)]
+    unsafe fn tx_buf<'a>(&self) -> TxBuf<'a> {
         let visible = if self.tx_tail > 0 {
             self.tx_len
         } else {
@@ -134,9 +151,8 @@ impl State {
         // SAFETY: `tx`, `store` and `held` point to `tx_cap` / `store_cap` /
         // `held_cap` writable bytes owned by the glue for the life of the
         // client (umqtt_rs_init and the umqtt_rs_set_*_buffer calls), distinct
-        // allocations used by nothing else during the call; `visible` is at
-        // most `tx_cap`.  Built from the fields so that the session (a
-        // disjoint field) can be borrowed beside them.
+        // allocations used by nothing else during the call (the function
+        // contract); `visible` is at most `tx_cap`.
         let (buf, store, held) = unsafe {
             (
                 raw_slice_mut(self.tx, visible.min(self.tx_cap)),
@@ -144,12 +160,15 @@ impl State {
                 raw_slice_mut(self.held, self.held_cap),
             )
         };
-        let mut tx = TxBuf::with_store(buf, self.tx_len, Store::new(store, self.store_used))
-            .with_held_bitmap(held);
-        let r = f(&mut self.session, &mut tx);
+        TxBuf::with_store(buf, self.tx_len, Store::new(store, self.store_used))
+            .with_held_bitmap(held)
+    }
+
+    /// Keeps the fill levels of a `TxBuf` from [`tx_buf`](Self::tx_buf).
+    #[inline(never)]
+    fn keep_tx(&mut self, tx: &TxBuf<'_>) {
         self.tx_len = tx.len();
         self.store_used = tx.store().used();
-        r
     }
 
     /// The rx buffer, with an unbounded lifetime so that the session (a
