@@ -352,9 +352,7 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, payload, qos, retain, tx, |tx, p, size| {
-            tx.push_sized(&Packet::Publish(*p), size)
-        })
+        self.start_publish(now_ms, topic, payload, qos, retain, tx, false)
     }
 
     /// Like [`publish`](Self::publish) but queues only the bytes before the
@@ -374,9 +372,7 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, payload, qos, retain, tx, |tx, p, _| {
-            tx.push_publish_header(p, p.payload.len())
-        })
+        self.start_publish(now_ms, topic, payload, qos, retain, tx, true)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -388,7 +384,7 @@ impl Session {
         qos: QoS,
         retain: bool,
         tx: &mut TxBuf<'_>,
-        emit: impl FnOnce(&mut TxBuf<'_>, &Publish<'_>, usize) -> Result<(), Error>,
+        header_only: bool,
     ) -> Result<u16, Error> {
         self.require_open()?;
         validate_topic_name(topic).map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
@@ -427,7 +423,11 @@ impl Session {
         if stored > tx.store().free() {
             return Err(Error::StoreFull { needed: stored });
         }
-        emit(tx, &publish, size)?;
+        if header_only {
+            tx.push_publish_header(&publish, payload.len())?;
+        } else {
+            tx.push_sized(&packet, size)?;
+        }
         self.conn.last_tx_ms = now_ms;
         if let Some(flow) = flow {
             let mut off = 0;
@@ -626,6 +626,14 @@ impl Session {
     /// [`Error::TxFull`] when the next one still does not fit.
     #[inline]
     fn pump_owed(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        if self.deliveries.first_owed().is_none() {
+            return Ok(()); // the common case, inlined in every caller
+        }
+        self.pump_owed_acks(now_ms, tx)
+    }
+
+    #[inline(never)]
+    fn pump_owed_acks(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
         while let Some(d) = self.deliveries.first_owed() {
             self.send(now_ms, &d.ack_packet(), tx)?;
             self.deliveries.paid(d);
