@@ -211,7 +211,7 @@ class Bench:
         topic = self.topic(case, client)
         argv = self.argv(client, mode, n, args, topic)
         on_ready = None
-        if mode in ("sub", "heap_sub"):
+        if mode in ("sub", "heap_sub", "heap_sub_view"):
             on_ready = self.feeder(n, args[0], topic) if n > 0 else (lambda: None)
         return run_child(argv, self.env, on_ready=on_ready)
 
@@ -337,6 +337,7 @@ def measure_heap(bench, log):
          (RS_WINDOW, 16), HEAP_N["pipe"]),
         ("heap_recv0", "heap per receive QoS 0, 16 B (B)", "heap_sub", (0,), HEAP_N["recv0"]),
         ("heap_recv1", "heap per receive QoS 1, 16 B (B)", "heap_sub", (1,), HEAP_N["recv1"]),
+        ("heap_recv0_view", "heap per receive QoS 0, view=True, 16 B (B)", "heap_sub_view", (0,), HEAP_N["recv0"]),
     ]
     for key, label, mode, args, n in specs:
         row = {"label": label}
@@ -345,13 +346,13 @@ def measure_heap(bench, log):
             if client == "libmosquitto":
                 row[client] = {"na": "n/a (malloc)"}
                 continue
-            if mode == "heap_pipe" and client == "umqtt.simple":
+            if mode in ("heap_pipe", "heap_sub_view") and client == "umqtt.simple":
                 row[client] = {"na": "n/a (no API)"}
                 continue
             vals = []
             for _ in range(2):  # deterministic: twice shows it
                 res, _ = bench.once(key, client, mode, n, args)
-                per = res["heap_bytes"] / (n - 1 if mode == "heap_sub" else n)
+                per = res["heap_bytes"] / (n - 1 if mode.startswith("heap_sub") else n)
                 vals.append(round(per, 1))
                 floor = res.get("floor_bytes", floor)
             row[client] = summary(vals)
@@ -618,6 +619,7 @@ def targets(results):
     hpp = med(h["heap_pipe"]["umqtt_rs"]) if "heap_pipe" in h else None
     pipe = med(c["pub1_pipe_w16"]["msgs_per_s"]["umqtt_rs"]) if "pub1_pipe_w16" in c else None
     floor = h["heap_recv0"].get("floor_bytes")
+    hv = med(h["heap_recv0_view"]["umqtt_rs"]) if "heap_recv0_view" in h else None
     out = [
         {"target": "publish QoS 0 CPU <= 3.0 us/msg", "value": pub, "met": pub is not None and pub <= 3.0},
         {"target": "receive CPU <= 6.2 us/msg", "value": recv, "met": recv is not None and recv <= 6.2},
@@ -628,6 +630,7 @@ def targets(results):
          "met": hp == 0 and hp1 == 0 and hpp == 0},
         {"target": "per received message only topic + payload objects (%s B)" % floor, "value": hr,
          "met": hr is not None and floor is not None and hr <= floor},
+        {"target": "0 B heap per received message with view=True", "value": hv, "met": hv == 0},
     ]
     return out
 

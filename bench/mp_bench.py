@@ -159,10 +159,13 @@ def receive_floor(topic_len, payload_len):
     return b - a + 0 * (len(x) + len(y))
 
 
-def run_sub(qos, heap):
+def run_sub(qos, heap, view=False):
     c = client("sub")
     c.connect()
-    c.set_callback(on_msg_heap if heap else on_msg)
+    if view:
+        c.set_callback(on_msg_heap, view=True)  # umqtt_rs only
+    else:
+        c.set_callback(on_msg_heap if heap else on_msg)
     c.subscribe(TOPIC, qos)
     print("READY")
     while count < N:
@@ -208,6 +211,8 @@ elif MODE == "sub":
     run_sub(ARGS[0], False)
 elif MODE == "heap_sub":
     run_sub(ARGS[0], True)
+elif MODE == "heap_sub_view":
+    run_sub(ARGS[0], True, view=True)
 elif MODE == "rtt":
     run_rtt(ARGS[0])
 else:

@@ -18,6 +18,7 @@
 #include "py/stream.h"
 #include "py/objstr.h"
 #include "py/objlist.h"
+#include "py/objarray.h"
 #include "py/objtype.h"
 #include "py/mphal.h"
 #include "py/mperrno.h"
@@ -115,6 +116,9 @@ typedef struct _mqtt_client_obj_t {
     // Messages that arrived while a callback ran: a list of (topic, msg,
     // retained, qos, dup, pid), or None.
     mp_obj_t deferred;
+    // set_callback(..., view=True): the two memoryviews (topic, msg) lent to
+    // the callbacks over the rx buffer, made once; None until first used.
+    mp_obj_t views;
     size_t max_packet_size;
     mp_obj_t ack_cb;
     // Per-filter callbacks: dict of filter (bytes) -> callable.
@@ -133,9 +137,14 @@ typedef struct _mqtt_client_obj_t {
     bool nonblocking;
     // A message callback is running.
     bool delivering;
+    // Callbacks get memoryviews into rx instead of bytes objects.
+    bool cb_view;
+    // The views point into rx now.
+    bool views_lent;
 } mqtt_client_obj_t;
 
 static umqtt_rs_bytes_t buf_of(mp_obj_t o);
+static void take_views_back(mqtt_client_obj_t *self);
 
 // ---- time -------------------------------------------------------------
 
@@ -154,6 +163,7 @@ static void close_transport(mqtt_client_obj_t *self) {
     mp_obj_t sock = self->sock;
     self->sock = mp_const_none;
     self->tx_tail = mp_const_none;
+    take_views_back(self);
     umqtt_rs_connection_lost(&self->core);
     if (sock != mp_const_none) {
         nlr_buf_t nlr;
@@ -569,6 +579,44 @@ static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *args) {
     }
 }
 
+// view=True: point the two memoryviews at the message in rx (no allocation
+// per message).  They are read-only and valid while the callback runs and
+// does not call into the client: take_views_back() empties them before rx
+// can move (any run(), a closed connection) and after the callbacks.
+static void lend_views(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t *args) {
+    if (self->views == mp_const_none) {
+        mp_obj_t v[2] = { mp_obj_new_memoryview('B', 0, NULL), mp_obj_new_memoryview('B', 0, NULL) };
+        self->views = mp_obj_new_tuple(2, v);
+    }
+    size_t n;
+    mp_obj_t *v;
+    mp_obj_tuple_get(self->views, &n, &v);
+    mp_obj_array_t *topic = MP_OBJ_TO_PTR(v[0]), *msg = MP_OBJ_TO_PTR(v[1]);
+    topic->items = (void *)ev->topic;
+    topic->len = ev->topic_len;
+    msg->items = (void *)ev->payload;
+    msg->len = ev->payload_len;
+    args[0] = v[0];
+    args[1] = v[1];
+    self->views_lent = true;
+}
+
+static void take_views_back(mqtt_client_obj_t *self) {
+    if (!self->views_lent) {
+        return;
+    }
+    static const uint8_t nothing[1];
+    size_t n;
+    mp_obj_t *v;
+    mp_obj_tuple_get(self->views, &n, &v);
+    for (size_t i = 0; i < 2; ++i) {
+        mp_obj_array_t *view = MP_OBJ_TO_PTR(v[i]);
+        view->items = (void *)nothing;
+        view->len = 0;
+    }
+    self->views_lent = false;
+}
+
 // Give one message to the application, then acknowledge it: only when every
 // callback returned normally is its PUBACK/PUBREC queued (and a QoS 2 id
 // held).  When `ev` is given the message objects are built from it (a
@@ -580,13 +628,17 @@ static void deliver_one(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_
     nlr_buf_t nlr;
     self->delivering = true;
     if (nlr_push(&nlr) == 0) {
-        if (ev != NULL) {
+        if (ev != NULL && self->cb_view) {
+            lend_views(self, ev, args);
+        } else if (ev != NULL) {
             args[0] = new_bytes(ev->topic, ev->topic_len);
             args[1] = new_bytes(ev->payload, ev->payload_len);
         }
         call_callbacks(self, args);
         nlr_pop();
+        take_views_back(self);
     } else {
+        take_views_back(self);
         self->delivering = false;
         if (acked) {
             umqtt_rs_abandon(&self->core, pid);
@@ -692,6 +744,8 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
 // waiting and returns: a full transport is "not yet", never an error.
 static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeout_ms) {
     uint64_t start = now_ms(self);
+    // Called from a view=True callback: rx may move from here on.
+    take_views_back(self);
     // Messages kept while a callback ran, if a raising callback left some.
     if (self->deferred != mp_const_none) {
         deliver_deferred(self);
@@ -884,6 +938,9 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->tx_tail = mp_const_none;
     self->deferred = mp_const_none;
     self->delivering = false;
+    self->views = mp_const_none;
+    self->cb_view = false;
+    self->views_lent = false;
     // 0: MQTT's own limit, 268,435,460 bytes.
     self->max_packet_size = max_packet_size == 0 ? 268435460 : (size_t)max_packet_size;
     self->now = 0;
@@ -1303,13 +1360,16 @@ static mp_obj_t mqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_unsubscribe_obj, mqtt_client_unsubscribe);
 
-// set_callback(f, flags=False): f(topic, msg), or with flags=True
-// f(topic, msg, retained, qos, dup).
+// set_callback(f, flags=False, view=False): f(topic, msg), or with
+// flags=True f(topic, msg, retained, qos, dup).  view=True: topic and msg
+// are read-only memoryviews into the receive buffer (no allocation per
+// message), valid until the callback returns or calls into the client.
 static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_f, ARG_flags };
+    enum { ARG_f, ARG_flags, ARG_view };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_flags, MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_view, MP_ARG_BOOL, {.u_bool = false} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -1320,6 +1380,7 @@ static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args
     }
     self->cb = f;
     self->cb_flags = args[ARG_flags].u_bool;
+    self->cb_view = args[ARG_view].u_bool;
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_set_callback_obj, 2, mqtt_client_set_callback);
