@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::wire::{ConnectReturnCode, DecodeError, EncodeError, PacketType};
 
-use super::OutgoingFlow;
+use super::{OutgoingFlow, RestoreError};
 
 /// Why a [`Session`](super::Session) operation failed.
 ///
@@ -79,6 +79,9 @@ pub enum Error {
     /// The packet cannot be encoded (invalid or too long topic, ...): a caller
     /// error, nothing was queued.
     Encode(EncodeError),
+    /// Saved session bytes cannot be restored
+    /// ([`Session::restore`](super::Session::restore)); nothing changed.
+    Restore(RestoreError),
 }
 
 impl Error {
@@ -133,6 +136,7 @@ impl fmt::Display for Error {
                 write!(f, "message store full ({needed} bytes needed)")
             }
             Self::Encode(e) => write!(f, "cannot encode packet: {e}"),
+            Self::Restore(e) => write!(f, "cannot restore session: {e}"),
         }
     }
 }

@@ -140,6 +140,39 @@ impl HeldIds {
         }
     }
 
+    /// Calls `f(first, count)` for each run of consecutive held ids, in
+    /// increasing order.
+    pub(crate) fn for_each_run(&self, bits: &[u8], mut f: impl FnMut(u16, u16)) {
+        let mut run: Option<(u16, u16)> = None;
+        let mut add = |id: u16, f: &mut dyn FnMut(u16, u16)| match &mut run {
+            Some((first, count)) if u32::from(*first) + u32::from(*count) == u32::from(id) => {
+                *count += 1;
+            }
+            current => {
+                if let Some((first, count)) = current.take() {
+                    f(first, count);
+                }
+                *current = Some((id, 1));
+            }
+        };
+        if self.spilled {
+            for id in 1..=u16::MAX {
+                if self.contains(id, bits) {
+                    add(id, &mut f);
+                }
+            }
+        } else {
+            let mut ids = self.inline.clone();
+            ids.sort_unstable();
+            for &id in &ids {
+                add(id, &mut f);
+            }
+        }
+        if let Some((first, count)) = run {
+            f(first, count);
+        }
+    }
+
     /// Forgets every id (the broker no longer has the session).
     pub(crate) fn clear(&mut self, bits: &mut [u8]) {
         if self.spilled {

@@ -37,6 +37,7 @@
 mod delivery;
 mod error;
 mod held;
+mod persist;
 mod rxbuf;
 mod state;
 mod store;
@@ -50,6 +51,7 @@ use heapless::Vec;
 pub use delivery::MAX_UNACKED;
 pub use error::{Error, ProtocolError};
 pub use held::{HELD_BITMAP_BYTES, INLINE_HELD};
+pub use persist::RestoreError;
 pub use rxbuf::{RxBuf, RxParts};
 pub use state::OutgoingFlow;
 pub use store::Store;
@@ -876,6 +878,11 @@ impl Session {
         } else {
             self.conn.keepalive_ms.max(MIN_PING_TIMEOUT_MS)
         }
+    }
+
+    /// True once a connection was started and not lost since.
+    fn conn_started(&self) -> bool {
+        self.conn.link != Link::Closed
     }
 
     fn require_open(&self) -> Result<(), Error> {

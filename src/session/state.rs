@@ -89,6 +89,16 @@ impl Durable {
         None
     }
 
+    /// The next packet id to try.
+    pub(crate) fn next_pid(&self) -> u16 {
+        self.next_pid
+    }
+
+    /// Sets the next packet id to try (a restored session); never 0.
+    pub(crate) fn set_next_pid(&mut self, pid: u16) {
+        self.next_pid = pid.max(1);
+    }
+
     /// Records that `pid` was used: the next search starts after it.
     pub(crate) fn commit_pid(&mut self, pid: u16) {
         self.next_pid = following(pid);
@@ -149,7 +159,6 @@ impl Durable {
     }
 
     /// The messages in flight, in the order their packets must be resent.
-    #[cfg(test)]
     pub(crate) fn outgoing(&self) -> &[Inflight] {
         &self.outgoing
     }
