@@ -145,6 +145,7 @@ typedef struct _mqtt_client_obj_t {
 
 static umqtt_rs_bytes_t buf_of(mp_obj_t o);
 static void take_views_back(mqtt_client_obj_t *self);
+static void restore_session(mqtt_client_obj_t *self, mp_obj_t saved);
 
 // ---- time -------------------------------------------------------------
 
@@ -865,7 +866,7 @@ static uint8_t qos_of(mp_int_t q) {
 // ---- Python API -----------------------------------------------------------
 
 static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
-    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size };
+    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
@@ -880,6 +881,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
         { MP_QSTR_store_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_STORE_SIZE} },
         { MP_QSTR_window, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_WINDOW} },
         { MP_QSTR_max_packet_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = UMQTT_RS_DEFAULT_MAX_PACKET_SIZE} },
+        { MP_QSTR_session, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
@@ -948,8 +950,68 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     umqtt_rs_init(&self->core, self->rx, self->rx_cap, self->tx, self->tx_cap, self->store, self->store_cap);
     umqtt_rs_set_window(&self->core, (size_t)window);
     umqtt_rs_set_max_packet_size(&self->core, self->max_packet_size);
+    if (args[ARG_session].u_obj != mp_const_none) {
+        restore_session(self, args[ARG_session].u_obj);
+    }
     return MP_OBJ_FROM_PTR(self);
 }
+
+static const char *session_error_text(uint32_t d) {
+    switch (d) {
+        case UMQTT_RS_SESSION_FOREIGN:
+            return "not umqtt_rs session bytes (or another version)";
+        case UMQTT_RS_SESSION_TRUNCATED:
+            return "session bytes are truncated";
+        case UMQTT_RS_SESSION_CHECKSUM:
+            return "session bytes are damaged (checksum)";
+        case UMQTT_RS_SESSION_CONNECTED:
+            return "restore a session before connecting";
+        default:
+            return "session bytes hold an impossible state";
+    }
+}
+
+// MQTTClient(..., session=b): the durable state saved by session_bytes()
+// (RTC memory across deep sleep, a file), taking the memory it needs.
+static void restore_session(mqtt_client_obj_t *self, mp_obj_t saved) {
+    for (;;) {
+        umqtt_rs_status_t st = umqtt_rs_session_restore(&self->core, buf_of(saved));
+        size_t need = umqtt_rs_error_detail(&self->core);
+        if (st == UMQTT_RS_ERR_STORE_FULL) {
+            grow_store(self, need);
+        } else if (st == UMQTT_RS_ERR_HELD_FULL) {
+            lend_held(self);
+        } else if (st == UMQTT_RS_ERR_SESSION) {
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("session: %s"), session_error_text(need));
+        } else if (st != UMQTT_RS_OK) {
+            raise_status(self, st);
+        } else {
+            return;
+        }
+    }
+}
+
+// session_bytes(): the durable state as bytes, for MQTTClient(...,
+// session=b) in a later process: the packet-id counter, every QoS 1/2
+// message not yet completed, the held QoS 2 ids.  15 bytes with nothing in
+// flight, plus 7 and the PUBLISH per message.
+static mp_obj_t mqtt_client_session_bytes(mp_obj_t self_in) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    size_t len = 0;
+    umqtt_rs_status_t st = umqtt_rs_session_save(&self->core, NULL, 0, &len);
+    if (st != UMQTT_RS_ERR_TX_FULL) {
+        raise_status(self, st);
+    }
+    vstr_t vstr;
+    vstr_init_len(&vstr, umqtt_rs_error_detail(&self->core));
+    st = umqtt_rs_session_save(&self->core, (uint8_t *)vstr.buf, vstr.len, &len);
+    if (st != UMQTT_RS_OK) {
+        raise_status(self, st);
+    }
+    vstr.len = len;
+    return mp_obj_new_bytes_from_vstr(&vstr);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_session_bytes_obj, mqtt_client_session_bytes);
 
 // An ssl_params entry, or MP_OBJ_NULL.
 static mp_obj_t ssl_param(mqtt_client_obj_t *self, qstr key) {
@@ -1629,6 +1691,7 @@ static const mp_rom_map_elem_t mqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&mqtt_client_drain_obj) },
     { MP_ROM_QSTR(MP_QSTR_inflight), MP_ROM_PTR(&mqtt_client_inflight_obj) },
     { MP_ROM_QSTR(MP_QSTR_pending), MP_ROM_PTR(&mqtt_client_pending_obj) },
+    { MP_ROM_QSTR(MP_QSTR_session_bytes), MP_ROM_PTR(&mqtt_client_session_bytes_obj) },
     { MP_ROM_QSTR(MP_QSTR_suback), MP_ROM_PTR(&mqtt_client_suback_obj) },
     { MP_ROM_QSTR(MP_QSTR_is_connected), MP_ROM_PTR(&mqtt_client_is_connected_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_ack_callback), MP_ROM_PTR(&mqtt_client_set_ack_callback_obj) },

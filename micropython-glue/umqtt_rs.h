@@ -90,6 +90,9 @@ typedef enum umqtt_rs_status {
     // The broker announced a packet over the maximum packet size; detail = its
     // size.  Nothing of it was read: close the connection.
     UMQTT_RS_ERR_INCOMING_TOO_LARGE = 16,
+    // Saved session bytes cannot be restored; detail = umqtt_rs_session_error_t.
+    // Nothing changed.
+    UMQTT_RS_ERR_SESSION = 17,
 } umqtt_rs_status_t;
 
 // The Rust side returns statuses as 32-bit values.  Bare-metal ARM EABI
@@ -153,6 +156,19 @@ typedef enum umqtt_rs_decode_error {
     UMQTT_RS_DECODE_TOPIC = 10,
     UMQTT_RS_DECODE_OTHER = 11,
 } umqtt_rs_decode_error_t;
+
+// Detail of UMQTT_RS_ERR_SESSION.
+typedef enum umqtt_rs_session_error {
+    // Not session bytes, or another format version.
+    UMQTT_RS_SESSION_FOREIGN = 1,
+    UMQTT_RS_SESSION_TRUNCATED = 2,
+    // The checksum does not match: damaged bytes.
+    UMQTT_RS_SESSION_CHECKSUM = 3,
+    // An impossible state (id 0 or twice, unknown flow, wrong stored packet).
+    UMQTT_RS_SESSION_INVALID = 4,
+    // The client is connected: restore before connecting.
+    UMQTT_RS_SESSION_CONNECTED = 5,
+} umqtt_rs_session_error_t;
 
 // What umqtt_rs_next_event() found.
 typedef enum umqtt_rs_event_kind {
@@ -317,6 +333,18 @@ umqtt_rs_status_t umqtt_rs_ack(umqtt_rs_client_t *client, uint64_t now_ms, uint1
 
 // The application could not take message `pid`: it stays unacknowledged.
 void umqtt_rs_abandon(umqtt_rs_client_t *client, uint16_t pid);
+
+// Write the session's durable state (packet-id counter, resendable QoS 1/2
+// messages, held QoS 2 ids; format in src/session/persist.rs) into out; *len
+// receives its length.  UMQTT_RS_ERR_TX_FULL (detail = bytes needed) when
+// cap is too small.
+umqtt_rs_status_t umqtt_rs_session_save(umqtt_rs_client_t *client, uint8_t *out, size_t cap, size_t *len);
+
+// Replace the durable state with saved bytes, before connecting; the next
+// connect with clean_session false resends the saved messages.  On
+// UMQTT_RS_ERR_STORE_FULL give a store of `detail` bytes, on
+// UMQTT_RS_ERR_HELD_FULL the held-id bitmap, and call again.
+umqtt_rs_status_t umqtt_rs_session_restore(umqtt_rs_client_t *client, umqtt_rs_bytes_t bytes);
 
 // Whether `topic` matches the subscription `filter` (MQTT 3.1.1 section 4.7:
 // '+', '#', and wildcards at the start do not match '$' topics).  False when

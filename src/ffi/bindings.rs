@@ -31,6 +31,7 @@ pub enum umqtt_rs_status {
     UMQTT_RS_ERR_UNACKED_FULL = 14,
     UMQTT_RS_ERR_PACKET_TOO_LARGE = 15,
     UMQTT_RS_ERR_INCOMING_TOO_LARGE = 16,
+    UMQTT_RS_ERR_SESSION = 17,
 }
 pub use self::umqtt_rs_status as umqtt_rs_status_t;
 #[repr(u32)]
@@ -83,6 +84,16 @@ pub enum umqtt_rs_decode_error {
     UMQTT_RS_DECODE_OTHER = 11,
 }
 pub use self::umqtt_rs_decode_error as umqtt_rs_decode_error_t;
+#[repr(u32)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub enum umqtt_rs_session_error {
+    UMQTT_RS_SESSION_FOREIGN = 1,
+    UMQTT_RS_SESSION_TRUNCATED = 2,
+    UMQTT_RS_SESSION_CHECKSUM = 3,
+    UMQTT_RS_SESSION_INVALID = 4,
+    UMQTT_RS_SESSION_CONNECTED = 5,
+}
+pub use self::umqtt_rs_session_error as umqtt_rs_session_error_t;
 #[repr(u32)]
 #[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
 pub enum umqtt_rs_event_kind {
@@ -267,6 +278,20 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn umqtt_rs_abandon(client: *mut umqtt_rs_client_t, pid: u16);
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_session_save(
+        client: *mut umqtt_rs_client_t,
+        out: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> umqtt_rs_status_t;
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_session_restore(
+        client: *mut umqtt_rs_client_t,
+        bytes: umqtt_rs_bytes_t,
+    ) -> umqtt_rs_status_t;
 }
 unsafe extern "C" {
     pub fn umqtt_rs_topic_matches(filter: umqtt_rs_bytes_t, topic: umqtt_rs_bytes_t) -> bool;

@@ -34,12 +34,12 @@ pub use bindings as sys;
 use sys::{
     umqtt_rs_argument_error as Ae, umqtt_rs_bytes_t, umqtt_rs_client_t, umqtt_rs_connect_opts_t,
     umqtt_rs_decode_error as De, umqtt_rs_event_kind as Ek, umqtt_rs_event_t,
-    umqtt_rs_protocol_error as Pe, umqtt_rs_status as St, umqtt_rs_topic_error as Te,
-    umqtt_rs_topic_t,
+    umqtt_rs_protocol_error as Pe, umqtt_rs_session_error as Se, umqtt_rs_status as St,
+    umqtt_rs_topic_error as Te, umqtt_rs_topic_t,
 };
 
 use crate::session::{
-    Error, Event, OutgoingFlow, ProtocolError, RxBuf, RxParts, Session, Store, TxBuf,
+    Error, Event, OutgoingFlow, ProtocolError, RestoreError, RxBuf, RxParts, Session, Store, TxBuf,
 };
 use crate::wire::{Connect, DecodeError, EncodeError, PacketType, QoS, TopicError, Will};
 
@@ -230,6 +230,7 @@ fn status_of(err: Error) -> Fail {
         Error::TooLarge { size } => (St::UMQTT_RS_ERR_PACKET_TOO_LARGE, saturate(size)),
         Error::IncomingTooLarge { size } => (St::UMQTT_RS_ERR_INCOMING_TOO_LARGE, saturate(size)),
         Error::Encode(e) => encode_status(e),
+        Error::Restore(e) => (St::UMQTT_RS_ERR_SESSION, session_detail(e) as u32),
         #[allow(unreachable_patterns)]
         _ => (St::UMQTT_RS_ERR_PROTOCOL, Pe::UMQTT_RS_PROTO_OTHER as u32),
     }
@@ -273,6 +274,16 @@ fn protocol_detail(e: ProtocolError) -> Pe {
         },
         #[allow(unreachable_patterns)]
         _ => Pe::UMQTT_RS_PROTO_OTHER,
+    }
+}
+
+fn session_detail(e: RestoreError) -> Se {
+    match e {
+        RestoreError::Foreign => Se::UMQTT_RS_SESSION_FOREIGN,
+        RestoreError::Truncated => Se::UMQTT_RS_SESSION_TRUNCATED,
+        RestoreError::Checksum => Se::UMQTT_RS_SESSION_CHECKSUM,
+        RestoreError::Connected => Se::UMQTT_RS_SESSION_CONNECTED,
+        _ => Se::UMQTT_RS_SESSION_INVALID,
     }
 }
 
@@ -855,6 +866,47 @@ pub unsafe extern "C" fn umqtt_rs_ack(client: *mut umqtt_rs_client_t, now_ms: u6
     }
 }
 
+/// Saves the durable state.
+///
+/// # Safety
+/// `client` must be initialised; `out` writable for `cap` bytes (or `cap`
+/// 0); `len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_session_save(
+    client: *mut umqtt_rs_client_t,
+    out: *mut u8,
+    cap: usize,
+    len: *mut usize,
+) -> St {
+    // SAFETY: per the function contract.
+    let (st, out) = unsafe { (state(client), raw_slice_mut(out, cap)) };
+    match st.with_tx(|s, tx| s.save(tx, out)) {
+        Ok(n) => {
+            // SAFETY: per the function contract.
+            unsafe { *len = n };
+            St::UMQTT_RS_OK
+        }
+        Err(e) => st.fail(e),
+    }
+}
+
+/// Restores saved durable state.
+///
+/// # Safety
+/// `client` must be initialised; `bytes` readable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_session_restore(
+    client: *mut umqtt_rs_client_t,
+    saved: umqtt_rs_bytes_t,
+) -> St {
+    // SAFETY: per the function contract.
+    let (st, saved) = unsafe { (state(client), bytes(saved)) };
+    match st.with_tx(|s, tx| s.restore(saved, tx)) {
+        Ok(()) => St::UMQTT_RS_OK,
+        Err(e) => st.fail(e),
+    }
+}
+
 /// The application could not take message `pid`.
 ///
 /// # Safety
@@ -1031,6 +1083,8 @@ fn abi_check() {
         umqtt_rs_tx_tail(_);
         umqtt_rs_ack(_, _, _);
         umqtt_rs_abandon(_, _);
+        umqtt_rs_session_save(_, _, _, _);
+        umqtt_rs_session_restore(_, _);
         umqtt_rs_topic_matches(_, _);
         umqtt_rs_is_connected(_);
         umqtt_rs_inflight(_);
