@@ -54,4 +54,12 @@ expect qos_levels.py "got 3 of 3"
 run roundtrip.py
 expect roundtrip.py "received: hello from umqtt_rs"
 
+# Two wakes of the sleeping sensor: the second restores the saved session.
+state=$(mktemp -u)
+EXAMPLE_STATE=$state run deep_sleep_sensor.py
+expect deep_sleep_sensor.py "published, acknowledged"
+EXAMPLE_STATE=$state run deep_sleep_sensor.py
+expect deep_sleep_sensor.py "restored session with 0 in flight"
+rm -f "$state"
+
 exit $fail
