@@ -132,11 +132,14 @@ test-host:
 # each side (publisher, subscriber) against mosquitto's unbounded re-sends:
 # 0 lost, no QoS 2 duplicate beyond the broker's re-sends of released ids
 # that the subscriber's proxy counts; then a mosquitto restart mid-stream
-# (tests/reliability/run.py, ~15-30 s; ~1 min full size); and the
-# regression tests of the QoS 2 bugs it found (tests/reliability/repro/).
+# (tests/reliability/run.py, ~15-30 s; ~1 min full size); the session
+# crossing a process boundary, as in deep sleep (tests/reliability/
+# deep_sleep.py); and the regression tests of the QoS 2 bugs it found
+# (tests/reliability/repro/).
 RELIABILITY_CUTS ?= 1000
 test-reliability: firmware
 	$(PYTHON) $(TOP)/tests/reliability/run.py --firmware $(OUT)/$(FIRMWARE) --cuts $(RELIABILITY_CUTS) $(RELIABILITY_ARGS)
+	$(PYTHON) $(TOP)/tests/reliability/deep_sleep.py $(OUT)/$(FIRMWARE)
 	for t in $(TOP)/tests/reliability/repro/*.py; do \
 		$(PYTHON) $$t $(OUT)/$(FIRMWARE) >/dev/null || { echo "FAIL $$t"; exit 1; }; \
 		echo "pass  $$t"; done
