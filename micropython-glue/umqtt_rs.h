@@ -186,6 +186,12 @@ typedef enum umqtt_rs_event_kind {
     UMQTT_RS_EV_UNSUBSCRIBED = 5,
     // PINGRESP.
     UMQTT_RS_EV_PONG = 6,
+    // A piece of a message whose payload is larger than the chunk size
+    // (umqtt_rs_set_chunk_size): topic, payload (this piece), offset, total,
+    // qos, retain, dup, pid.  Acknowledge (umqtt_rs_ack) after the last
+    // piece (offset + payload_len == total); umqtt_rs_stream_skip() drops
+    // the rest of one the application gave up on.
+    UMQTT_RS_EV_CHUNK = 7,
 } umqtt_rs_event_kind_t;
 
 typedef struct umqtt_rs_event {
@@ -193,6 +199,9 @@ typedef struct umqtt_rs_event {
     size_t topic_len;
     const uint8_t *payload;
     size_t payload_len;
+    // UMQTT_RS_EV_CHUNK: where the piece starts, and the payload's length.
+    size_t offset;
+    size_t total;
     uint16_t pid;
     uint8_t kind; // umqtt_rs_event_kind_t
     uint8_t qos;
@@ -333,6 +342,16 @@ umqtt_rs_status_t umqtt_rs_ack(umqtt_rs_client_t *client, uint64_t now_ms, uint1
 
 // The application could not take message `pid`: it stays unacknowledged.
 void umqtt_rs_abandon(umqtt_rs_client_t *client, uint16_t pid);
+
+// Messages whose payload is larger than `size` bytes come as
+// UMQTT_RS_EV_CHUNK pieces of `size` bytes; the rx buffer then needs only
+// the header and one piece (0: whole messages only, the default).  Such a
+// message is not held to the maximum packet size.
+void umqtt_rs_set_chunk_size(umqtt_rs_client_t *client, size_t size);
+
+// Drop the rest of the message being passed on in pieces (its bytes are
+// read and discarded).
+void umqtt_rs_stream_skip(umqtt_rs_client_t *client);
 
 // Write the session's durable state (packet-id counter, resendable QoS 1/2
 // messages, held QoS 2 ids; format in src/session/persist.rs) into out; *len

@@ -445,9 +445,9 @@ impl<'b, T: Read + Write> Client<'b, T> {
         }
         self.pump(now_ms)?;
         let max = self.session.max_packet_size();
-        if !self.rx.ready(max) {
+        if !self.rx.ready(max, 0) {
             self.read_once()?;
-            if !self.rx.ready(max) {
+            if !self.rx.ready(max, 0) {
                 return Ok(None);
             }
         }

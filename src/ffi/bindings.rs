@@ -104,6 +104,7 @@ pub enum umqtt_rs_event_kind {
     UMQTT_RS_EV_SUBSCRIBED = 4,
     UMQTT_RS_EV_UNSUBSCRIBED = 5,
     UMQTT_RS_EV_PONG = 6,
+    UMQTT_RS_EV_CHUNK = 7,
 }
 pub use self::umqtt_rs_event_kind as umqtt_rs_event_kind_t;
 #[repr(C)]
@@ -113,6 +114,8 @@ pub struct umqtt_rs_event {
     pub topic_len: usize,
     pub payload: *const u8,
     pub payload_len: usize,
+    pub offset: usize,
+    pub total: usize,
     pub pid: u16,
     pub kind: u8,
     pub qos: u8,
@@ -278,6 +281,12 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn umqtt_rs_abandon(client: *mut umqtt_rs_client_t, pid: u16);
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_set_chunk_size(client: *mut umqtt_rs_client_t, size: usize);
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_stream_skip(client: *mut umqtt_rs_client_t);
 }
 unsafe extern "C" {
     pub fn umqtt_rs_session_save(

@@ -39,9 +39,12 @@ use sys::{
 };
 
 use crate::session::{
-    Error, Event, OutgoingFlow, ProtocolError, RestoreError, RxBuf, RxParts, Session, Store, TxBuf,
+    Error, Event, Frame, OutgoingFlow, ProtocolError, RestoreError, RxBuf, RxParts, Session, Store,
+    TxBuf,
 };
-use crate::wire::{Connect, DecodeError, EncodeError, PacketType, QoS, TopicError, Will};
+use crate::wire::{
+    Connect, DecodeError, EncodeError, Packet, PacketType, Publish, QoS, TopicError, Will,
+};
 
 /// Most entries one SUBSCRIBE or UNSUBSCRIBE call may carry.
 pub const MAX_TOPICS_PER_CALL: usize = 8;
@@ -53,6 +56,8 @@ struct State {
     rx_cap: usize,
     /// Where the rx bytes stand (the packet the last event borrows is lent).
     rx_at: RxParts,
+    /// Payloads larger than this come in pieces (0: never).
+    chunk: usize,
     tx: *mut u8,
     tx_cap: usize,
     tx_len: usize,
@@ -343,6 +348,7 @@ pub unsafe extern "C" fn umqtt_rs_init(
         rx,
         rx_cap,
         rx_at: RxParts::default(),
+        chunk: 0,
         tx,
         tx_cap,
         tx_len: 0,
@@ -796,7 +802,7 @@ pub unsafe extern "C" fn umqtt_rs_rx_ready(client: *const umqtt_rs_client_t) -> 
     let mut rx = unsafe { st.rx() };
     // A packet lent to the application by the last event is done with.
     rx.release();
-    rx.ready(st.session.max_packet_size())
+    rx.ready(st.session.max_packet_size(), st.chunk)
 }
 
 /// Handles buffered packets until one matters to the application.
@@ -816,6 +822,8 @@ pub unsafe extern "C" fn umqtt_rs_next_event(
         topic_len: 0,
         payload: ptr::null(),
         payload_len: 0,
+        offset: 0,
+        total: 0,
         pid: 0,
         kind: Ek::UMQTT_RS_EV_NONE as u8,
         qos: 0,
@@ -823,17 +831,30 @@ pub unsafe extern "C" fn umqtt_rs_next_event(
         dup: false,
         session_present: false,
     };
-    let max = st.session.max_packet_size();
+    let (max, chunk) = (st.session.max_packet_size(), st.chunk);
     // SAFETY: the RxBuf lives only in this call; the packet an event borrows
     // stays lent (unmoved) until the next call, as the header promises.
     let mut rx = unsafe { st.rx() };
     let r = loop {
-        let packet = match rx.next_packet(max) {
-            Ok(Some(p)) => p,
+        let (packet, piece) = match rx.next_frame(max, chunk) {
+            Ok(Some(Frame::Packet(p))) => (p, None),
+            Ok(Some(Frame::Chunk(c))) if !c.is_first() => {
+                fill_chunk(ev, &c.publish, c.offset, c.total);
+                break Ok(());
+            }
+            // The first piece: the session decides (delivery, or a resend
+            // of a held id: PUBREC and the rest dropped).
+            Ok(Some(Frame::Chunk(c))) => (Packet::Publish(c.publish), Some((c.offset, c.total))),
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
         };
         match st.with_tx(|s, tx| s.handle(now_ms, packet, tx)) {
+            Ok(Some(Event::Message(p))) if piece.is_some() => {
+                let (offset, total) = piece.unwrap_or_default();
+                fill_chunk(ev, &p, offset, total);
+                break Ok(());
+            }
+            Ok(None) if piece.is_some() => rx.skip_stream(),
             Ok(None) => {}
             Ok(Some(e)) => {
                 fill_event(ev, &e);
@@ -864,6 +885,30 @@ pub unsafe extern "C" fn umqtt_rs_ack(client: *mut umqtt_rs_client_t, now_ms: u6
         Ok(()) => St::UMQTT_RS_OK,
         Err(e) => st.fail(e),
     }
+}
+
+/// Sets the size above which payloads come in pieces.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_chunk_size(client: *mut umqtt_rs_client_t, size: usize) {
+    // SAFETY: per the function contract.
+    unsafe { state(client) }.chunk = size;
+}
+
+/// Drops the rest of the message passed on in pieces.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_stream_skip(client: *mut umqtt_rs_client_t) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    // SAFETY: the RxBuf lives only here.
+    let mut rx = unsafe { st.rx() };
+    rx.skip_stream();
+    st.rx_at = rx.parts();
 }
 
 /// Saves the durable state.
@@ -915,6 +960,14 @@ pub unsafe extern "C" fn umqtt_rs_session_restore(
 pub unsafe extern "C" fn umqtt_rs_abandon(client: *mut umqtt_rs_client_t, pid: u16) {
     // SAFETY: per the function contract.
     unsafe { state(client) }.session.abandon(pid);
+}
+
+/// A piece of a message passed on in chunks.
+fn fill_chunk(ev: &mut umqtt_rs_event_t, p: &Publish<'_>, offset: usize, total: usize) {
+    fill_event(ev, &Event::Message(*p));
+    ev.kind = Ek::UMQTT_RS_EV_CHUNK as u8;
+    ev.offset = offset;
+    ev.total = total;
 }
 
 fn fill_event(ev: &mut umqtt_rs_event_t, e: &Event<'_>) {
@@ -1084,6 +1137,8 @@ fn abi_check() {
         umqtt_rs_ack(_, _, _);
         umqtt_rs_abandon(_, _);
         umqtt_rs_session_save(_, _, _, _);
+        umqtt_rs_set_chunk_size(_, _);
+        umqtt_rs_stream_skip(_);
         umqtt_rs_session_restore(_, _);
         umqtt_rs_topic_matches(_, _);
         umqtt_rs_is_connected(_);

@@ -52,7 +52,7 @@ pub use delivery::MAX_UNACKED;
 pub use error::{Error, ProtocolError};
 pub use held::{HELD_BITMAP_BYTES, INLINE_HELD};
 pub use persist::RestoreError;
-pub use rxbuf::{RxBuf, RxParts};
+pub use rxbuf::{Chunk, Frame, RxBuf, RxParts};
 pub use state::OutgoingFlow;
 pub use store::Store;
 pub use txbuf::TxBuf;

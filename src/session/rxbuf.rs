@@ -13,13 +13,22 @@
 //! ([`Error::IncomingTooLarge`]), and one larger than the buffer asks for a
 //! larger buffer ([`Error::RxTooSmall`]) before its body is read.
 //!
+//! A PUBLISH whose payload is larger than a chunk size the caller chooses
+//! is not held whole: [`RxBuf::next_frame`] keeps its fixed and variable
+//! header (topic, packet id) at the front of the buffer and passes the
+//! payload on in [`Chunk`]s of that size as it arrives, each dropped when
+//! the next call comes, so the buffer never needs more than the header plus
+//! one chunk ([`RxBuf::skip_stream`] drops the rest of one unread).  The
+//! maximum packet size does not apply to such a PUBLISH: it is what lets a
+//! message larger than memory through.
+//!
 //! Like [`TxBuf`](super::TxBuf), an `RxBuf` can be taken apart
 //! ([`RxBuf::parts`]) and rebuilt ([`RxBuf::from_parts`]) around the same
 //! memory, for a caller that keeps the buffer between calls.
 //!
 //! [`Client`]: crate::client::Client
 
-use crate::wire::{parse_fixed_header, FixedHeader, Packet};
+use crate::wire::{parse_fixed_header, FixedHeader, Packet, PacketType, Publish};
 
 use super::Error;
 
@@ -34,6 +43,51 @@ pub struct RxParts {
     pub end: usize,
     /// Length of the lent packet at `start` (0: none).
     pub lent: usize,
+    /// A PUBLISH passed through in chunks: the length of its fixed and
+    /// variable header, kept at `start` (0: none).
+    pub stream_head: usize,
+    /// Its payload bytes not yet passed on (buffered or still to come).
+    pub stream_left: usize,
+    /// Its payload's length.
+    pub stream_total: usize,
+    /// The rest of its payload is dropped, not passed on.
+    pub stream_skip: bool,
+    /// Length of the chunk lent at `start + stream_head` (0: none).
+    pub chunk_lent: usize,
+}
+
+/// A piece of a PUBLISH's payload ([`RxBuf::next_frame`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk<'a> {
+    /// The PUBLISH, with `payload` this piece.
+    pub publish: Publish<'a>,
+    /// Where the piece starts in the payload.
+    pub offset: usize,
+    /// The payload's whole length.
+    pub total: usize,
+}
+
+impl Chunk<'_> {
+    /// The first piece of its message.
+    #[must_use]
+    pub fn is_first(&self) -> bool {
+        self.offset == 0
+    }
+
+    /// The last piece of its message.
+    #[must_use]
+    pub fn is_last(&self) -> bool {
+        self.offset.saturating_add(self.publish.payload.len()) >= self.total
+    }
+}
+
+/// What [`RxBuf::next_frame`] lends: a whole packet or a payload piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// A whole packet.
+    Packet(Packet<'a>),
+    /// A piece of a PUBLISH too large for one chunk.
+    Chunk(Chunk<'a>),
 }
 
 /// Received bytes in a caller-owned buffer, framed in place.
@@ -55,10 +109,28 @@ impl<'a> RxBuf<'a> {
         let end = parts.end.min(buf.len());
         let start = parts.start.min(end);
         let lent = parts.lent.min(end.saturating_sub(start));
-        Self {
-            buf,
-            at: RxParts { start, end, lent },
+        let mut at = RxParts {
+            start,
+            end,
+            lent,
+            ..parts
+        };
+        let held = end.saturating_sub(start);
+        if at.stream_head > held || lent > 0 {
+            // Not a state this type makes: no stream.
+            at.stream_head = 0;
         }
+        if at.stream_head == 0 {
+            at.stream_left = 0;
+            at.stream_total = 0;
+            at.stream_skip = false;
+            at.chunk_lent = 0;
+        }
+        at.chunk_lent = at
+            .chunk_lent
+            .min(held.saturating_sub(at.stream_head))
+            .min(at.stream_left);
+        Self { buf, at }
     }
 
     /// What [`from_parts`](Self::from_parts) needs to rebuild this.
@@ -80,6 +152,7 @@ impl<'a> RxBuf<'a> {
             .end
             .saturating_sub(self.at.start)
             .saturating_sub(self.at.lent)
+            .saturating_sub(self.at.chunk_lent)
     }
 
     /// True when no byte waits to be framed.
@@ -93,8 +166,12 @@ impl<'a> RxBuf<'a> {
         self.at = RxParts::default();
     }
 
-    /// Drops the lent packet: the caller is done with its events.
+    /// Drops the lent packet or chunk: the caller is done with its events.
     pub fn release(&mut self) {
+        if self.at.chunk_lent > 0 {
+            self.drop_payload(self.at.chunk_lent);
+            self.at.chunk_lent = 0;
+        }
         self.at.start = self.at.start.saturating_add(self.at.lent);
         self.at.lent = 0;
         if self.at.start == self.at.end {
@@ -143,10 +220,29 @@ impl<'a> RxBuf<'a> {
         Ok((total <= bytes.len()).then_some(header))
     }
 
-    /// Whether [`next_packet`](Self::next_packet) has something to say
-    /// without more bytes: a whole packet, or an error.
+    /// Whether [`next_frame`](Self::next_frame) has something to say
+    /// without more bytes: a whole packet, a chunk, an error.
     #[must_use]
-    pub fn ready(&self, max_packet_size: usize) -> bool {
+    pub fn ready(&self, max_packet_size: usize, chunk: usize) -> bool {
+        if self.streaming() {
+            let from = self.at.start.saturating_add(self.at.stream_head);
+            let buffered = self.at.end.saturating_sub(from);
+            return if self.at.stream_skip {
+                buffered > 0
+            } else {
+                buffered >= self.at.stream_left.min(chunk.max(1))
+            };
+        }
+        let from = self.at.start.saturating_add(self.at.lent);
+        let bytes = self.buf.get(from..self.at.end).unwrap_or_default();
+        if chunk > 0 {
+            if let Ok(Some(h)) = parse_fixed_header(bytes) {
+                if h.packet_type == PacketType::Publish && h.remaining_len > chunk {
+                    // A stream may start: its header (and a chunk) decide.
+                    return bytes.len() >= h.header_len + 2 + chunk.min(h.remaining_len);
+                }
+            }
+        }
         !matches!(self.framed(max_packet_size), Ok(None))
     }
 
@@ -176,10 +272,165 @@ impl<'a> RxBuf<'a> {
         Ok(Some(packet))
     }
 
-    /// The lent packet was not handled: the next
-    /// [`next_packet`](Self::next_packet) returns it again.
+    /// The lent packet (or chunk) was not handled: the next call returns
+    /// it again.
     pub fn keep(&mut self) {
         self.at.lent = 0;
+        self.at.chunk_lent = 0;
+    }
+
+    /// True while a PUBLISH is passed through in chunks.
+    #[must_use]
+    pub fn streaming(&self) -> bool {
+        self.at.stream_head > 0
+    }
+
+    /// Drops the rest of the payload being passed through in chunks (the
+    /// application gave up on it, or the session needs none of it): its
+    /// bytes are read and discarded as they come.  Nothing when no stream.
+    pub fn skip_stream(&mut self) {
+        if self.streaming() {
+            self.at.stream_skip = true;
+        }
+    }
+
+    /// Drops `n` payload bytes at the front of the stream's payload; ends
+    /// the stream when none is left.
+    fn drop_payload(&mut self, n: usize) {
+        let from = self.at.start.saturating_add(self.at.stream_head);
+        let n = n
+            .min(self.at.end.saturating_sub(from))
+            .min(self.at.stream_left);
+        let end = self.at.end;
+        if let Some(rest) = from.checked_add(n).filter(|&r| r <= end) {
+            self.buf.copy_within(rest..end, from);
+        }
+        self.at.end = end.saturating_sub(n);
+        self.at.stream_left -= n;
+        if self.at.stream_left == 0 {
+            self.at.start = self.at.start.saturating_add(self.at.stream_head);
+            self.at.stream_head = 0;
+            self.at.stream_total = 0;
+            self.at.stream_skip = false;
+        }
+    }
+
+    /// Releases what was lent and lends the next whole packet or, for a
+    /// PUBLISH whose payload is larger than `chunk` bytes (`chunk` > 0), the
+    /// next piece of its payload: `chunk` bytes, or the rest.  `Ok(None)`
+    /// when the bytes it needs are not all in.
+    ///
+    /// # Errors
+    /// As [`next_packet`](Self::next_packet); a streamed PUBLISH asks for a
+    /// buffer of its header plus `chunk` bytes ([`Error::RxTooSmall`]).
+    pub fn next_frame(
+        &mut self,
+        max_packet_size: usize,
+        chunk: usize,
+    ) -> Result<Option<Frame<'_>>, Error> {
+        self.release();
+        loop {
+            if self.streaming() {
+                if self.at.stream_skip {
+                    let buffered = self
+                        .at
+                        .end
+                        .saturating_sub(self.at.start.saturating_add(self.at.stream_head));
+                    if buffered == 0 {
+                        return Ok(None);
+                    }
+                    self.drop_payload(buffered);
+                    continue;
+                }
+                return self.lend_chunk(chunk);
+            }
+            if chunk > 0 {
+                match self.start_stream(chunk)? {
+                    Some(true) => continue,
+                    Some(false) => {}
+                    None => return Ok(None),
+                }
+            }
+            return Ok(self.next_packet(max_packet_size)?.map(Frame::Packet));
+        }
+    }
+
+    /// Starts passing the PUBLISH at the front through in chunks if its
+    /// payload is larger than `chunk`: `Some(true)`; `Some(false)` when it
+    /// is not (or is another packet: the whole-packet path decides); `None`
+    /// while its topic is not all in.
+    fn start_stream(&mut self, chunk: usize) -> Result<Option<bool>, Error> {
+        let from = self.at.start;
+        let bytes = self.buf.get(from..self.at.end).unwrap_or_default();
+        let Some(header) = parse_fixed_header(bytes)? else {
+            return Ok(Some(false));
+        };
+        if header.packet_type != PacketType::Publish || header.remaining_len <= chunk {
+            return Ok(Some(false));
+        }
+        let body = bytes.get(header.header_len..).unwrap_or_default();
+        let Some((_, var_len)) = Publish::parse_head(&header, body)? else {
+            // The topic is not all in yet: make sure it can be.
+            let topic_len = match (body.first(), body.get(1)) {
+                (Some(&hi), Some(&lo)) => usize::from(u16::from_be_bytes([hi, lo])),
+                _ => 0,
+            };
+            let needed = header.header_len + 2 + topic_len + 2 + chunk;
+            if needed > self.buf.len() {
+                return Err(Error::RxTooSmall { needed });
+            }
+            return Ok(None);
+        };
+        let payload = header.remaining_len - var_len;
+        if payload <= chunk {
+            return Ok(Some(false));
+        }
+        let head = header.header_len + var_len;
+        if head.saturating_add(chunk) > self.buf.len() {
+            return Err(Error::RxTooSmall {
+                needed: head.saturating_add(chunk),
+            });
+        }
+        self.at.stream_head = head;
+        self.at.stream_left = payload;
+        self.at.stream_total = payload;
+        self.at.stream_skip = false;
+        Ok(Some(true))
+    }
+
+    /// Lends the next piece of the stream's payload once it is all in.
+    fn lend_chunk(&mut self, chunk: usize) -> Result<Option<Frame<'_>>, Error> {
+        let RxParts {
+            start,
+            end,
+            stream_head: head,
+            stream_left: left,
+            stream_total: total,
+            ..
+        } = self.at;
+        let from = start.saturating_add(head);
+        let size = if chunk == 0 {
+            self.buf.len().saturating_sub(head)
+        } else {
+            chunk
+        };
+        let want = left.min(size).max(1);
+        if end.saturating_sub(from) < want {
+            return Ok(None);
+        }
+        self.at.chunk_lent = want;
+        let buf: &[u8] = self.buf;
+        let head_bytes = buf.get(start..from).unwrap_or_default();
+        let header = parse_fixed_header(head_bytes)?.ok_or(Error::RxTooSmall { needed: head })?;
+        let body = head_bytes.get(header.header_len..).unwrap_or_default();
+        let (mut publish, _) =
+            Publish::parse_head(&header, body)?.ok_or(Error::RxTooSmall { needed: head })?;
+        publish.payload = buf.get(from..from.saturating_add(want)).unwrap_or_default();
+        Ok(Some(Frame::Chunk(Chunk {
+            publish,
+            offset: total - left,
+            total,
+        })))
     }
 }
 
@@ -203,7 +454,7 @@ mod tests {
         let mut mem = [0u8; 8];
         let mut rx = RxBuf::new(&mut mem);
         read(&mut rx, &PUBACK_7[..3]);
-        assert!(!rx.ready(MAX));
+        assert!(!rx.ready(MAX, 0));
         assert_eq!(rx.next_packet(MAX), Ok(None));
         read(&mut rx, &[PUBACK_7[3], PINGRESP[0]]);
         assert_eq!(rx.next_packet(MAX), Ok(Some(Packet::Puback(7))));
@@ -211,7 +462,7 @@ mod tests {
         assert_eq!(rx.next_packet(MAX), Ok(None), "PUBACK released");
         read(&mut rx, &PINGRESP[1..]);
         assert_eq!(rx.parts().start, 0, "compacted before reading");
-        assert!(rx.ready(MAX));
+        assert!(rx.ready(MAX, 0));
         assert_eq!(rx.next_packet(MAX), Ok(Some(Packet::Pingresp)));
         rx.keep();
         assert_eq!(rx.next_packet(MAX), Ok(Some(Packet::Pingresp)), "kept");
@@ -226,7 +477,7 @@ mod tests {
         let mut rx = RxBuf::new(&mut mem);
         // PUBLISH announcing 200 bytes: too large for the buffer, not for max.
         read(&mut rx, &[0x30, 0xc8, 0x01]);
-        assert!(rx.ready(MAX));
+        assert!(rx.ready(MAX, 0));
         assert_eq!(rx.next_packet(MAX), Err(Error::RxTooSmall { needed: 203 }));
         assert_eq!(
             rx.next_packet(100),
@@ -255,7 +506,8 @@ mod tests {
             RxParts {
                 start: 0,
                 end: 3,
-                lent: 2
+                lent: 2,
+                ..RxParts::default()
             }
         );
         // A larger copy of the same bytes, as after a realloc.
@@ -270,6 +522,7 @@ mod tests {
                 start: 9,
                 end: 99,
                 lent: 5,
+                ..RxParts::default()
             },
         );
         assert_eq!(
@@ -277,9 +530,94 @@ mod tests {
             RxParts {
                 start: 8,
                 end: 8,
-                lent: 0
+                ..RxParts::default()
             },
             "clamped"
+        );
+    }
+
+    /// A PUBLISH whose 25-byte payload is larger than the chunk size (8)
+    /// goes through a 16-byte buffer in pieces, arriving in any split;
+    /// the packet after it follows.
+    #[test]
+    fn streams_a_payload_larger_than_the_buffer() {
+        let payload: std::vec::Vec<u8> = (0..25u8).collect();
+        #[rustfmt::skip]
+        let mut stream = std::vec![
+            0x32, 30,                   // PUBLISH QoS 1, remaining 2 + 1 + 2 + 25
+            0x00, 0x01, b't',           // topic "t"
+            0x00, 0x07,                 // packet id 7
+        ];
+        stream.extend_from_slice(&payload);
+        stream.extend_from_slice(PINGRESP);
+        for step in [1, 3, 7, 16] {
+            let mut mem = [0u8; 16];
+            let mut rx = RxBuf::new(&mut mem);
+            let mut got = std::vec::Vec::new();
+            let mut pieces = std::vec::Vec::new();
+            let mut pong = false;
+            let mut fed = 0;
+            while !pong {
+                match rx.next_frame(MAX, 8).unwrap() {
+                    Some(Frame::Chunk(c)) => {
+                        assert_eq!((c.publish.topic, c.publish.pid), ("t", 7));
+                        assert_eq!((c.offset, c.total), (got.len(), 25));
+                        assert_eq!(c.is_last(), c.offset + c.publish.payload.len() == 25);
+                        pieces.push(c.publish.payload.len());
+                        got.extend_from_slice(c.publish.payload);
+                    }
+                    Some(Frame::Packet(Packet::Pingresp)) => pong = true,
+                    Some(other) => panic!("{other:?}"),
+                    None => {
+                        let win = rx.window();
+                        let n = step.min(win.len()).min(stream.len() - fed);
+                        assert!(n > 0, "stuck at {fed} of {} (step {step})", stream.len());
+                        win[..n].copy_from_slice(&stream[fed..fed + n]);
+                        rx.commit(n);
+                        fed += n;
+                    }
+                }
+            }
+            assert_eq!(got, payload, "step {step}");
+            assert_eq!(pieces, [8, 8, 8, 1], "step {step}");
+            assert!(!rx.streaming());
+        }
+    }
+
+    #[test]
+    fn skipped_stream_and_small_buffers() {
+        #[rustfmt::skip]
+        let mut stream = std::vec![
+            0x30, 23,                   // PUBLISH QoS 0, remaining 2 + 1 + 20
+            0x00, 0x01, b't',           // topic "t"
+        ];
+        stream.extend_from_slice(&[0xaa; 20]);
+        stream.extend_from_slice(PUBACK_7);
+        let mut mem = [0u8; 64];
+        let mut rx = RxBuf::new(&mut mem);
+        read(&mut rx, &stream[..13]);
+        assert!(rx.ready(MAX, 8));
+        let Ok(Some(Frame::Chunk(first))) = rx.next_frame(MAX, 8) else {
+            panic!("a first piece");
+        };
+        assert!(first.is_first() && !first.is_last());
+        rx.skip_stream();
+        assert_eq!(rx.next_frame(MAX, 8), Ok(None), "the rest is dropped");
+        read(&mut rx, &stream[13..]);
+        assert_eq!(
+            rx.next_frame(MAX, 8),
+            Ok(Some(Frame::Packet(Packet::Puback(7)))),
+            "in step after the dropped bytes"
+        );
+        // Header plus one chunk must fit; the maximum packet size does not
+        // apply to a streamed PUBLISH.
+        let mut mem = [0u8; 8];
+        let mut rx = RxBuf::new(&mut mem);
+        read(&mut rx, &stream[..5]);
+        assert_eq!(rx.next_frame(10, 8), Err(Error::RxTooSmall { needed: 13 }));
+        assert_eq!(
+            rx.next_frame(10, 0),
+            Err(Error::IncomingTooLarge { size: 25 })
         );
     }
 }

@@ -85,6 +85,36 @@ pub struct Publish<'a> {
 }
 
 impl<'a> Publish<'a> {
+    /// The topic, flags and packet id of a PUBLISH from the first bytes of
+    /// its body (`body_start`, any prefix of it), for a payload passed
+    /// through in pieces: the `Publish` with an empty payload and the length
+    /// of its variable header.  `Ok(None)` while those bytes are not all in.
+    ///
+    /// # Errors
+    /// As [`Packet::parse_body`] for the same bytes (flags, topic, packet
+    /// id, a variable header longer than the remaining length).
+    pub fn parse_head(
+        header: &FixedHeader,
+        body_start: &'a [u8],
+    ) -> Result<Option<(Publish<'a>, usize)>, DecodeError> {
+        check_flags(PacketType::Publish, header.flags)?;
+        let qos = QoS::from_u8((header.flags >> 1) & 0b11).ok_or(DecodeError::BadQos)?;
+        let (Some(&hi), Some(&lo)) = (body_start.first(), body_start.get(1)) else {
+            return Ok(None);
+        };
+        let topic_len = usize::from(u16::from_be_bytes([hi, lo]));
+        let pid_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
+        let head_len = 2 + topic_len + pid_len;
+        if head_len > header.remaining_len {
+            return Err(DecodeError::BadLength(PacketType::Publish));
+        }
+        let Some(head) = body_start.get(..head_len) else {
+            return Ok(None);
+        };
+        let publish = parse_publish(header.flags, &mut Reader::new(head, PacketType::Publish))?;
+        Ok(Some((publish, head_len)))
+    }
+
     fn pid_len(&self) -> usize {
         if self.qos == QoS::AtMostOnce {
             0

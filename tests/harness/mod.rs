@@ -281,6 +281,8 @@ impl Driver {
                 topic_len: 0,
                 payload: std::ptr::null(),
                 payload_len: 0,
+                offset: 0,
+                total: 0,
                 pid: 0,
                 kind: 0,
                 qos: 0,
