@@ -146,6 +146,7 @@ typedef struct _mqtt_client_obj_t {
 static umqtt_rs_bytes_t buf_of(mp_obj_t o);
 static void take_views_back(mqtt_client_obj_t *self);
 static void restore_session(mqtt_client_obj_t *self, mp_obj_t saved);
+static void deliver_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t *f);
 
 // ---- time -------------------------------------------------------------
 
@@ -656,6 +657,111 @@ static void deliver_one(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_
     }
 }
 
+// After a piece's callback raised: the rest of its message is not wanted.
+// Later pieces already kept are dropped; if the last one is not among them,
+// the core still passes the message on and drops its remaining bytes.
+static void drop_rest_of_message(mqtt_client_obj_t *self, bool last_seen) {
+    if (self->deferred != mp_const_none) {
+        mp_obj_list_t *list = MP_OBJ_TO_PTR(self->deferred);
+        while (list->len > 0 && !last_seen) {
+            size_t len;
+            mp_obj_t *f;
+            mp_obj_tuple_get(list->items[0], &len, &f);
+            if (len != 8 || MP_OBJ_SMALL_INT_VALUE(f[6]) == 0) {
+                break; // another message
+            }
+            last_seen = mp_obj_get_int(f[6]) + mp_obj_get_int(mp_obj_len(f[1])) >= mp_obj_get_int(f[7]);
+            memmove(&list->items[0], &list->items[1], (list->len - 1) * sizeof(mp_obj_t));
+            list->items[--list->len] = MP_OBJ_NULL;
+        }
+    }
+    if (!last_seen) {
+        umqtt_rs_stream_skip(&self->core);
+    }
+}
+
+// A piece of a message larger than the chunk size (set_callback(...,
+// chunks=N)): f(topic, chunk, offset, total) on set_callback's function,
+// topic and chunk memoryviews valid during the call; acknowledged after the
+// last piece's callback returned.  When a callback raises, the message is
+// abandoned (not acknowledged, the broker sends it again after a
+// reconnect) and the rest of it dropped.  `ev` is the live event, else `f`
+// the kept piece: (topic, chunk, retained, qos, dup, pid, offset, total).
+static void deliver_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t *f) {
+    uint8_t qos = ev != NULL ? ev->qos : (uint8_t)MP_OBJ_SMALL_INT_VALUE(f[3]);
+    uint16_t pid = ev != NULL ? ev->pid : (uint16_t)MP_OBJ_SMALL_INT_VALUE(f[5]);
+    size_t offset = ev != NULL ? ev->offset : (size_t)mp_obj_get_int(f[6]);
+    size_t total = ev != NULL ? ev->total : (size_t)mp_obj_get_int(f[7]);
+    mp_obj_t args[5] = { mp_const_none, mp_const_none, mp_obj_new_int_from_uint(offset), mp_obj_new_int_from_uint(total) };
+    size_t size = 0;
+    nlr_buf_t nlr;
+    self->delivering = true;
+    if (nlr_push(&nlr) == 0) {
+        if (ev != NULL) {
+            lend_views(self, ev, args);
+            size = ev->payload_len;
+        } else {
+            args[0] = f[0];
+            args[1] = f[1];
+            size = mp_obj_get_int(mp_obj_len(f[1]));
+        }
+        if (self->cb != mp_const_none) {
+            mp_call_function_n_kw(self->cb, 4, 0, args);
+        }
+        nlr_pop();
+    } else {
+        take_views_back(self);
+        self->delivering = false;
+        if (qos > 0) {
+            umqtt_rs_abandon(&self->core, pid);
+        }
+        drop_rest_of_message(self, offset + size >= total);
+        nlr_jump(nlr.ret_val);
+    }
+    take_views_back(self);
+    self->delivering = false;
+    if (qos > 0 && offset + size >= total) {
+        umqtt_rs_status_t st = umqtt_rs_ack(&self->core, now_ms(self), pid);
+        if (st != UMQTT_RS_OK) {
+            raise_status(self, st);
+        }
+    }
+}
+
+// A piece event: delivered now, or, while a callback runs, kept as a copy.
+static void on_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
+    if (!self->delivering) {
+        deliver_piece(self, ev, NULL);
+        return;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t f[8] = {
+            new_bytes(ev->topic, ev->topic_len),
+            new_bytes(ev->payload, ev->payload_len),
+            mp_obj_new_bool(ev->retain),
+            MP_OBJ_NEW_SMALL_INT(ev->qos),
+            mp_obj_new_bool(ev->dup),
+            MP_OBJ_NEW_SMALL_INT(ev->pid),
+            mp_obj_new_int_from_uint(ev->offset),
+            mp_obj_new_int_from_uint(ev->total),
+        };
+        if (self->deferred == mp_const_none) {
+            self->deferred = mp_obj_new_list(0, NULL);
+        }
+        mp_obj_list_append(self->deferred, mp_obj_new_tuple(8, f));
+        nlr_pop();
+    } else {
+        if (ev->qos > 0) {
+            umqtt_rs_abandon(&self->core, ev->pid);
+        }
+        if (ev->offset + ev->payload_len < ev->total) {
+            umqtt_rs_stream_skip(&self->core);
+        }
+        nlr_jump(nlr.ret_val);
+    }
+}
+
 // Messages that arrived while a callback ran (it called back into the
 // client), in order, one callback at a time.
 static void deliver_deferred(mqtt_client_obj_t *self) {
@@ -672,6 +778,10 @@ static void deliver_deferred(mqtt_client_obj_t *self) {
         size_t len;
         mp_obj_t *f;
         mp_obj_tuple_get(m, &len, &f);
+        if (len == 8) {
+            deliver_piece(self, NULL, f);
+            continue;
+        }
         mp_obj_t args[5] = { f[0], f[1], f[2], f[3], f[4] };
         deliver_one(self, NULL, args, (uint16_t)MP_OBJ_SMALL_INT_VALUE(f[5]));
     }
@@ -778,8 +888,12 @@ static int run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t ti
             // Everything needed from the event is copied before Python runs:
             // a callback may call back into this client, which moves rx.
             mp_obj_t codes = ev.kind == UMQTT_RS_EV_SUBSCRIBED ? new_bytes(ev.payload, ev.payload_len) : mp_const_none;
-            if (ev.kind == UMQTT_RS_EV_MESSAGE) {
-                on_message(self, &ev);
+            if (ev.kind == UMQTT_RS_EV_MESSAGE || ev.kind == UMQTT_RS_EV_CHUNK) {
+                if (ev.kind == UMQTT_RS_EV_MESSAGE) {
+                    on_message(self, &ev);
+                } else {
+                    on_piece(self, &ev);
+                }
                 if (self->deferred != mp_const_none) {
                     deliver_deferred(self);
                 }
@@ -1422,16 +1536,20 @@ static mp_obj_t mqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_unsubscribe_obj, mqtt_client_unsubscribe);
 
-// set_callback(f, flags=False, view=False): f(topic, msg), or with
+// set_callback(f, flags=False, view=False, chunks=0): f(topic, msg), or with
 // flags=True f(topic, msg, retained, qos, dup).  view=True: topic and msg
 // are read-only memoryviews into the receive buffer (no allocation per
 // message), valid until the callback returns or calls into the client.
+// chunks=N: a message whose payload is larger than N bytes comes as
+// f(topic, chunk, offset, total) calls, chunk at most N bytes (memoryviews
+// as with view=True), never held whole.
 static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_f, ARG_flags, ARG_view };
+    enum { ARG_f, ARG_flags, ARG_view, ARG_chunks };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_flags, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_view, MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_chunks, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -1440,9 +1558,14 @@ static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args
     if (f != mp_const_none && !mp_obj_is_callable(f)) {
         mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable"));
     }
+    mp_int_t chunks = args[ARG_chunks].u_int;
+    if (chunks < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("chunks must be 0 (whole messages) or more"));
+    }
     self->cb = f;
     self->cb_flags = args[ARG_flags].u_bool;
     self->cb_view = args[ARG_view].u_bool;
+    umqtt_rs_set_chunk_size(&self->core, (size_t)chunks);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_set_callback_obj, 2, mqtt_client_set_callback);

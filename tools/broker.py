@@ -422,6 +422,18 @@ def _big(fake, conn, deadline):
         conn.sendall(packet[i : i + 65536])
 
 
+def _big_qos1(fake, conn, deadline):
+    # A 2 MB QoS 1 PUBLISH (id 77, payload byte i = i * 7 & 0xFF) in 64 KB
+    # pieces; once its PUBACK comes, a QoS 0 "r" "acked".
+    payload = bytes(i * 7 & 0xFF for i in range(256)) * (2 * 1024 * 1024 // 256)
+    packet = _publish(b"big", payload, 0x32, 77)
+    for i in range(0, len(packet), 65536):
+        conn.sendall(packet[i : i + 65536])
+    body = fake._expect(conn, 0x40, deadline)
+    if body[:2] == b"\x00\x4d":
+        conn.sendall(_publish(b"r", b"acked"))
+
+
 def _large_ok(fake, conn, deadline):
     # A 100 KB PUBLISH, larger than the client's buffer but not its memory,
     # then a small one: both must arrive intact.
@@ -474,6 +486,7 @@ MALFORMED = {
     "emptytopic": (None, _publish(b"", b"x")),  # zero-length topic
     # size
     "big": (None, _big),
+    "bigqos1": (None, _big_qos1),  # 2 MB QoS 1, then "acked" after its PUBACK
     "large": (None, _large_ok),
 }
 # Behaviours that close the connection right after their bytes; the others

@@ -18,11 +18,15 @@ fi || {
     python3 "$mpy/tests/run-tests.py" -r "$results" --print-failures || true
     exit 1
 }
-# tests/micropython/smallheap/: the same firmware with a small heap.
+# tests/micropython/smallheap/ (400 KB) and heap256k/: the same firmware
+# with a small heap.
 if [ $# -eq 0 ]; then
     export UMQTT_RS_FIRMWARE=$firmware MICROPY_MICROPYTHON=$top/tools/mpy-heap.sh
-    python3 "$mpy/tests/run-tests.py" -r "$results/smallheap" -d "$top/tests/micropython/smallheap" || {
-        python3 "$mpy/tests/run-tests.py" -r "$results/smallheap" --print-failures || true
-        exit 1
-    }
+    for dir in smallheap:400K heap256k:256K; do
+        name=${dir%%:*}
+        UMQTT_RS_HEAPSIZE=${dir##*:} python3 "$mpy/tests/run-tests.py" -r "$results/$name" -d "$top/tests/micropython/$name" || {
+            python3 "$mpy/tests/run-tests.py" -r "$results/$name" --print-failures || true
+            exit 1
+        }
+    done
 fi
