@@ -111,8 +111,14 @@ typedef struct _mqtt_client_obj_t {
     // the first need and kept).
     uint8_t *held;
     // The payload object of a publish whose tail (the part not yet written)
-    // the core is waiting to see written; None when there is none.
+    // the core is waiting to see written; None when there is none.  With
+    // tail_stream, a stream read into `piece` (publish(..., length=n)).
     mp_obj_t tx_tail;
+    bool tail_stream;
+    uint8_t *piece;
+    size_t piece_cap;
+    size_t piece_pos;
+    size_t piece_fill;
     // Messages that arrived while a callback ran: a list of (topic, msg,
     // retained, qos, dup, pid), or None.
     mp_obj_t deferred;
@@ -146,6 +152,7 @@ typedef struct _mqtt_client_obj_t {
 static umqtt_rs_bytes_t buf_of(mp_obj_t o);
 static void take_views_back(mqtt_client_obj_t *self);
 static void restore_session(mqtt_client_obj_t *self, mp_obj_t saved);
+static size_t read_source(mqtt_client_obj_t *self, size_t want);
 static void deliver_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t *f);
 
 // ---- time -------------------------------------------------------------
@@ -165,6 +172,8 @@ static void close_transport(mqtt_client_obj_t *self) {
     mp_obj_t sock = self->sock;
     self->sock = mp_const_none;
     self->tx_tail = mp_const_none;
+    self->tail_stream = false;
+    self->piece_pos = self->piece_fill = 0;
     take_views_back(self);
     umqtt_rs_connection_lost(&self->core);
     if (sock != mp_const_none) {
@@ -391,6 +400,42 @@ static void wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_m
     }
 }
 
+// publish(..., length=n): up to `want` bytes of the source stream into
+// `piece`; 0 when it has none now (non-blocking mode).  A source that fails
+// or ends early leaves a packet that cannot be finished: the connection is
+// closed before the error propagates.
+static size_t read_source(mqtt_client_obj_t *self, size_t want) {
+    size_t got = 0;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        for (;;) {
+            int err;
+            mp_uint_t r = mp_get_stream(self->tx_tail)->read(self->tx_tail, self->piece, want, &err);
+            if (r == MP_STREAM_ERROR) {
+                if (!mp_is_nonblocking_error(err)) {
+                    mp_raise_OSError(err);
+                }
+                if (self->nonblocking) {
+                    break;
+                }
+                mp_event_wait_ms(1);
+                continue;
+            }
+            if (r == 0) {
+                mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("stream ended %u bytes before length"),
+                    (unsigned)umqtt_rs_tx_tail(&self->core));
+            }
+            got = r;
+            break;
+        }
+        nlr_pop();
+    } else {
+        close_transport(self);
+        nlr_jump(nlr.ret_val);
+    }
+    return got;
+}
+
 // The next bytes the core wants written: its tx queue, then the tail (the
 // rest of a large payload, re-taken from its object each time: Python may
 // have run since).  False when nothing is pending.
@@ -402,7 +447,21 @@ static bool next_out(mqtt_client_obj_t *self, const uint8_t **p, size_t *n) {
     size_t tail = umqtt_rs_tx_tail(&self->core);
     if (tail == 0) {
         self->tx_tail = mp_const_none;
+        self->tail_stream = false;
         return false;
+    }
+    if (self->tail_stream) {
+        if (self->piece_pos == self->piece_fill) {
+            size_t got = read_source(self, tail < self->piece_cap ? tail : self->piece_cap);
+            if (got == 0) {
+                return false; // the source has nothing now (non-blocking)
+            }
+            self->piece_pos = 0;
+            self->piece_fill = got;
+        }
+        *p = self->piece + self->piece_pos;
+        *n = self->piece_fill - self->piece_pos;
+        return true;
     }
     mp_buffer_info_t info;
     mp_get_buffer_raise(self->tx_tail, &info, MP_BUFFER_READ);
@@ -450,6 +509,9 @@ static size_t flush(mqtt_client_obj_t *self) {
             raise_os(self, MP_ECONNRESET);
         }
         // The core moves the unwritten rest of its queue to the front.
+        if (self->tail_stream && p == self->piece + self->piece_pos) {
+            self->piece_pos += w;
+        }
         umqtt_rs_tx_consume(&self->core, w);
         total += w;
     }
@@ -1052,6 +1114,9 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->store = store_size > 0 ? m_new(uint8_t, self->store_cap) : NULL;
     self->held = NULL;
     self->tx_tail = mp_const_none;
+    self->tail_stream = false;
+    self->piece = NULL;
+    self->piece_cap = self->piece_pos = self->piece_fill = 0;
     self->deferred = mp_const_none;
     self->delivering = false;
     self->views = mp_const_none;
@@ -1368,13 +1433,14 @@ static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_ping_obj, mqtt_client_ping);
 // (pipelining); the ack callback or drain() tells when it is acknowledged.
 // When the window of messages in flight is full, publish waits for an ack.
 static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_wait };
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_wait, ARG_length };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
         { MP_QSTR_wait, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = true} },
+        { MP_QSTR_length, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -1386,11 +1452,27 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         args[ARG_retain].u_bool = n_args > 3 && mp_obj_is_true(pos_args[3]);
         args[ARG_qos].u_int = n_args > 4 ? mp_obj_get_int(pos_args[4]) : 0;
         args[ARG_wait].u_bool = true;
+        args[ARG_length].u_obj = mp_const_none;
     } else {
         mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     }
     mp_obj_t msg_obj = args[ARG_msg].u_obj;
     uint8_t qos = qos_of(args[ARG_qos].u_int);
+    // length=n: msg is a stream the payload is read from as it goes out.
+    bool streamed = args[ARG_length].u_obj != mp_const_none;
+    mp_int_t length = 0;
+    if (streamed) {
+        length = mp_obj_get_int(args[ARG_length].u_obj);
+        if (length < 0) {
+            mp_raise_ValueError(MP_ERROR_TEXT("length must be 0 or more"));
+        }
+        mp_get_stream_raise(msg_obj, MP_STREAM_OP_READ);
+        if (self->piece == NULL) {
+            // Taken before anything is queued: a MemoryError now sends nothing.
+            self->piece = m_new(uint8_t, self->tx_cap);
+            self->piece_cap = self->tx_cap;
+        }
+    }
 
     uint16_t pid = 0;
     bool separate = false;
@@ -1399,8 +1481,13 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         // Taken again each turn: run() below runs Python, which may resize
         // a bytearray payload.
         umqtt_rs_bytes_t topic = buf_of(args[ARG_topic].u_obj);
-        umqtt_rs_bytes_t msg = buf_of(msg_obj);
-        st = umqtt_rs_publish(&self->core, now_ms(self), topic, msg, qos, args[ARG_retain].u_bool, &pid, &separate);
+        if (streamed) {
+            st = umqtt_rs_publish_stream(&self->core, now_ms(self), topic, (size_t)length, qos, args[ARG_retain].u_bool, &pid);
+            separate = true;
+        } else {
+            umqtt_rs_bytes_t msg = buf_of(msg_obj);
+            st = umqtt_rs_publish(&self->core, now_ms(self), topic, msg, qos, args[ARG_retain].u_bool, &pid, &separate);
+        }
         size_t need = umqtt_rs_error_detail(&self->core);
         if (st == UMQTT_RS_ERR_TX_FULL) {
             need_tx_room(self, need);
@@ -1419,9 +1506,12 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     }
     if (separate) {
         // A payload larger than the tx buffer goes out from the caller's
-        // object, after the bytes queued before it (flush); in non-blocking
-        // mode what the transport does not take now goes with later calls.
+        // object (or stream), after the bytes queued before it (flush); in
+        // non-blocking mode what the transport does not take now goes with
+        // later calls.
         self->tx_tail = msg_obj;
+        self->tail_stream = streamed;
+        self->piece_pos = self->piece_fill = 0;
     }
     flush(self);
     if (!args[ARG_wait].u_bool || self->nonblocking) {

@@ -288,6 +288,11 @@ umqtt_rs_status_t umqtt_rs_connect(umqtt_rs_client_t *client, uint64_t now_ms, c
 // bytes; until it is all written nothing else is queued (UMQTT_RS_ERR_TX_FULL).
 umqtt_rs_status_t umqtt_rs_publish(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t payload, uint8_t qos, bool retain, uint16_t *pid, bool *payload_separate);
 
+// Queue the header of a PUBLISH whose payload, `length` bytes, the caller
+// writes from elsewhere (a stream) as the tx tail (umqtt_rs_tx_tail).  A
+// QoS 1/2 message is not stored: it is not resent after a reconnect.
+umqtt_rs_status_t umqtt_rs_publish_stream(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, size_t length, uint8_t qos, bool retain, uint16_t *pid);
+
 // Queue a SUBSCRIBE / UNSUBSCRIBE with `count` entries; *pid receives its id.
 umqtt_rs_status_t umqtt_rs_subscribe(umqtt_rs_client_t *client, uint64_t now_ms, const umqtt_rs_topic_t *topics, size_t count, uint16_t *pid);
 umqtt_rs_status_t umqtt_rs_unsubscribe(umqtt_rs_client_t *client, uint64_t now_ms, const umqtt_rs_topic_t *topics, size_t count, uint16_t *pid);

@@ -214,6 +214,17 @@ unsafe extern "C" {
     ) -> umqtt_rs_status_t;
 }
 unsafe extern "C" {
+    pub fn umqtt_rs_publish_stream(
+        client: *mut umqtt_rs_client_t,
+        now_ms: u64,
+        topic: umqtt_rs_bytes_t,
+        length: usize,
+        qos: u8,
+        retain: bool,
+        pid: *mut u16,
+    ) -> umqtt_rs_status_t;
+}
+unsafe extern "C" {
     pub fn umqtt_rs_subscribe(
         client: *mut umqtt_rs_client_t,
         now_ms: u64,

@@ -596,6 +596,36 @@ pub unsafe extern "C" fn umqtt_rs_publish(
     st.report(r)
 }
 
+/// Queues the header of a PUBLISH whose payload the glue streams.
+///
+/// # Safety
+/// `client` must be initialised; `topic` readable; `pid` writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_publish_stream(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    topic: umqtt_rs_bytes_t,
+    length: usize,
+    qos_in: u8,
+    retain: bool,
+    pid: *mut u16,
+) -> St {
+    // SAFETY: per the function contract.
+    let (st, topic) = unsafe { (state(client), bytes(topic)) };
+    let r = (|| {
+        let topic = topic_str(topic)?;
+        let q = qos(qos_in)?;
+        let id = st
+            .with_tx(|s, tx| s.publish_streamed(now_ms, topic, length, q, retain, tx))
+            .map_err(status_of)?;
+        st.tx_tail = length;
+        // SAFETY: per the function contract.
+        unsafe { *pid = id };
+        Ok(())
+    })();
+    st.report(r)
+}
+
 /// Reads `count` C topic entries into a bounded list.
 ///
 /// # Safety
@@ -1120,6 +1150,7 @@ fn abi_check() {
         umqtt_rs_error_detail(_);
         umqtt_rs_connect(_, _, _);
         umqtt_rs_publish(_, _, _, _, _, _, _, _);
+        umqtt_rs_publish_stream(_, _, _, _, _, _, _);
         umqtt_rs_subscribe(_, _, _, _, _);
         umqtt_rs_unsubscribe(_, _, _, _, _);
         umqtt_rs_ping(_, _);

@@ -354,7 +354,7 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, payload, qos, retain, tx, false)
+        self.start_publish(now_ms, topic, Body::Whole(payload), qos, retain, tx)
     }
 
     /// Like [`publish`](Self::publish) but queues only the bytes before the
@@ -374,20 +374,42 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, payload, qos, retain, tx, true)
+        self.start_publish(now_ms, topic, Body::Separate(payload), qos, retain, tx)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Like [`publish_header`](Self::publish_header) for a payload of
+    /// `payload_len` bytes the caller streams from elsewhere (a file, a
+    /// socket) and cannot keep: a QoS 1/2 message is not stored, so it is
+    /// not resent after a reconnect (it is forgotten at the next connect;
+    /// the caller reports the lost connection instead).
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub fn publish_streamed(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload_len: usize,
+        qos: QoS,
+        retain: bool,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
+        self.start_publish(now_ms, topic, Body::Streamed(payload_len), qos, retain, tx)
+    }
+
     fn start_publish(
         &mut self,
         now_ms: u64,
         topic: &str,
-        payload: &[u8],
+        body: Body<'_>,
         qos: QoS,
         retain: bool,
         tx: &mut TxBuf<'_>,
-        header_only: bool,
     ) -> Result<u16, Error> {
+        let payload = match body {
+            Body::Whole(p) | Body::Separate(p) => p,
+            Body::Streamed(_) => &[],
+        };
         self.require_open()?;
         validate_topic_name(topic).map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
         // Resent messages go out before new ones (order per topic).
@@ -414,21 +436,28 @@ impl Session {
             payload,
         };
         let packet = Packet::Publish(publish);
-        let size = packet.encoded_len().map_err(Error::Encode)?;
+        let size = match body {
+            Body::Streamed(n) => publish
+                .header_len_for(n)
+                .map_err(Error::Encode)?
+                .saturating_add(n),
+            _ => packet.encoded_len().map_err(Error::Encode)?,
+        };
         if size > self.max_packet_size {
             return Err(Error::TooLarge { size });
         }
-        let stored = match flow {
-            Some(_) if tx.store().capacity() > 0 => size,
+        let stored = match (flow, body) {
+            (_, Body::Streamed(_)) => 0,
+            (Some(_), _) if tx.store().capacity() > 0 => size,
             _ => 0,
         };
         if stored > tx.store().free() {
             return Err(Error::StoreFull { needed: stored });
         }
-        if header_only {
-            tx.push_publish_header(&publish, payload.len())?;
-        } else {
-            tx.push_sized(&packet, size)?;
+        match body {
+            Body::Whole(_) => tx.push_sized(&packet, size)?,
+            Body::Separate(p) => tx.push_publish_header(&publish, p.len())?,
+            Body::Streamed(n) => tx.push_publish_header(&publish, n)?,
         }
         self.conn.last_tx_ms = now_ms;
         if let Some(flow) = flow {
@@ -917,6 +946,17 @@ impl Session {
         self.conn.last_tx_ms = now_ms;
         Ok(())
     }
+}
+
+/// Where a publish's payload is.
+#[derive(Clone, Copy)]
+enum Body<'p> {
+    /// Queued with the packet.
+    Whole(&'p [u8]),
+    /// Written by the caller after the queued header; stored for a resend.
+    Separate(&'p [u8]),
+    /// This many bytes written by the caller from elsewhere; not stored.
+    Streamed(usize),
 }
 
 /// The protocol error for a packet the broker may not send here.

@@ -676,6 +676,37 @@ fn wrong_ack_kind_is_named() {
     );
 }
 
+/// A streamed payload: only the header is queued (its remaining length
+/// counts the payload), nothing is stored, and the message is not resent
+/// after a reconnect (it could not be).
+#[test]
+fn publish_streamed_is_header_only_and_not_stored() {
+    let (mut mem, mut store) = ([0u8; 64], [0u8; 64]);
+    let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+    let mut s = persistent(&mut tx);
+    let pid = s
+        .publish_streamed(T0, "a/b", 1000, QoS::AtLeastOnce, false, &mut tx)
+        .unwrap();
+    #[rustfmt::skip]
+    assert_eq!(take(&mut tx), [
+        0x32, 0xef, 0x07,             // PUBLISH QoS 1, remaining 2 + 3 + 2 + 1000 = 1007
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        0x00, pid as u8,              // packet id
+    ]);
+    assert_eq!(tx.store().used(), 0, "nothing stored");
+    assert!(s.is_inflight(pid));
+    assert!(
+        reconnect(&mut s, CONNACK_PRESENT, &mut tx).is_empty(),
+        "not resent"
+    );
+    assert!(!s.is_inflight(pid));
+    s.set_max_packet_size(1000);
+    assert_eq!(
+        s.publish_streamed(T0, "a/b", 1000, QoS::AtMostOnce, false, &mut tx),
+        Err(Error::TooLarge { size: 1008 })
+    );
+}
+
 #[test]
 fn max_packet_size() {
     let mut mem = [0u8; 64];
