@@ -6,7 +6,12 @@
 # UMQTT_RS_CARGO_TOOLCHAIN=esp (see README, "Build for your board").
 
 add_library(usermod_umqtt_rs INTERFACE)
-target_sources(usermod_umqtt_rs INTERFACE ${CMAKE_CURRENT_LIST_DIR}/modumqtt_rs.c)
+target_sources(usermod_umqtt_rs INTERFACE
+    ${CMAKE_CURRENT_LIST_DIR}/modumqtt_rs.c
+    ${CMAKE_CURRENT_LIST_DIR}/urs_io.c
+    ${CMAKE_CURRENT_LIST_DIR}/urs_delivery.c
+    ${CMAKE_CURRENT_LIST_DIR}/urs_transport.c
+)
 target_include_directories(usermod_umqtt_rs INTERFACE ${CMAKE_CURRENT_LIST_DIR})
 
 get_filename_component(UMQTT_RS_TOP ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)

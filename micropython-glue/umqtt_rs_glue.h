@@ -1,0 +1,130 @@
+// umqtt_rs_glue.h: what the files of the umqtt_rs module share (not an ABI:
+// umqtt_rs.h is the contract with the Rust core).  The client object (every
+// buffer and Python object the GC must see lives in it) and the functions
+// one file of the module calls in another:
+//   modumqtt_rs.c   the Python type and module: arguments, methods
+//   urs_io.c        time, errors to exceptions, buffers, writing and reading
+//   urs_delivery.c  the loop (run) and giving messages to the application
+//   urs_transport.c opening the socket, TLS
+#ifndef UMQTT_RS_GLUE_H
+#define UMQTT_RS_GLUE_H
+
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/stream.h"
+#include "py/objstr.h"
+#include "py/objlist.h"
+#include "py/objarray.h"
+#include "py/objtype.h"
+#include "py/mphal.h"
+#include "py/mperrno.h"
+
+#include "umqtt_rs.h"
+
+#define DEFAULT_RX_SIZE (1024)
+#define DEFAULT_TX_SIZE (1024)
+#define DEFAULT_STORE_SIZE (2048)
+#define DEFAULT_WINDOW (16)
+#define MAX_SUBSCRIBE_TOPICS (8)
+// The largest packet sent or accepted unless max_packet_size= says otherwise.
+#ifndef UMQTT_RS_DEFAULT_MAX_PACKET_SIZE
+#define UMQTT_RS_DEFAULT_MAX_PACKET_SIZE (65536)
+#endif
+
+// Pseudo event kinds for run(): never satisfied / any event.
+#define WANT_NOTHING (-1)
+#define WANT_ANY (-2)
+
+extern const mp_obj_type_t mp_type_MQTTException;
+
+typedef struct _mqtt_client_obj_t {
+    mp_obj_base_t base;
+    umqtt_rs_client_t core;
+    mp_obj_t client_id;
+    mp_obj_t server;
+    mp_obj_t user;
+    mp_obj_t pswd;
+    mp_obj_t ssl;
+    mp_obj_t ssl_params;
+    mp_obj_t sock;
+    mp_obj_t cb;
+    mp_obj_t lw_topic;
+    mp_obj_t lw_msg;
+    uint8_t *rx;
+    size_t rx_cap;
+    size_t rx_default;
+    uint8_t *tx;
+    size_t tx_cap;
+    // Sent QoS 1/2 packets kept until acknowledged (resent after a reconnect).
+    uint8_t *store;
+    size_t store_cap;
+    size_t store_default;
+    // Held incoming QoS 2 ids beyond the core's inline set (8 KB, lent on
+    // the first need and kept).
+    uint8_t *held;
+    // The payload object of a publish whose tail (the part not yet written)
+    // the core is waiting to see written; None when there is none.  With
+    // tail_stream, a stream read into `piece` (publish(..., length=n)).
+    mp_obj_t tx_tail;
+    bool tail_stream;
+    uint8_t *piece;
+    size_t piece_cap;
+    size_t piece_pos;
+    size_t piece_fill;
+    // Messages that arrived while a callback ran: a list of (topic, msg,
+    // retained, qos, dup, pid), or None.
+    mp_obj_t deferred;
+    // set_callback(..., view=True): the two memoryviews (topic, msg) lent to
+    // the callbacks over the rx buffer, made once; None until first used.
+    mp_obj_t views;
+    size_t max_packet_size;
+    mp_obj_t ack_cb;
+    // Per-filter callbacks: dict of filter (bytes) -> callable.
+    mp_obj_t filters;
+    // Non-blocking mode: SUBACK return codes by packet id, for suback().
+    mp_obj_t subacks;
+    uint64_t now;
+    mp_uint_t last_ticks;
+    mp_int_t port;
+    uint16_t keepalive;
+    uint8_t lw_qos;
+    bool lw_retain;
+    bool cb_flags;
+    bool session_present;
+    // setblocking(False): no call waits for the broker.
+    bool nonblocking;
+    // A message callback is running.
+    bool delivering;
+    // Callbacks get memoryviews into rx instead of bytes objects.
+    bool cb_view;
+    // The views point into rx now.
+    bool views_lent;
+} mqtt_client_obj_t;
+
+uint64_t urs_now_ms(mqtt_client_obj_t *self);
+void urs_close_transport(mqtt_client_obj_t *self);
+NORETURN void urs_raise_os(mqtt_client_obj_t *self, int err);
+NORETURN void urs_raise_status(mqtt_client_obj_t *self, umqtt_rs_status_t st);
+const mp_stream_p_t *urs_stream_of(mqtt_client_obj_t *self);
+void urs_grow_rx(mqtt_client_obj_t *self, size_t need);
+void urs_grow_tx(mqtt_client_obj_t *self, size_t need);
+void urs_grow_store(mqtt_client_obj_t *self, size_t need);
+void urs_shrink_buffers(mqtt_client_obj_t *self);
+void urs_wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms);
+size_t urs_tx_pending(mqtt_client_obj_t *self);
+size_t urs_flush(mqtt_client_obj_t *self);
+bool urs_make_tx_room(mqtt_client_obj_t *self, size_t need);
+void urs_need_tx_room(mqtt_client_obj_t *self, size_t need);
+void urs_lend_held(mqtt_client_obj_t *self);
+size_t urs_read_some(mqtt_client_obj_t *self);
+mp_obj_t urs_new_bytes(const uint8_t *data, size_t len);
+void urs_take_views_back(mqtt_client_obj_t *self);
+int urs_run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeout_ms);
+umqtt_rs_bytes_t urs_buf_of(mp_obj_t o);
+umqtt_rs_bytes_t urs_opt_buf_of(mp_obj_t o);
+uint8_t urs_qos_of(mp_int_t q);
+mp_obj_t urs_open_transport(mqtt_client_obj_t *self, mp_obj_t timeout);
+void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved);
+
+#endif // UMQTT_RS_GLUE_H
