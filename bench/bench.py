@@ -45,6 +45,8 @@ import broker as broker_mod  # noqa: E402
 import incumbent  # noqa: E402
 
 CLIENTS = ("umqtt_rs", "umqtt.simple", "libmosquitto")
+# The C glue's objects in the firmware's build folder.
+GLUE_OBJECTS = ("modumqtt_rs.o", "urs_io.o", "urs_delivery.o", "urs_transport.o")
 SHORT = {"umqtt_rs": "rs", "umqtt.simple": "simple"}
 RUN_TIMEOUT = 60  # seconds for one measured process
 VG_TIMEOUT = 180  # seconds for one process under callgrind
@@ -526,7 +528,10 @@ def code_size(opts):
 
     out = {}
     core = size_of(os.path.join(opts.obj_dir, "umqtt_rs_core.o"))
-    glue = size_of(os.path.join(opts.obj_dir, "micropython-glue", "modumqtt_rs.o"))
+    parts = [size_of(os.path.join(opts.obj_dir, "micropython-glue", f)) for f in GLUE_OBJECTS]
+    glue = None
+    if all(parts):
+        glue = {k: sum(p[k] for p in parts) for k in ("text", "data", "bss")}
     if core and glue:
         out["umqtt_rs"] = {
             "core": core, "glue": glue,
@@ -725,7 +730,7 @@ def main():
     # benchmark runs must not swap the binary (or its map) under it.
     snap = os.path.join(opts.out, "firmware")
     os.makedirs(os.path.join(snap, "micropython-glue"), exist_ok=True)
-    for rel in ("umqtt_rs_core.o", "micropython.map", os.path.join("micropython-glue", "modumqtt_rs.o")):
+    for rel in ["umqtt_rs_core.o", "micropython.map"] + [os.path.join("micropython-glue", f) for f in GLUE_OBJECTS]:
         src = os.path.join(opts.obj_dir, rel)
         if os.path.exists(src):
             shutil.copy2(src, os.path.join(snap, rel))
