@@ -11,6 +11,7 @@ target_sources(usermod_umqtt_rs INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/urs_io.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_delivery.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_transport.c
+    ${CMAKE_CURRENT_LIST_DIR}/urs_session.c
 )
 target_include_directories(usermod_umqtt_rs INTERFACE ${CMAKE_CURRENT_LIST_DIR})
 

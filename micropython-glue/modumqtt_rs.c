@@ -58,7 +58,7 @@ MP_WEAK void __aeabi_memclr8(void *d, size_t n) {
 // ---- Python API -----------------------------------------------------------
 
 static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
-    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session };
+    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session, ARG_session_file };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
@@ -74,6 +74,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
         { MP_QSTR_window, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_WINDOW} },
         { MP_QSTR_max_packet_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = UMQTT_RS_DEFAULT_MAX_PACKET_SIZE} },
         { MP_QSTR_session, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_session_file, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
@@ -145,45 +146,17 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     umqtt_rs_init(&self->core, self->rx, self->rx_cap, self->tx, self->tx_cap, self->store, self->store_cap);
     umqtt_rs_set_window(&self->core, (size_t)window);
     umqtt_rs_set_max_packet_size(&self->core, self->max_packet_size);
+    self->session_file = args[ARG_session_file].u_obj;
+    if (self->session_file != mp_const_none) {
+        mp_obj_str_get_str(self->session_file);
+    }
     if (args[ARG_session].u_obj != mp_const_none) {
         urs_restore_session(self, args[ARG_session].u_obj);
+    } else if (self->session_file != mp_const_none) {
+        urs_load_session_file(self);
     }
+    self->saved_generation = umqtt_rs_session_generation(&self->core);
     return MP_OBJ_FROM_PTR(self);
-}
-
-static const char *session_error_text(uint32_t d) {
-    switch (d) {
-        case UMQTT_RS_SESSION_FOREIGN:
-            return "not umqtt_rs session bytes (or another version)";
-        case UMQTT_RS_SESSION_TRUNCATED:
-            return "session bytes are truncated";
-        case UMQTT_RS_SESSION_CHECKSUM:
-            return "session bytes are damaged (checksum)";
-        case UMQTT_RS_SESSION_CONNECTED:
-            return "restore a session before connecting";
-        default:
-            return "session bytes hold an impossible state";
-    }
-}
-
-// MQTTClient(..., session=b): the durable state saved by session_bytes()
-// (RTC memory across deep sleep, a file), taking the memory it needs.
-void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved) {
-    for (;;) {
-        umqtt_rs_status_t st = umqtt_rs_session_restore(&self->core, urs_buf_of(saved));
-        size_t need = umqtt_rs_error_detail(&self->core);
-        if (st == UMQTT_RS_ERR_STORE_FULL) {
-            urs_grow_store(self, need);
-        } else if (st == UMQTT_RS_ERR_HELD_FULL) {
-            urs_lend_held(self);
-        } else if (st == UMQTT_RS_ERR_SESSION) {
-            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("session: %s"), session_error_text(need));
-        } else if (st != UMQTT_RS_OK) {
-            urs_raise_status(self, st);
-        } else {
-            return;
-        }
-    }
 }
 
 // session_bytes(): the durable state as bytes, for MQTTClient(...,
@@ -191,20 +164,7 @@ void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved) {
 // message not yet completed, the held QoS 2 ids.  15 bytes with nothing in
 // flight, plus 7 and the PUBLISH per message.
 static mp_obj_t mqtt_client_session_bytes(mp_obj_t self_in) {
-    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    size_t len = 0;
-    umqtt_rs_status_t st = umqtt_rs_session_save(&self->core, NULL, 0, &len);
-    if (st != UMQTT_RS_ERR_TX_FULL) {
-        urs_raise_status(self, st);
-    }
-    vstr_t vstr;
-    vstr_init_len(&vstr, umqtt_rs_error_detail(&self->core));
-    st = umqtt_rs_session_save(&self->core, (uint8_t *)vstr.buf, vstr.len, &len);
-    if (st != UMQTT_RS_OK) {
-        urs_raise_status(self, st);
-    }
-    vstr.len = len;
-    return mp_obj_new_bytes_from_vstr(&vstr);
+    return urs_session_bytes(MP_OBJ_TO_PTR(self_in));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_session_bytes_obj, mqtt_client_session_bytes);
 

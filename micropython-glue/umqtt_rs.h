@@ -364,6 +364,9 @@ void umqtt_rs_stream_skip(umqtt_rs_client_t *client);
 // cap is too small.
 umqtt_rs_status_t umqtt_rs_session_save(umqtt_rs_client_t *client, uint8_t *out, size_t cap, size_t *len);
 
+// A number that changes whenever what umqtt_rs_session_save() writes does.
+uint32_t umqtt_rs_session_generation(const umqtt_rs_client_t *client);
+
 // Replace the durable state with saved bytes, before connecting; the next
 // connect with clean_session false resends the saved messages.  On
 // UMQTT_RS_ERR_STORE_FULL give a store of `detail` bytes, on

@@ -6,6 +6,7 @@
 //   urs_io.c        time, errors to exceptions, buffers, writing and reading
 //   urs_delivery.c  the loop (run) and giving messages to the application
 //   urs_transport.c opening the socket, TLS
+//   urs_session.c   the session as bytes, in a file
 #ifndef UMQTT_RS_GLUE_H
 #define UMQTT_RS_GLUE_H
 
@@ -75,6 +76,10 @@ typedef struct _mqtt_client_obj_t {
     // Messages that arrived while a callback ran: a list of (topic, msg,
     // retained, qos, dup, pid), or None.
     mp_obj_t deferred;
+    // session_file=: the file the session is kept in (str), or None; and
+    // the core's session generation when it was last written.
+    mp_obj_t session_file;
+    uint32_t saved_generation;
     // set_callback(..., view=True): the two memoryviews (topic, msg) lent to
     // the callbacks over the rx buffer, made once; None until first used.
     mp_obj_t views;
@@ -126,5 +131,8 @@ umqtt_rs_bytes_t urs_opt_buf_of(mp_obj_t o);
 uint8_t urs_qos_of(mp_int_t q);
 mp_obj_t urs_open_transport(mqtt_client_obj_t *self, mp_obj_t timeout);
 void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved);
+mp_obj_t urs_session_bytes(mqtt_client_obj_t *self);
+void urs_load_session_file(mqtt_client_obj_t *self);
+void urs_persist(mqtt_client_obj_t *self);
 
 #endif // UMQTT_RS_GLUE_H

@@ -139,6 +139,8 @@ static void deliver_one(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_
         if (st != UMQTT_RS_OK) {
             urs_raise_status(self, st);
         }
+        // A held QoS 2 id is on file as soon as the callback returned.
+        urs_persist(self);
     }
 }
 
@@ -210,6 +212,7 @@ static void urs_deliver_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *e
         if (st != UMQTT_RS_OK) {
             urs_raise_status(self, st);
         }
+        urs_persist(self);
     }
 }
 

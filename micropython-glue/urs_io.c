@@ -343,6 +343,8 @@ size_t urs_tx_pending(mqtt_client_obj_t *self) {
 // mode what the transport takes now (the rest is state: it goes with a later
 // call).  Returns the bytes written.
 size_t urs_flush(mqtt_client_obj_t *self) {
+    // What the bytes depend on is on file before any of them go out.
+    urs_persist(self);
     size_t total = 0;
     const uint8_t *p;
     size_t n;

@@ -308,6 +308,9 @@ unsafe extern "C" {
     ) -> umqtt_rs_status_t;
 }
 unsafe extern "C" {
+    pub fn umqtt_rs_session_generation(client: *const umqtt_rs_client_t) -> u32;
+}
+unsafe extern "C" {
     pub fn umqtt_rs_session_restore(
         client: *mut umqtt_rs_client_t,
         bytes: umqtt_rs_bytes_t,

@@ -965,6 +965,16 @@ pub unsafe extern "C" fn umqtt_rs_session_save(
     }
 }
 
+/// Changes of the durable state so far.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_session_generation(client: *const umqtt_rs_client_t) -> u32 {
+    // SAFETY: per the function contract.
+    unsafe { state_ref(client) }.session.generation()
+}
+
 /// Restores saved durable state.
 ///
 /// # Safety
@@ -1171,6 +1181,7 @@ fn abi_check() {
         umqtt_rs_set_chunk_size(_, _);
         umqtt_rs_stream_skip(_);
         umqtt_rs_session_restore(_, _);
+        umqtt_rs_session_generation(_);
         umqtt_rs_topic_matches(_, _);
         umqtt_rs_is_connected(_);
         umqtt_rs_inflight(_);

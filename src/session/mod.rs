@@ -252,6 +252,14 @@ impl Session {
         self.durable.incoming().len()
     }
 
+    /// A number that changes whenever the durable state does (what
+    /// [`save`](Self::save) writes): save again when it differs from the
+    /// one of the last save.
+    #[must_use]
+    pub fn generation(&self) -> u32 {
+        self.durable.generation()
+    }
+
     /// True while the held incoming QoS 2 ids live in the bitmap lent with
     /// [`TxBuf::with_held_bitmap`]: it must be lent to every call (with its
     /// content) until this turns false.

@@ -45,6 +45,9 @@ pub(crate) struct Durable {
     next_pid: u16,
     outgoing: Vec<Inflight, MAX_INFLIGHT>,
     incoming_qos2: HeldIds,
+    /// Counts changes, so that a caller persisting the state knows when
+    /// it must save it again (wraps).
+    generation: u32,
 }
 
 impl Default for Durable {
@@ -59,11 +62,22 @@ impl Durable {
             next_pid: 1,
             outgoing: Vec::new(),
             incoming_qos2: HeldIds::new(),
+            generation: 0,
         }
+    }
+
+    /// Changes so far (see `generation`).
+    pub(crate) fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    fn changed(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
     }
 
     /// Forgets every exchange (clean session).  The id counter keeps going.
     pub(crate) fn clear(&mut self, store: &mut Store<'_>, bits: &mut [u8]) {
+        self.changed();
         self.outgoing.clear();
         self.incoming_qos2.clear(bits);
         store.clear();
@@ -72,6 +86,7 @@ impl Durable {
     /// Forgets the incoming QoS 2 ids: the broker no longer has the session,
     /// so no PUBREL will come for them.
     pub(crate) fn clear_incoming(&mut self, bits: &mut [u8]) {
+        self.changed();
         self.incoming_qos2.clear(bits);
     }
 
@@ -96,11 +111,13 @@ impl Durable {
 
     /// Sets the next packet id to try (a restored session); never 0.
     pub(crate) fn set_next_pid(&mut self, pid: u16) {
+        self.changed();
         self.next_pid = pid.max(1);
     }
 
     /// Records that `pid` was used: the next search starts after it.
     pub(crate) fn commit_pid(&mut self, pid: u16) {
+        self.changed();
         self.next_pid = following(pid);
     }
 
@@ -128,6 +145,7 @@ impl Durable {
         if self.outgoing_flow(pid).is_some() {
             return false;
         }
+        self.changed();
         self.outgoing
             .push(Inflight {
                 pid,
@@ -167,6 +185,7 @@ impl Durable {
     /// is dropped from the store and its PUBREL goes last in the resend
     /// order (PUBRELs are resent in PUBREC order [MQTT-4.6.0-4]).
     pub(crate) fn pubrec_received(&mut self, pid: u16, store: &mut Store<'_>) {
+        self.changed();
         let Some(pos) = self.outgoing.iter().position(|m| m.pid == pid) else {
             return;
         };
@@ -181,6 +200,7 @@ impl Durable {
 
     /// Ends the flow of `pid`, dropping its stored bytes.
     pub(crate) fn remove_outgoing(&mut self, pid: u16, store: &mut Store<'_>) {
+        self.changed();
         if let Some(pos) = self.outgoing.iter().position(|m| m.pid == pid) {
             self.free_stored(pos, store);
             self.outgoing.remove(pos);
@@ -206,6 +226,7 @@ impl Durable {
 
     /// Forgets the messages that cannot be resent (never stored).
     pub(crate) fn drop_unstored(&mut self) {
+        self.changed();
         self.outgoing
             .retain(|m| m.len > 0 || m.flow == OutgoingFlow::AwaitPubcomp);
     }
@@ -222,10 +243,12 @@ impl Durable {
     /// Holds an incoming QoS 2 id until its PUBREL.  False only when the
     /// set is full without a bitmap ([`HeldIds::has_room`] tells before).
     pub(crate) fn hold_incoming(&mut self, pid: u16, bits: &mut [u8]) -> bool {
+        self.changed();
         self.incoming_qos2.insert(pid, bits)
     }
 
     pub(crate) fn release_incoming(&mut self, pid: u16, bits: &mut [u8]) {
+        self.changed();
         self.incoming_qos2.remove(pid, bits);
     }
 }
