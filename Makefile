@@ -134,18 +134,23 @@ test-host:
 # that the subscriber's proxy counts; then a mosquitto restart mid-stream
 # (tests/reliability/run.py, ~15-30 s; ~1 min full size); the session
 # crossing a process boundary, as in deep sleep (tests/reliability/
-# deep_sleep.py); and the regression tests of the QoS 2 bugs it found
+# deep_sleep.py); publisher and subscriber killed at random and restarted
+# from their session files (tests/reliability/power_cut.py, ~25 s; ~8 s
+# short); and the regression tests of the QoS 2 bugs it found
 # (tests/reliability/repro/).
 RELIABILITY_CUTS ?= 1000
+# The power-cut test: 5,000 QoS 1 + 5,000 QoS 2 messages, 100+ kills.
+POWERCUT_ARGS ?= --messages 5000 --kills 100
 test-reliability: firmware
 	$(PYTHON) $(TOP)/tests/reliability/run.py --firmware $(OUT)/$(FIRMWARE) --cuts $(RELIABILITY_CUTS) $(RELIABILITY_ARGS)
 	$(PYTHON) $(TOP)/tests/reliability/deep_sleep.py $(OUT)/$(FIRMWARE)
+	$(PYTHON) $(TOP)/tests/reliability/power_cut.py --firmware $(OUT)/$(FIRMWARE) $(POWERCUT_ARGS)
 	for t in $(TOP)/tests/reliability/repro/*.py; do \
 		$(PYTHON) $$t $(OUT)/$(FIRMWARE) >/dev/null || { echo "FAIL $$t"; exit 1; }; \
 		echo "pass  $$t"; done
 
 test-reliability-short:
-	$(MAKE) test-reliability RELIABILITY_CUTS=200
+	$(MAKE) test-reliability RELIABILITY_CUTS=200 POWERCUT_ARGS="--messages 1000 --kills 30"
 
 ifeq ($(TEST_KIND),unix)
 test: deps check-rust check-bindings test-firmware test-host test-reliability-short test-boards

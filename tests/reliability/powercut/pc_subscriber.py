@@ -1,0 +1,76 @@
+# Power-cut test subscriber (MicroPython, run and killed by power_cut.py):
+# the session in a file; sub.log, one line per event: "start", "got I" in
+# the callback (the application recording the message; I even: QoS 1, odd:
+# QoS 2), "tick" after each check_msg() that handled something (so the
+# client's own bookkeeping after a callback is over when a later line is
+# there), "ready" once subscribed.  Ends when PC_DIR/stop exists and
+# nothing arrived for a second.
+import os
+import time
+
+from umqtt_rs import MQTTClient
+
+HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
+PORT = int(os.getenv("PC_PORT"))
+TAG = os.getenv("PC_TAG")
+DIR = os.getenv("PC_DIR")
+TOPICS = ("umqtt_rs/pc/%s/q1" % TAG, "umqtt_rs/pc/%s/q2" % TAG)
+
+log = open(DIR + "/sub.log", "a")
+
+
+def note(text):
+    log.write(text + "\n")
+    log.flush()
+
+
+note("start")
+got = [0]
+
+
+def on_message(topic, msg):
+    note("got %s" % msg.decode())
+    got[0] += 1
+
+
+c = MQTTClient("pc-sub-" + TAG, HOST, port=PORT, keepalive=10, session_file=DIR + "/sub.ses")
+c.set_callback(on_message)
+
+
+def connect():
+    while True:
+        try:
+            c.connect(clean_session=False)
+            return
+        except OSError:
+            time.sleep_ms(20)
+
+
+connect()
+try:
+    os.stat(DIR + "/subscribed")
+except OSError:
+    c.subscribe(TOPICS[0], 1)
+    c.subscribe(TOPICS[1], 2)
+    open(DIR + "/subscribed", "w").close()
+note("ready")
+idle_since = time.ticks_ms()
+while True:
+    before = got[0]
+    try:
+        c.check_msg()
+    except OSError:
+        connect()
+    if got[0] != before:
+        note("tick")
+        idle_since = time.ticks_ms()
+    else:
+        time.sleep_ms(2)
+    if time.ticks_diff(time.ticks_ms(), idle_since) > 1000:
+        try:
+            os.stat(DIR + "/stop")
+            break
+        except OSError:
+            pass
+c.disconnect()
+note("end")
