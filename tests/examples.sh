@@ -54,6 +54,22 @@ expect qos_levels.py "got 3 of 3"
 run roundtrip.py
 expect roundtrip.py "received: hello from umqtt_rs"
 
+# A 300 KB image from a real publisher, received in pieces into a file.
+img=$(mktemp); out=$(mktemp)
+head -c 300000 /dev/urandom >"$img"
+sha=$(sha256sum "$img" | cut -d' ' -f1)
+mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -t umqtt_rs/demo/ota/sha256 -q 1 -r -m "$sha"
+EXAMPLE_OUT=$out EXAMPLE_DURATION=20 timeout 60 "$firmware" -X heapsize=128K ota_receive.py >"$log" 2>&1 &
+ota_pid=$!
+for _ in $(seq 100); do grep -q "waiting for an image" "$log" && break; sleep 0.1; done
+mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -t umqtt_rs/demo/ota/image -q 1 -f "$img"
+wait "$ota_pid" || echo "exit status $?" >>"$log"
+cmp -s "$img" "$out" && echo "file identical" >>"$log"
+mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -t umqtt_rs/demo/ota/sha256 -r -n
+rm -f "$img" "$out"
+expect ota_receive.py "sha256 $sha OK"
+expect ota_receive.py "file identical"
+
 # Two wakes of the sleeping sensor: the second restores the saved session.
 state=$(mktemp -u)
 EXAMPLE_STATE=$state run deep_sleep_sensor.py
