@@ -68,10 +68,11 @@ write("session", session_seeds())
 # restore: what follows magic and version in saved session bytes (the target
 # adds those and the checksum): flags, next id, messages, held-id runs.
 write("restore", {
-    "empty": bytes([0, 0, 1, 0, 0, 0]),
+    "empty": bytes([0, 0, 1, 0, 0, 0, 0, 0]),
     "inflight": bytes([0, 0, 4, 3])
     + bytes([0, 1, 1, 0, 0, 0, 10]) + bytes([0x32, 8, 0, 1]) + b"t" + bytes([0, 1]) + b"one"
     + bytes([0, 2, 2, 0, 0, 0, 10]) + bytes([0x34, 8, 0, 1]) + b"t" + bytes([0, 2]) + b"two"
     + bytes([0, 3, 3, 0, 0, 0, 0])
-    + bytes([0, 2, 0, 9, 0, 1, 1, 0, 0, 100]),
+    + bytes([0, 2, 0, 9, 0, 1, 1, 0, 0, 100])
+    + bytes([0, 4]) + b"subs",
 })

@@ -146,6 +146,8 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     umqtt_rs_init(&self->core, self->rx, self->rx_cap, self->tx, self->tx_cap, self->store, self->store_cap);
     umqtt_rs_set_window(&self->core, (size_t)window);
     umqtt_rs_set_max_packet_size(&self->core, self->max_packet_size);
+    self->session_data = mp_const_none;
+    self->session_data_dirty = false;
     self->session_file = args[ARG_session_file].u_obj;
     if (self->session_file != mp_const_none) {
         mp_obj_str_get_str(self->session_file);
@@ -161,11 +163,36 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
 
 // session_bytes(): the durable state as bytes, for MQTTClient(...,
 // session=b) in a later process: the packet-id counter, every QoS 1/2
-// message not yet completed, the held QoS 2 ids.  15 bytes with nothing in
+// message not yet completed, the held QoS 2 ids.  17 bytes with nothing in
 // flight, plus 7 and the PUBLISH per message.
 static mp_obj_t mqtt_client_session_bytes(mp_obj_t self_in) {
     return urs_session_bytes(MP_OBJ_TO_PTR(self_in));
 }
+
+// session_data() / set_session_data(b): up to 65,535 bytes of the
+// application's own kept with the session (in session_bytes() and
+// session_file; the robust layer keeps its subscriptions there).
+// set_session_data writes session_file at once.
+static mp_obj_t mqtt_client_session_data(mp_obj_t self_in) {
+    return ((mqtt_client_obj_t *)MP_OBJ_TO_PTR(self_in))->session_data;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_session_data_obj, mqtt_client_session_data);
+
+static mp_obj_t mqtt_client_set_session_data(mp_obj_t self_in, mp_obj_t data) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (data != mp_const_none) {
+        umqtt_rs_bytes_t b = urs_buf_of(data);
+        if (b.len > 65535) {
+            mp_raise_ValueError(MP_ERROR_TEXT("session data is over 65535 bytes"));
+        }
+        data = mp_obj_new_bytes(b.ptr, b.len);
+    }
+    self->session_data = data;
+    self->session_data_dirty = true;
+    urs_persist(self);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_set_session_data_obj, mqtt_client_set_session_data);
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_session_bytes_obj, mqtt_client_session_bytes);
 
 static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
@@ -743,6 +770,8 @@ static const mp_rom_map_elem_t mqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_inflight), MP_ROM_PTR(&mqtt_client_inflight_obj) },
     { MP_ROM_QSTR(MP_QSTR_pending), MP_ROM_PTR(&mqtt_client_pending_obj) },
     { MP_ROM_QSTR(MP_QSTR_session_bytes), MP_ROM_PTR(&mqtt_client_session_bytes_obj) },
+    { MP_ROM_QSTR(MP_QSTR_session_data), MP_ROM_PTR(&mqtt_client_session_data_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_session_data), MP_ROM_PTR(&mqtt_client_set_session_data_obj) },
     { MP_ROM_QSTR(MP_QSTR_suback), MP_ROM_PTR(&mqtt_client_suback_obj) },
     { MP_ROM_QSTR(MP_QSTR_is_connected), MP_ROM_PTR(&mqtt_client_is_connected_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_ack_callback), MP_ROM_PTR(&mqtt_client_set_ack_callback_obj) },

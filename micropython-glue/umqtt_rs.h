@@ -359,10 +359,10 @@ void umqtt_rs_set_chunk_size(umqtt_rs_client_t *client, size_t size);
 void umqtt_rs_stream_skip(umqtt_rs_client_t *client);
 
 // Write the session's durable state (packet-id counter, resendable QoS 1/2
-// messages, held QoS 2 ids; format in src/session/persist.rs) into out; *len
-// receives its length.  UMQTT_RS_ERR_TX_FULL (detail = bytes needed) when
-// cap is too small.
-umqtt_rs_status_t umqtt_rs_session_save(umqtt_rs_client_t *client, uint8_t *out, size_t cap, size_t *len);
+// messages, held QoS 2 ids; format in src/session/persist.rs) and the
+// application's `extra` bytes (at most 65,535) into out; *len receives its
+// length.  UMQTT_RS_ERR_TX_FULL (detail = bytes needed) when cap is too small.
+umqtt_rs_status_t umqtt_rs_session_save(umqtt_rs_client_t *client, umqtt_rs_bytes_t extra, uint8_t *out, size_t cap, size_t *len);
 
 // A number that changes whenever what umqtt_rs_session_save() writes does.
 uint32_t umqtt_rs_session_generation(const umqtt_rs_client_t *client);
@@ -370,8 +370,9 @@ uint32_t umqtt_rs_session_generation(const umqtt_rs_client_t *client);
 // Replace the durable state with saved bytes, before connecting; the next
 // connect with clean_session false resends the saved messages.  On
 // UMQTT_RS_ERR_STORE_FULL give a store of `detail` bytes, on
-// UMQTT_RS_ERR_HELD_FULL the held-id bitmap, and call again.
-umqtt_rs_status_t umqtt_rs_session_restore(umqtt_rs_client_t *client, umqtt_rs_bytes_t bytes);
+// UMQTT_RS_ERR_HELD_FULL the held-id bitmap, and call again.  The extra bytes
+// saved with it are bytes[*extra_at .. *extra_at + *extra_len].
+umqtt_rs_status_t umqtt_rs_session_restore(umqtt_rs_client_t *client, umqtt_rs_bytes_t bytes, size_t *extra_at, size_t *extra_len);
 
 // Whether `topic` matches the subscription `filter` (MQTT 3.1.1 section 4.7:
 // '+', '#', and wildcards at the start do not match '$' topics).  False when

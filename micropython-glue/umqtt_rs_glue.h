@@ -80,6 +80,10 @@ typedef struct _mqtt_client_obj_t {
     // the core's session generation when it was last written.
     mp_obj_t session_file;
     uint32_t saved_generation;
+    // The application's bytes kept with the session (set_session_data):
+    // bytes or None; session_data_dirty until written to session_file.
+    mp_obj_t session_data;
+    bool session_data_dirty;
     // set_callback(..., view=True): the two memoryviews (topic, msg) lent to
     // the callbacks over the rx buffer, made once; None until first used.
     mp_obj_t views;

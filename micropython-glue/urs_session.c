@@ -27,7 +27,9 @@ static const char *session_error_text(uint32_t d) {
 // (RTC memory across deep sleep, a file), taking the memory it needs.
 void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved) {
     for (;;) {
-        umqtt_rs_status_t st = umqtt_rs_session_restore(&self->core, urs_buf_of(saved));
+        size_t extra_at = 0, extra_len = 0;
+        umqtt_rs_bytes_t b = urs_buf_of(saved);
+        umqtt_rs_status_t st = umqtt_rs_session_restore(&self->core, b, &extra_at, &extra_len);
         size_t need = umqtt_rs_error_detail(&self->core);
         if (st == UMQTT_RS_ERR_STORE_FULL) {
             urs_grow_store(self, need);
@@ -38,6 +40,7 @@ void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved) {
         } else if (st != UMQTT_RS_OK) {
             urs_raise_status(self, st);
         } else {
+            self->session_data = extra_len > 0 ? mp_obj_new_bytes(b.ptr + extra_at, extra_len) : mp_const_none;
             return;
         }
     }
@@ -45,13 +48,15 @@ void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved) {
 
 mp_obj_t urs_session_bytes(mqtt_client_obj_t *self) {
     size_t len = 0;
-    umqtt_rs_status_t st = umqtt_rs_session_save(&self->core, NULL, 0, &len);
+    umqtt_rs_bytes_t extra = urs_opt_buf_of(self->session_data);
+    umqtt_rs_status_t st = umqtt_rs_session_save(&self->core, extra, NULL, 0, &len);
     if (st != UMQTT_RS_ERR_TX_FULL) {
         urs_raise_status(self, st);
     }
     vstr_t vstr;
     vstr_init_len(&vstr, umqtt_rs_error_detail(&self->core));
-    st = umqtt_rs_session_save(&self->core, (uint8_t *)vstr.buf, vstr.len, &len);
+    extra = urs_opt_buf_of(self->session_data); // taken again after the allocation
+    st = umqtt_rs_session_save(&self->core, extra, (uint8_t *)vstr.buf, vstr.len, &len);
     if (st != UMQTT_RS_OK) {
         urs_raise_status(self, st);
     }
@@ -88,7 +93,7 @@ void urs_persist(mqtt_client_obj_t *self) {
         return;
     }
     uint32_t gen = umqtt_rs_session_generation(&self->core);
-    if (gen == self->saved_generation) {
+    if (gen == self->saved_generation && !self->session_data_dirty) {
         return;
     }
     mp_obj_t data = urs_session_bytes(self);
@@ -114,4 +119,5 @@ void urs_persist(mqtt_client_obj_t *self) {
         mp_call_function_2(mp_load_attr(os, MP_QSTR_rename), tmp_path, self->session_file);
     }
     self->saved_generation = gen;
+    self->session_data_dirty = false;
 }

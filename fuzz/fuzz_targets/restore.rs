@@ -24,13 +24,16 @@ fn restore_save(input: &[u8]) -> Option<Vec<u8>> {
     let (mut mem, mut store, mut bits) = ([0u8; 64], vec![0u8; 4096], vec![0u8; HELD_BITMAP_BYTES]);
     let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0)).with_held_bitmap(&mut bits);
     let mut s = Session::new();
-    if s.restore(input, &mut tx).is_err() {
-        assert_eq!(s.inflight_len(), 0, "a refused restore changes nothing");
-        assert_eq!(s.held_len(), 0);
-        return None;
-    }
+    let extra = match s.restore(input, &mut tx) {
+        Ok(extra) => extra,
+        Err(_) => {
+            assert_eq!(s.inflight_len(), 0, "a refused restore changes nothing");
+            assert_eq!(s.held_len(), 0);
+            return None;
+        }
+    };
     let mut out = vec![0u8; input.len() + 64];
-    let n = s.save(&mut tx, &mut out).expect("fits: never longer than its input");
+    let n = s.save(&mut tx, extra, &mut out).expect("fits: never longer than its input");
     out.truncate(n);
     Some(out)
 }

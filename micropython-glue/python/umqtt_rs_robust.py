@@ -72,6 +72,16 @@ class MQTTClient:
         self._acks = 0  # acknowledgements seen: tells whether a failed publish was stored
         self._subs = {}  # filter bytes -> [topic, qos, acknowledged]
         self._unsubs = []  # filters dropped while offline (for a kept session)
+        # Subscriptions kept with a restored session (session=, session_file=).
+        self._kept = self._c.session_data()
+        data = self._kept or b""
+        if data[:2] == b"S1":
+            i = 2
+            while i + 3 <= len(data):
+                n = (data[i + 1] << 8) | data[i + 2]
+                k = bytes(data[i + 3 : i + 3 + n])
+                self._subs[k] = [k, data[i], True]
+                i += 3 + n
         self.on_connect = on_connect  # f(client, session_present)
         self.on_disconnect = on_disconnect  # f(client, exception or None)
         self.resubscribe = resubscribe
@@ -105,6 +115,7 @@ class MQTTClient:
         if clean_session:
             self._subs = {}
             self._unsubs = []
+            self._keep_subs()
         try:
             sp = self._c.connect(clean_session, timeout)
             self._restore(sp)
@@ -166,11 +177,14 @@ class MQTTClient:
             if s is None:
                 raise MQTTException(0x80)  # refused when renewed
             if s[2]:
+                self._keep_subs()
                 return
         self._subs[k][2] = True
+        self._keep_subs()
 
     def unsubscribe(self, topic):
         self._subs.pop(_key(topic), None)
+        self._keep_subs()
         while True:
             err = self._call(self._c.unsubscribe, topic)
             if err is None:
@@ -253,6 +267,18 @@ class MQTTClient:
             self._lost(e)
             return e, stored
 
+    def _keep_subs(self):
+        # The subscriptions go with the session (session_bytes(),
+        # session_file=), so that a client restored after deep sleep or a
+        # power cut can renew them when the broker lost them.
+        data = bytearray(b"S1")
+        for k, s in self._subs.items():
+            data += bytes((s[1], len(k) >> 8, len(k) & 0xFF)) + k
+        data = bytes(data) if self._subs else None
+        if data != self._kept:
+            self._kept = data
+            self._c.set_session_data(data)
+
     def _restore(self, sp):
         # After a CONNACK: renew what the broker does not remember.
         c = self._c
@@ -271,6 +297,7 @@ class MQTTClient:
                     self.log(True, e)
                     continue
                 s[2] = True
+        self._keep_subs()
 
 
 class RobustClient(MQTTClient):
@@ -373,9 +400,11 @@ class RobustClient(MQTTClient):
             except OSError as e:
                 self._lost(e)
                 self.log(False, e)
+        self._keep_subs()
 
     def unsubscribe(self, topic):
         self._subs.pop(_key(topic), None)
+        self._keep_subs()
         if self.connected or self._try():
             if self._call(self._c.unsubscribe, topic) is None:
                 return

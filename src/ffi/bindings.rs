@@ -302,6 +302,7 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn umqtt_rs_session_save(
         client: *mut umqtt_rs_client_t,
+        extra: umqtt_rs_bytes_t,
         out: *mut u8,
         cap: usize,
         len: *mut usize,
@@ -314,6 +315,8 @@ unsafe extern "C" {
     pub fn umqtt_rs_session_restore(
         client: *mut umqtt_rs_client_t,
         bytes: umqtt_rs_bytes_t,
+        extra_at: *mut usize,
+        extra_len: *mut usize,
     ) -> umqtt_rs_status_t;
 }
 unsafe extern "C" {

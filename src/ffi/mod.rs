@@ -944,18 +944,19 @@ pub unsafe extern "C" fn umqtt_rs_stream_skip(client: *mut umqtt_rs_client_t) {
 /// Saves the durable state.
 ///
 /// # Safety
-/// `client` must be initialised; `out` writable for `cap` bytes (or `cap`
-/// 0); `len` writable.
+/// `client` must be initialised; `extra` readable; `out` writable for `cap`
+/// bytes (or `cap` 0), not overlapping `extra`; `len` writable.
 #[no_mangle]
 pub unsafe extern "C" fn umqtt_rs_session_save(
     client: *mut umqtt_rs_client_t,
+    extra: umqtt_rs_bytes_t,
     out: *mut u8,
     cap: usize,
     len: *mut usize,
 ) -> St {
     // SAFETY: per the function contract.
-    let (st, out) = unsafe { (state(client), raw_slice_mut(out, cap)) };
-    match st.with_tx(|s, tx| s.save(tx, out)) {
+    let (st, extra, out) = unsafe { (state(client), bytes(extra), raw_slice_mut(out, cap)) };
+    match st.with_tx(|s, tx| s.save(tx, extra, out)) {
         Ok(n) => {
             // SAFETY: per the function contract.
             unsafe { *len = n };
@@ -978,16 +979,26 @@ pub unsafe extern "C" fn umqtt_rs_session_generation(client: *const umqtt_rs_cli
 /// Restores saved durable state.
 ///
 /// # Safety
-/// `client` must be initialised; `bytes` readable.
+/// `client` must be initialised; `bytes` readable; `extra_at` and
+/// `extra_len` writable.
 #[no_mangle]
 pub unsafe extern "C" fn umqtt_rs_session_restore(
     client: *mut umqtt_rs_client_t,
     saved: umqtt_rs_bytes_t,
+    extra_at: *mut usize,
+    extra_len: *mut usize,
 ) -> St {
     // SAFETY: per the function contract.
     let (st, saved) = unsafe { (state(client), bytes(saved)) };
     match st.with_tx(|s, tx| s.restore(saved, tx)) {
-        Ok(()) => St::UMQTT_RS_OK,
+        Ok(extra) => {
+            // SAFETY: per the function contract.
+            unsafe {
+                *extra_at = (extra.as_ptr() as usize).wrapping_sub(saved.as_ptr() as usize);
+                *extra_len = extra.len();
+            }
+            St::UMQTT_RS_OK
+        }
         Err(e) => st.fail(e),
     }
 }
@@ -1177,10 +1188,10 @@ fn abi_check() {
         umqtt_rs_tx_tail(_);
         umqtt_rs_ack(_, _, _);
         umqtt_rs_abandon(_, _);
-        umqtt_rs_session_save(_, _, _, _);
+        umqtt_rs_session_save(_, _, _, _, _);
         umqtt_rs_set_chunk_size(_, _);
         umqtt_rs_stream_skip(_);
-        umqtt_rs_session_restore(_, _);
+        umqtt_rs_session_restore(_, _, _, _);
         umqtt_rs_session_generation(_);
         umqtt_rs_topic_matches(_, _);
         umqtt_rs_is_connected(_);

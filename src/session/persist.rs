@@ -23,9 +23,10 @@
 //! | n × (7 + len) | packet id (2), flow (1: awaiting PUBACK, 2: PUBREC, 3: PUBCOMP), len (4), the stored PUBLISH (len bytes; 0 for flow 3) |
 //! | 2 | runs of held ids, `r` |
 //! | r × 4 | first id (2), count (2): ids first..first+count-1 |
+//! | 2 + e | the application's own bytes (`extra`: the robust layer keeps its subscriptions there), length `e` first |
 //! | 4 | CRC-32 (IEEE) of everything before |
 //!
-//! So a session with nothing in flight takes 15 bytes, and each message its
+//! So a session with nothing in flight takes 17 bytes, and each message its
 //! PUBLISH plus 7.  Held ids are runs because brokers hand out ids in
 //! sequence.  Restoring checks everything (magic, version, checksum, every
 //! id, flow and stored packet) before it changes anything.  Messages that
@@ -163,14 +164,18 @@ fn resendable(m: &Inflight) -> bool {
 }
 
 impl Session {
-    /// Writes the durable state into `out` (see the [module](self) for
-    /// what and how) and returns its length.  `tx` lends the store and the
-    /// held-id bitmap, as for every call.
+    /// Writes the durable state and the application's `extra` bytes into
+    /// `out` (see the [module](self) for what and how) and returns its
+    /// length.  `tx` lends the store and the held-id bitmap, as for every
+    /// call.
     ///
     /// # Errors
     /// [`Error::TxFull`] with the bytes needed when `out` is too small
-    /// (nothing useful is written then).
-    pub fn save(&self, tx: &mut TxBuf<'_>, out: &mut [u8]) -> Result<usize, Error> {
+    /// (nothing useful is written then); [`Error::Encode`] when `extra` is
+    /// over 65,535 bytes.
+    pub fn save(&self, tx: &mut TxBuf<'_>, extra: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+        let extra_len = u16::try_from(extra.len())
+            .map_err(|_| Error::Encode(crate::wire::EncodeError::TooLong))?;
         let mut o = Out { buf: out, len: 0 };
         o.put(MAGIC);
         o.put(&[VERSION, 0]);
@@ -197,6 +202,8 @@ impl Session {
         if let Some(dst) = o.buf.get_mut(at_count..at_count + 2) {
             dst.copy_from_slice(&runs.to_be_bytes());
         }
+        o.put(&extra_len.to_be_bytes());
+        o.put(extra);
         let needed = o.len.saturating_add(4);
         if needed > o.buf.len() {
             return Err(Error::TxFull { needed });
@@ -209,14 +216,15 @@ impl Session {
     /// Replaces the durable state with saved bytes (a fresh session: never
     /// connected, or after [`connection_lost`](Self::connection_lost)).  The
     /// next `connect(clean_session = false)` resends the saved messages
-    /// with DUP and their ids.  Nothing changes on error.
+    /// with DUP and their ids.  Returns the application's `extra` bytes
+    /// saved with it.  Nothing changes on error.
     ///
     /// # Errors
     /// [`Error::Restore`] for bytes that are not a saved session or are
     /// damaged; [`Error::StoreFull`] (the store needs that many bytes) and
     /// [`Error::HeldFull`] (more held ids than fit inline: lend the bitmap)
     /// to call again with more memory.
-    pub fn restore(&mut self, bytes: &[u8], tx: &mut TxBuf<'_>) -> Result<(), Error> {
+    pub fn restore<'b>(&mut self, bytes: &'b [u8], tx: &mut TxBuf<'_>) -> Result<&'b [u8], Error> {
         if self.conn_started() {
             return Err(Error::Restore(RestoreError::Connected));
         }
@@ -264,6 +272,8 @@ impl Session {
             }
             held = held.saturating_add(usize::from(count));
         }
+        let extra_len = usize::from(r.u16().map_err(bad)?);
+        let extra = r.take(extra_len).map_err(bad)?;
         if r.at != body.len() {
             return Err(bad(RestoreError::Truncated));
         }
@@ -305,7 +315,7 @@ impl Session {
                 self.durable.hold_incoming(id, tx.held_bits());
             }
         }
-        Ok(())
+        Ok(extra)
     }
 }
 
@@ -411,18 +421,18 @@ mod tests {
 
         let mut saved = [0u8; 128];
         assert_eq!(
-            s.save(&mut tx, &mut saved[..10]),
-            Err(Error::TxFull { needed: 60 })
+            s.save(&mut tx, b"", &mut saved[..10]),
+            Err(Error::TxFull { needed: 62 })
         );
-        let n = s.save(&mut tx, &mut saved).unwrap();
-        assert_eq!(n, 60); // 9 + 17 + 17 + 7 + 2 + 4 + 4
+        let n = s.save(&mut tx, b"", &mut saved).unwrap();
+        assert_eq!(n, 62); // 9 + 17 + 17 + 7 + 2 + 4 + 2 + 4
         let saved = &saved[..n];
 
         // A new process: empty session and buffers.
         let (mut mem2, mut store2) = ([0u8; 256], [0u8; 256]);
         let mut tx2 = TxBuf::with_store(&mut mem2, 0, Store::new(&mut store2, 0));
         let mut r = Session::new();
-        r.restore(saved, &mut tx2).unwrap();
+        assert_eq!(r.restore(saved, &mut tx2), Ok(&b""[..]));
         assert_eq!(r.inflight_len(), 3);
         assert_eq!(r.held_len(), 1);
         r.connect(T0, &connect(false), &mut tx2).unwrap();
@@ -456,10 +466,12 @@ mod tests {
         let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
         let mut s = Session::new();
         let mut good = [0u8; 64];
-        let n = s.save(&mut tx, &mut good).unwrap();
-        assert_eq!(n, 15, "an empty session");
+        let n = s.save(&mut tx, b"subs", &mut good).unwrap();
+        assert_eq!(n, 17 + 4, "an empty session and 4 bytes of extra");
         let good = &good[..n];
-        let r = |s: &mut Session, b: &[u8], tx: &mut TxBuf<'_>| s.restore(b, tx);
+        fn r<'b>(s: &mut Session, b: &'b [u8], tx: &mut TxBuf<'_>) -> Result<&'b [u8], Error> {
+            s.restore(b, tx)
+        }
         assert_eq!(
             r(&mut s, b"", &mut tx),
             Err(Error::Restore(RestoreError::Truncated))
@@ -474,7 +486,7 @@ mod tests {
             r(&mut s, &damaged, &mut tx),
             Err(Error::Restore(RestoreError::Checksum))
         );
-        assert_eq!(r(&mut s, good, &mut tx), Ok(()));
+        assert_eq!(r(&mut s, good, &mut tx), Ok(&b"subs"[..]));
         s.connect(T0, &connect(false), &mut tx).unwrap();
         assert_eq!(
             r(&mut s, good, &mut tx),
@@ -493,8 +505,8 @@ mod tests {
             s.durable.hold_incoming(id, tx.held_bits());
         }
         let mut saved = [0u8; 64];
-        let n = s.save(&mut tx, &mut saved).unwrap();
-        assert_eq!(n, 15 + 2 * 4, "two runs");
+        let n = s.save(&mut tx, b"", &mut saved).unwrap();
+        assert_eq!(n, 17 + 2 * 4, "two runs");
         let mut mem2 = [0u8; 32];
         let mut tx2 = TxBuf::new(&mut mem2, 0);
         let mut r = Session::new();
