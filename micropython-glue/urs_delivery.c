@@ -394,7 +394,11 @@ int urs_run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeo
                 }
                 mp_raise_OSError(MP_ENOTCONN);
             }
-            urs_flush(self);
+            if (ev.kind != UMQTT_RS_EV_MESSAGE || ev.qos > 0) {
+                // The ack (or what the event queued) goes out now, even if
+                // this call returns next.  A QoS 0 message queues nothing.
+                urs_flush(self);
+            }
             note_event(self, &ev, codes);
             if (want == WANT_ANY || (ev.kind == want && (want_pid == 0 || ev.pid == want_pid))) {
                 return ev.kind;

@@ -299,6 +299,9 @@ static bool urs_next_out(mqtt_client_obj_t *self, const uint8_t **p, size_t *n) 
     if (*n > 0) {
         return true;
     }
+    if (self->tx_tail == mp_const_none) {
+        return false; // no tail: the core's is 0 too
+    }
     size_t tail = umqtt_rs_tx_tail(&self->core);
     if (tail == 0) {
         self->tx_tail = mp_const_none;
@@ -344,7 +347,9 @@ size_t urs_tx_pending(mqtt_client_obj_t *self) {
 // call).  Returns the bytes written.
 size_t urs_flush(mqtt_client_obj_t *self) {
     // What the bytes depend on is on file before any of them go out.
-    urs_persist(self);
+    if (self->session_file != mp_const_none) {
+        urs_persist(self);
+    }
     size_t total = 0;
     const uint8_t *p;
     size_t n;

@@ -138,6 +138,19 @@ impl State {
         r
     }
 
+    /// [`with_tx`](Self::with_tx) with the `TxBuf` built inline: for the
+    /// per-packet paths only (receive, publish), where the call costs more
+    /// than the code.
+    #[inline(always)]
+    fn with_tx_inline<R>(&mut self, f: impl FnOnce(&mut Session, &mut TxBuf<'_>) -> R) -> R {
+        // SAFETY: `tx` lives only in this call.
+        let mut tx = unsafe { self.tx_buf_inline() };
+        let r = f(&mut self.session, &mut tx);
+        self.tx_len = tx.len();
+        self.store_used = tx.store().used();
+        r
+    }
+
     /// The tx queue, store and held-id bitmap as a `TxBuf`, with an
     /// unbounded lifetime so that the session (a disjoint field) can be
     /// borrowed beside it.  Not inlined: every export uses it, and firmware
@@ -148,6 +161,16 @@ impl State {
     /// reference to these buffers may exist meanwhile.
     #[inline(never)]
     unsafe fn tx_buf<'a>(&self) -> TxBuf<'a> {
+        // SAFETY: as this function's contract.
+        unsafe { self.tx_buf_inline() }
+    }
+
+    /// See [`tx_buf`](Self::tx_buf).
+    ///
+    /// # Safety
+    /// As [`tx_buf`](Self::tx_buf).
+    #[inline(always)]
+    unsafe fn tx_buf_inline<'a>(&self) -> TxBuf<'a> {
         let visible = if self.tx_tail > 0 {
             self.tx_len
         } else {
@@ -186,7 +209,8 @@ impl State {
         // SAFETY: `rx` points to `rx_cap` writable bytes owned by the glue
         // (see `with_tx`); per the function contract nothing else uses them.
         let mem = unsafe { raw_slice_mut(self.rx, self.rx_cap) };
-        RxBuf::from_parts(mem, self.rx_at)
+        // The parts are the ones this RxBuf gave: no need to check them again.
+        RxBuf::resume(mem, self.rx_at)
     }
 
     /// Drops every byte of the previous connection.
@@ -378,9 +402,10 @@ pub unsafe extern "C" fn umqtt_rs_set_rx_buffer(
     let st = unsafe { state(client) };
     st.rx = rx;
     st.rx_cap = rx_cap;
-    // SAFETY: the new buffer is valid (function contract); the RxBuf lives
-    // only here.
-    st.rx_at = unsafe { st.rx() }.parts();
+    // SAFETY: the new buffer is valid (function contract); the slice lives
+    // only here.  The parts are checked against the new size.
+    let mem = unsafe { raw_slice_mut(st.rx, st.rx_cap) };
+    st.rx_at = RxBuf::from_parts(mem, st.rx_at).parts();
 }
 
 /// Gives a new tx buffer holding the same pending bytes.
@@ -575,7 +600,7 @@ pub unsafe extern "C" fn umqtt_rs_publish(
         .map_err(encode_status)?;
         let separate = header.saturating_add(payload.len()) > tx_cap;
         let id = st
-            .with_tx(|s, tx| {
+            .with_tx_inline(|s, tx| {
                 if separate {
                     s.publish_header(now_ms, topic, payload, q, retain, tx)
                 } else {
@@ -866,19 +891,30 @@ pub unsafe extern "C" fn umqtt_rs_next_event(
     // stays lent (unmoved) until the next call, as the header promises.
     let mut rx = unsafe { st.rx() };
     let r = loop {
-        let (packet, piece) = match rx.next_frame(max, chunk) {
-            Ok(Some(Frame::Packet(p))) => (p, None),
-            Ok(Some(Frame::Chunk(c))) if !c.is_first() => {
-                fill_chunk(ev, &c.publish, c.offset, c.total);
-                break Ok(());
+        let (packet, piece) = if chunk == 0 && !rx.streaming() {
+            // Whole packets only (the common case): no pieces to tell apart.
+            match rx.next_packet(max) {
+                Ok(Some(p)) => (p, None),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
             }
-            // The first piece: the session decides (delivery, or a resend
-            // of a held id: PUBREC and the rest dropped).
-            Ok(Some(Frame::Chunk(c))) => (Packet::Publish(c.publish), Some((c.offset, c.total))),
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(e),
+        } else {
+            match rx.next_frame(max, chunk) {
+                Ok(Some(Frame::Packet(p))) => (p, None),
+                Ok(Some(Frame::Chunk(c))) if !c.is_first() => {
+                    fill_chunk(ev, &c.publish, c.offset, c.total);
+                    break Ok(());
+                }
+                // The first piece: the session decides (delivery, or a
+                // resend of a held id: PUBREC and the rest dropped).
+                Ok(Some(Frame::Chunk(c))) => {
+                    (Packet::Publish(c.publish), Some((c.offset, c.total)))
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
         };
-        match st.with_tx(|s, tx| s.handle(now_ms, packet, tx)) {
+        match st.with_tx_inline(|s, tx| s.handle(now_ms, packet, tx)) {
             Ok(Some(Event::Message(p))) if piece.is_some() => {
                 let (offset, total) = piece.unwrap_or_default();
                 fill_chunk(ev, &p, offset, total);
@@ -1021,6 +1057,7 @@ fn fill_chunk(ev: &mut umqtt_rs_event_t, p: &Publish<'_>, offset: usize, total: 
     ev.total = total;
 }
 
+#[inline]
 fn fill_event(ev: &mut umqtt_rs_event_t, e: &Event<'_>) {
     match *e {
         Event::Connected { session_present } => {
@@ -1086,7 +1123,13 @@ pub unsafe extern "C" fn umqtt_rs_tx_consume(client: *mut umqtt_rs_client_t, n: 
     // SAFETY: per the function contract.
     let st = unsafe { state(client) };
     let from_queue = n.min(st.tx_len);
-    st.with_tx(|_, tx| tx.consume(from_queue));
+    // SAFETY: `tx` points to `tx_cap` writable bytes owned by the glue (see
+    // `tx_buf`); `tx_len` is at most `tx_cap`.  Only the queue is needed
+    // here, not the store or the bitmap (a publish's hot path).
+    let queue = unsafe { raw_slice_mut(st.tx, st.tx_len.min(st.tx_cap)) };
+    let mut tx = TxBuf::new(queue, st.tx_len);
+    tx.consume(from_queue);
+    st.tx_len = tx.len();
     st.tx_tail = st.tx_tail.saturating_sub(n - from_queue);
 }
 

@@ -162,8 +162,16 @@ impl HeldIds {
                 }
             }
         } else {
+            // At most INLINE_HELD ids: an insertion sort (core's sort is
+            // 2 KB of firmware).
             let mut ids = self.inline.clone();
-            ids.sort_unstable();
+            for k in 1..ids.len() {
+                let mut j = k;
+                while j > 0 && ids.get(j - 1) > ids.get(j) {
+                    ids.swap(j - 1, j);
+                    j -= 1;
+                }
+            }
             for &id in &ids {
                 add(id, &mut f);
             }
@@ -235,6 +243,17 @@ mod tests {
         assert_eq!(h.len(), 0);
         assert!(!h.spilled(), "empty: the bitmap may be taken back");
         assert!(h.insert(7, &mut []), "inline again");
+    }
+
+    #[test]
+    fn runs_in_order() {
+        let mut h = HeldIds::new();
+        for pid in [9, 3, 5, 4, 10, 1] {
+            h.insert(pid, &mut []);
+        }
+        let mut runs = std::vec::Vec::new();
+        h.for_each_run(&[], |first, count| runs.push((first, count)));
+        assert_eq!(runs, [(1, 1), (3, 3), (9, 2)]);
     }
 
     #[test]

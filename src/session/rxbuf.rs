@@ -133,6 +133,14 @@ impl<'a> RxBuf<'a> {
         Self { buf, at }
     }
 
+    /// [`from_parts`](Self::from_parts) for parts this type gave
+    /// ([`parts`](Self::parts)) over the same memory: they are not checked
+    /// again (every access stays bounds-checked: wrong parts give wrong
+    /// framing, never undefined behaviour).
+    pub(crate) fn resume(buf: &'a mut [u8], at: RxParts) -> Self {
+        Self { buf, at }
+    }
+
     /// What [`from_parts`](Self::from_parts) needs to rebuild this.
     #[must_use]
     pub fn parts(&self) -> RxParts {
@@ -204,6 +212,7 @@ impl<'a> RxBuf<'a> {
     ///
     /// # Errors
     /// As [`next_packet`](Self::next_packet), without parsing the body.
+    #[inline(always)]
     fn framed(&self, max_packet_size: usize) -> Result<Option<FixedHeader>, Error> {
         let from = self.at.start.saturating_add(self.at.lent);
         let bytes = self.buf.get(from..self.at.end).unwrap_or_default();
@@ -255,6 +264,7 @@ impl<'a> RxBuf<'a> {
     /// header).  [`Error::RxTooSmall`] when the packet is larger than the
     /// buffer: rebuild it over a larger copy and call again.  Nothing is
     /// lent on error.
+    #[inline]
     pub fn next_packet(&mut self, max_packet_size: usize) -> Result<Option<Packet<'_>>, Error> {
         self.release();
         let Some(header) = self.framed(max_packet_size)? else {
@@ -328,6 +338,10 @@ impl<'a> RxBuf<'a> {
         max_packet_size: usize,
         chunk: usize,
     ) -> Result<Option<Frame<'_>>, Error> {
+        if chunk == 0 && !self.streaming() {
+            // Whole packets only: the common case, straight.
+            return Ok(self.next_packet(max_packet_size)?.map(Frame::Packet));
+        }
         self.release();
         loop {
             if self.streaming() {

@@ -786,6 +786,7 @@ fn parse_connack(r: &mut Reader<'_>) -> Result<Connack, DecodeError> {
     })
 }
 
+#[inline(always)]
 fn parse_publish<'a>(flags: u8, r: &mut Reader<'a>) -> Result<Publish<'a>, DecodeError> {
     let qos = QoS::from_u8((flags >> 1) & 0b11).ok_or(DecodeError::BadQos)?;
     let topic = r.str()?;
