@@ -6,18 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use umqtt_rs::session::{Session, Store, TxBuf, HELD_BITMAP_BYTES};
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
-        }
-    }
-    !crc
-}
+use umqtt_rs::session::{crc32, Session, Store, TxBuf, HELD_BITMAP_BYTES};
 
 /// Restores `input` into a fresh session; the saved form when it worked.
 fn restore_save(input: &[u8]) -> Option<Vec<u8>> {

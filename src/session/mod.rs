@@ -51,7 +51,7 @@ use heapless::Vec;
 pub use delivery::MAX_UNACKED;
 pub use error::{Error, ProtocolError};
 pub use held::{HELD_BITMAP_BYTES, INLINE_HELD};
-pub use persist::RestoreError;
+pub use persist::{crc32, RestoreError};
 pub use rxbuf::{Chunk, Frame, RxBuf, RxParts};
 pub use state::OutgoingFlow;
 pub use store::Store;

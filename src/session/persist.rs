@@ -73,8 +73,10 @@ impl fmt::Display for RestoreError {
     }
 }
 
-/// CRC-32 (IEEE 802.3, reflected), bit by bit: no table in flash.
-fn crc32(bytes: &[u8]) -> u32 {
+/// CRC-32 (IEEE 802.3, reflected) as saved session bytes end with; bit by
+/// bit: no table in flash.
+#[must_use]
+pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &b in bytes {
         crc ^= u32::from(b);

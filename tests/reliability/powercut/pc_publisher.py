@@ -5,16 +5,12 @@
 # line per event: "start", "try I" before publish(), "sent I" after it
 # returned (the application recording that it did), "done".
 import os
-import time
+import sys
 
-from umqtt_rs import MQTTClient
+sys.path.append(sys.path[0])
+from pc_common import DIR, TOPICS, Log, client, connect
 
-HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
-PORT = int(os.getenv("PC_PORT"))
-TAG = os.getenv("PC_TAG")
 N = int(os.getenv("PC_N"))
-DIR = os.getenv("PC_DIR")
-TOPICS = ("umqtt_rs/pc/%s/q1" % TAG, "umqtt_rs/pc/%s/q2" % TAG)
 
 sent = set()
 try:
@@ -25,28 +21,11 @@ try:
                 sent.add(int(w[1]))
 except OSError:
     pass
-log = open(DIR + "/pub.log", "a")
-
-
-def note(text):
-    log.write(text + "\n")
-    log.flush()
-
-
+log = Log("pub")
+note = log.note
 note("start")
-c = MQTTClient("pc-pub-" + TAG, HOST, port=PORT, keepalive=10, session_file=DIR + "/pub.ses")
-
-
-def connect():
-    while True:
-        try:
-            c.connect(clean_session=False)
-            return
-        except OSError:
-            time.sleep_ms(20)
-
-
-connect()
+c = client("pub")
+connect(c)
 for i in range(2 * N):
     if i in sent:
         continue
@@ -56,7 +35,7 @@ for i in range(2 * N):
             c.publish(TOPICS[i % 2], b"%d" % i, qos=1 + i % 2, wait=False)
             break
         except OSError:
-            connect()
+            connect(c)
     note("sent %d" % i)
 while True:
     try:
@@ -64,6 +43,6 @@ while True:
             break
     except OSError:
         pass
-    connect()
+    connect(c)
 note("done")
 c.disconnect()

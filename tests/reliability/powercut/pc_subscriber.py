@@ -6,24 +6,14 @@
 # there), "ready" once subscribed.  Ends when PC_DIR/stop exists and
 # nothing arrived for a second.
 import os
+import sys
 import time
 
-from umqtt_rs import MQTTClient
+sys.path.append(sys.path[0])
+from pc_common import DIR, TOPICS, Log, client, connect
 
-HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
-PORT = int(os.getenv("PC_PORT"))
-TAG = os.getenv("PC_TAG")
-DIR = os.getenv("PC_DIR")
-TOPICS = ("umqtt_rs/pc/%s/q1" % TAG, "umqtt_rs/pc/%s/q2" % TAG)
-
-log = open(DIR + "/sub.log", "a")
-
-
-def note(text):
-    log.write(text + "\n")
-    log.flush()
-
-
+log = Log("sub")
+note = log.note
 note("start")
 got = [0]
 
@@ -33,20 +23,9 @@ def on_message(topic, msg):
     got[0] += 1
 
 
-c = MQTTClient("pc-sub-" + TAG, HOST, port=PORT, keepalive=10, session_file=DIR + "/sub.ses")
+c = client("sub")
 c.set_callback(on_message)
-
-
-def connect():
-    while True:
-        try:
-            c.connect(clean_session=False)
-            return
-        except OSError:
-            time.sleep_ms(20)
-
-
-connect()
+connect(c)
 try:
     os.stat(DIR + "/subscribed")
 except OSError:
@@ -60,7 +39,7 @@ while True:
     try:
         c.check_msg()
     except OSError:
-        connect()
+        connect(c)
     if got[0] != before:
         note("tick")
         idle_since = time.ticks_ms()
