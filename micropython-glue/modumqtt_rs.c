@@ -134,6 +134,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->tail_stream = false;
     self->piece = NULL;
     self->piece_cap = self->piece_pos = self->piece_fill = 0;
+    self->streams = mp_const_none;
     self->deferred = mp_const_none;
     self->delivering = false;
     self->views = mp_const_none;
@@ -227,6 +228,9 @@ static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_
     }
     if (st != UMQTT_RS_OK) {
         urs_raise_status(self, st);
+    }
+    if (opts.clean_session) {
+        self->streams = mp_const_none; // a clean session resends nothing
     }
     // The encoded CONNECT waits in the tx buffer for the new transport.
     mp_obj_t sock = args[ARG_sock].u_obj;
@@ -323,6 +327,7 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     }
     mp_obj_t msg_obj = args[ARG_msg].u_obj;
     uint8_t qos = urs_qos_of(args[ARG_qos].u_int);
+    mp_obj_t start = MP_OBJ_NULL; // a streamed payload's start, when seekable
     // length=n: msg is a stream the payload is read from as it goes out.
     bool streamed = args[ARG_length].u_obj != mp_const_none;
     mp_int_t length = 0;
@@ -332,6 +337,20 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
             mp_raise_ValueError(MP_ERROR_TEXT("length must be 0 or more"));
         }
         mp_get_stream_raise(msg_obj, MP_STREAM_OP_READ);
+        if (qos > 0) {
+            // A seekable source can give the payload again for a resend.
+            nlr_buf_t nlr;
+            if (nlr_push(&nlr) == 0) {
+                mp_obj_t dest[4];
+                mp_load_method(msg_obj, MP_QSTR_seek, dest);
+                dest[2] = MP_OBJ_NEW_SMALL_INT(0);
+                dest[3] = MP_OBJ_NEW_SMALL_INT(1); // where it is now
+                start = mp_call_method_n_kw(2, 0, dest);
+                nlr_pop();
+            } else {
+                start = MP_OBJ_NULL;
+            }
+        }
         if (self->piece == NULL) {
             // Taken before anything is queued: a MemoryError now sends nothing.
             self->piece = m_new(uint8_t, self->tx_cap);
@@ -347,7 +366,8 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         // a bytearray payload.
         umqtt_rs_bytes_t topic = urs_buf_of(args[ARG_topic].u_obj);
         if (streamed) {
-            st = umqtt_rs_publish_stream(&self->core, urs_now_ms(self), topic, (size_t)length, qos, args[ARG_retain].u_bool, &pid);
+            st = umqtt_rs_publish_stream(&self->core, urs_now_ms(self), topic, (size_t)length, qos,
+                args[ARG_retain].u_bool, start != MP_OBJ_NULL, &pid);
             separate = true;
         } else {
             umqtt_rs_bytes_t msg = urs_buf_of(msg_obj);
@@ -368,6 +388,15 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     }
     if (st != UMQTT_RS_OK) {
         urs_raise_status(self, st);
+    }
+    if (start != MP_OBJ_NULL) {
+        // Kept (with where its payload starts) until acknowledged, for a
+        // resend after a reconnect.
+        if (self->streams == mp_const_none) {
+            self->streams = mp_obj_new_dict(0);
+        }
+        mp_obj_t entry[2] = { msg_obj, start };
+        mp_obj_dict_store(self->streams, MP_OBJ_NEW_SMALL_INT(pid), mp_obj_new_tuple(2, entry));
     }
     if (separate) {
         // A payload larger than the tx buffer goes out from the caller's

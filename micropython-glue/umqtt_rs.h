@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 // Size in 64-bit words of the opaque client state block (checked by Rust).
-#define UMQTT_RS_CLIENT_WORDS 128
+#define UMQTT_RS_CLIENT_WORDS 144
 
 // Incoming QoS 2 ids awaiting PUBREL held without a bitmap; beyond them the
 // core asks for one of UMQTT_RS_HELD_BITMAP_BYTES (UMQTT_RS_ERR_HELD_FULL).
@@ -289,9 +289,12 @@ umqtt_rs_status_t umqtt_rs_connect(umqtt_rs_client_t *client, uint64_t now_ms, c
 umqtt_rs_status_t umqtt_rs_publish(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t payload, uint8_t qos, bool retain, uint16_t *pid, bool *payload_separate);
 
 // Queue the header of a PUBLISH whose payload, `length` bytes, the caller
-// writes from elsewhere (a stream) as the tx tail (umqtt_rs_tx_tail).  A
-// QoS 1/2 message is not stored: it is not resent after a reconnect.
-umqtt_rs_status_t umqtt_rs_publish_stream(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, size_t length, uint8_t qos, bool retain, uint16_t *pid);
+// writes from elsewhere (a stream) as the tx tail (umqtt_rs_tx_tail).  With
+// `resendable` (the caller can read the payload again from its start) a
+// QoS 1/2 message's header is stored: a resend after a reconnect queues it
+// and asks for the payload again as the tail, naming the message
+// (umqtt_rs_tx_tail_pid).  Without, a QoS 1/2 message is not resent.
+umqtt_rs_status_t umqtt_rs_publish_stream(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, size_t length, uint8_t qos, bool retain, bool resendable, uint16_t *pid);
 
 // Queue a SUBSCRIBE / UNSUBSCRIBE with `count` entries; *pid receives its id.
 umqtt_rs_status_t umqtt_rs_subscribe(umqtt_rs_client_t *client, uint64_t now_ms, const umqtt_rs_topic_t *topics, size_t count, uint16_t *pid);
@@ -339,6 +342,10 @@ void umqtt_rs_tx_consume(umqtt_rs_client_t *client, size_t n);
 // publish that set *payload_separate, to be written once umqtt_rs_tx_pending
 // is empty.  umqtt_rs_tx_consume() counts the pending bytes first, then these.
 size_t umqtt_rs_tx_tail(const umqtt_rs_client_t *client);
+
+// The message whose resend asked for the tail (a streamed payload to write
+// again from its start), or 0 when the tail is the caller's own publish.
+uint16_t umqtt_rs_tx_tail_pid(const umqtt_rs_client_t *client);
 
 // The application has message `pid` of a message event: queue its PUBACK /
 // PUBREC (a QoS 2 id is held from now on).  An ack that does not fit now is

@@ -73,6 +73,9 @@ typedef struct _mqtt_client_obj_t {
     size_t piece_cap;
     size_t piece_pos;
     size_t piece_fill;
+    // QoS 1/2 messages streamed from a seekable source, for a resend after
+    // a reconnect: dict of packet id -> (stream, start position), or None.
+    mp_obj_t streams;
     // Messages that arrived while a callback ran: a list of (topic, msg,
     // retained, qos, dup, pid), or None.
     mp_obj_t deferred;

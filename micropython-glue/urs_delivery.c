@@ -312,6 +312,13 @@ static void on_message(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
 // CONNACK's session flag.  `codes` is the SUBACK's return codes, copied.
 static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t codes) {
     if (ev->kind == UMQTT_RS_EV_PUBLISHED) {
+        if (self->streams != mp_const_none) {
+            mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(self->streams), MP_OBJ_NEW_SMALL_INT(ev->pid),
+                MP_MAP_LOOKUP_REMOVE_IF_FOUND);
+            if (e != NULL) {
+                e->value = MP_OBJ_NULL; // lets the stream be collected
+            }
+        }
         urs_shrink_buffers(self);
         if (self->ack_cb != mp_const_none) {
             mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev->pid));

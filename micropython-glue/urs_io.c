@@ -291,6 +291,39 @@ static size_t urs_read_source(mqtt_client_obj_t *self, size_t want) {
     return got;
 }
 
+// A resend of a message streamed from a seekable source: the core queued
+// its header and asks for its payload again; the source is sought back to
+// where the payload started.  A source that cannot be found or sought
+// leaves a packet that cannot be finished: the connection is closed.
+static void attach_resend(mqtt_client_obj_t *self) {
+    uint16_t pid = umqtt_rs_tx_tail_pid(&self->core);
+    mp_map_elem_t *e = NULL;
+    if (self->streams != mp_const_none && pid != 0) {
+        e = mp_map_lookup(mp_obj_dict_get_map(self->streams), MP_OBJ_NEW_SMALL_INT(pid), MP_MAP_LOOKUP);
+    }
+    if (e == NULL) {
+        urs_close_transport(self);
+        mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("streamed message %u cannot be read again"), pid);
+    }
+    size_t n;
+    mp_obj_t *src;
+    mp_obj_tuple_get(e->value, &n, &src);
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t dest[3];
+        mp_load_method(src[0], MP_QSTR_seek, dest);
+        dest[2] = src[1];
+        mp_call_method_n_kw(1, 0, dest);
+        nlr_pop();
+    } else {
+        urs_close_transport(self);
+        nlr_jump(nlr.ret_val);
+    }
+    self->tx_tail = src[0];
+    self->tail_stream = true;
+    self->piece_pos = self->piece_fill = 0;
+}
+
 // The next bytes the core wants written: its tx queue, then the tail (the
 // rest of a large payload, re-taken from its object each time: Python may
 // have run since).  False when nothing is pending.
@@ -299,14 +332,15 @@ static bool urs_next_out(mqtt_client_obj_t *self, const uint8_t **p, size_t *n) 
     if (*n > 0) {
         return true;
     }
-    if (self->tx_tail == mp_const_none) {
-        return false; // no tail: the core's is 0 too
-    }
     size_t tail = umqtt_rs_tx_tail(&self->core);
     if (tail == 0) {
         self->tx_tail = mp_const_none;
         self->tail_stream = false;
         return false;
+    }
+    if (self->tx_tail == mp_const_none) {
+        // The core resent a streamed message's header: its payload again.
+        attach_resend(self);
     }
     if (self->tail_stream) {
         if (self->piece_pos == self->piece_fill) {

@@ -63,6 +63,8 @@ struct State {
     tx_len: usize,
     /// Payload bytes still to write after `tx[..tx_len]` (see the module doc).
     tx_tail: usize,
+    /// The message whose resend asked for the tail (0: the glue's publish).
+    tail_pid: u16,
     store: *mut u8,
     store_cap: usize,
     store_used: usize,
@@ -148,6 +150,7 @@ impl State {
         let r = f(&mut self.session, &mut tx);
         self.tx_len = tx.len();
         self.store_used = tx.store().used();
+        (self.tx_tail, self.tail_pid) = tx.tail();
         r
     }
 
@@ -188,8 +191,10 @@ impl State {
                 raw_slice_mut(self.held, self.held_cap),
             )
         };
-        TxBuf::with_store(buf, self.tx_len, Store::new(store, self.store_used))
-            .with_held_bitmap(held)
+        let mut tx = TxBuf::with_store(buf, self.tx_len, Store::new(store, self.store_used))
+            .with_held_bitmap(held);
+        tx.set_tail(self.tx_tail, self.tail_pid);
+        tx
     }
 
     /// Keeps the fill levels of a `TxBuf` from [`tx_buf`](Self::tx_buf).
@@ -197,6 +202,7 @@ impl State {
     fn keep_tx(&mut self, tx: &TxBuf<'_>) {
         self.tx_len = tx.len();
         self.store_used = tx.store().used();
+        (self.tx_tail, self.tail_pid) = tx.tail();
     }
 
     /// The rx buffer, with an unbounded lifetime so that the session (a
@@ -218,6 +224,7 @@ impl State {
         self.rx_at = RxParts::default();
         self.tx_len = 0;
         self.tx_tail = 0;
+        self.tail_pid = 0;
     }
 
     /// Records `err`'s detail and returns its status.
@@ -377,6 +384,7 @@ pub unsafe extern "C" fn umqtt_rs_init(
         tx_cap,
         tx_len: 0,
         tx_tail: 0,
+        tail_pid: 0,
         store,
         store_cap,
         store_used: 0,
@@ -610,6 +618,7 @@ pub unsafe extern "C" fn umqtt_rs_publish(
             .map_err(status_of)?;
         if separate {
             st.tx_tail = payload.len();
+            st.tail_pid = 0;
         }
         // SAFETY: per the function contract.
         unsafe {
@@ -633,6 +642,7 @@ pub unsafe extern "C" fn umqtt_rs_publish_stream(
     length: usize,
     qos_in: u8,
     retain: bool,
+    resendable: bool,
     pid: *mut u16,
 ) -> St {
     // SAFETY: per the function contract.
@@ -641,9 +651,10 @@ pub unsafe extern "C" fn umqtt_rs_publish_stream(
         let topic = topic_str(topic)?;
         let q = qos(qos_in)?;
         let id = st
-            .with_tx(|s, tx| s.publish_streamed(now_ms, topic, length, q, retain, tx))
+            .with_tx(|s, tx| s.publish_streamed(now_ms, topic, length, q, retain, resendable, tx))
             .map_err(status_of)?;
         st.tx_tail = length;
+        st.tail_pid = 0;
         // SAFETY: per the function contract.
         unsafe { *pid = id };
         Ok(())
@@ -1133,6 +1144,21 @@ pub unsafe extern "C" fn umqtt_rs_tx_consume(client: *mut umqtt_rs_client_t, n: 
     st.tx_tail = st.tx_tail.saturating_sub(n - from_queue);
 }
 
+/// The message whose resend asked for the tail.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_tx_tail_pid(client: *const umqtt_rs_client_t) -> u16 {
+    // SAFETY: per the function contract.
+    let st = unsafe { state_ref(client) };
+    if st.tx_tail > 0 {
+        st.tail_pid
+    } else {
+        0
+    }
+}
+
 /// Bytes of the tail still to write.
 ///
 /// # Safety
@@ -1214,7 +1240,7 @@ fn abi_check() {
         umqtt_rs_error_detail(_);
         umqtt_rs_connect(_, _, _);
         umqtt_rs_publish(_, _, _, _, _, _, _, _);
-        umqtt_rs_publish_stream(_, _, _, _, _, _, _);
+        umqtt_rs_publish_stream(_, _, _, _, _, _, _, _);
         umqtt_rs_subscribe(_, _, _, _, _);
         umqtt_rs_unsubscribe(_, _, _, _, _);
         umqtt_rs_ping(_, _);
@@ -1229,6 +1255,7 @@ fn abi_check() {
         umqtt_rs_tx_pending(_, _, _);
         umqtt_rs_tx_consume(_, _);
         umqtt_rs_tx_tail(_);
+        umqtt_rs_tx_tail_pid(_);
         umqtt_rs_ack(_, _, _);
         umqtt_rs_abandon(_, _);
         umqtt_rs_session_save(_, _, _, _, _);

@@ -387,12 +387,16 @@ impl Session {
 
     /// Like [`publish_header`](Self::publish_header) for a payload of
     /// `payload_len` bytes the caller streams from elsewhere (a file, a
-    /// socket) and cannot keep: a QoS 1/2 message is not stored, so it is
-    /// not resent after a reconnect (it is forgotten at the next connect;
-    /// the caller reports the lost connection instead).
+    /// socket).  With `resendable` (the caller can read the payload again
+    /// from its start: a seekable stream) a QoS 1/2 message's header is
+    /// stored, and a resend after a reconnect queues it with DUP and asks
+    /// for the payload again ([`TxBuf::tail`] names the message); without,
+    /// nothing is stored and the message is forgotten at the next connect
+    /// (the caller reports the lost connection instead).
     ///
     /// # Errors
     /// As [`publish`](Self::publish).
+    #[allow(clippy::too_many_arguments)]
     pub fn publish_streamed(
         &mut self,
         now_ms: u64,
@@ -400,9 +404,11 @@ impl Session {
         payload_len: usize,
         qos: QoS,
         retain: bool,
+        resendable: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, Body::Streamed(payload_len), qos, retain, tx)
+        let body = Body::Streamed(payload_len, resendable);
+        self.start_publish(now_ms, topic, body, qos, retain, tx)
     }
 
     fn start_publish(
@@ -416,7 +422,7 @@ impl Session {
     ) -> Result<u16, Error> {
         let payload = match body {
             Body::Whole(p) | Body::Separate(p) => p,
-            Body::Streamed(_) => &[],
+            Body::Streamed(..) => &[],
         };
         self.require_open()?;
         validate_topic_name(topic).map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
@@ -445,7 +451,7 @@ impl Session {
         };
         let packet = Packet::Publish(publish);
         let size = match body {
-            Body::Streamed(n) => publish
+            Body::Streamed(n, _) => publish
                 .header_len_for(n)
                 .map_err(Error::Encode)?
                 .saturating_add(n),
@@ -455,9 +461,12 @@ impl Session {
             return Err(Error::TooLarge { size });
         }
         let stored = match (flow, body) {
-            (_, Body::Streamed(_)) => 0,
-            (Some(_), _) if tx.store().capacity() > 0 => size,
-            _ => 0,
+            (Some(_), _) if tx.store().capacity() == 0 => 0,
+            (Some(_), Body::Streamed(n, true)) => {
+                publish.header_len_for(n).map_err(Error::Encode)?
+            }
+            (Some(_), Body::Streamed(_, false)) | (None, _) => 0,
+            (Some(_), _) => size,
         };
         if stored > tx.store().free() {
             return Err(Error::StoreFull { needed: stored });
@@ -465,18 +474,25 @@ impl Session {
         match body {
             Body::Whole(_) => tx.push_sized(&packet, size)?,
             Body::Separate(p) => tx.push_publish_header(&publish, p.len())?,
-            Body::Streamed(n) => tx.push_publish_header(&publish, n)?,
+            Body::Streamed(n, _) => tx.push_publish_header(&publish, n)?,
         }
         self.conn.last_tx_ms = now_ms;
         if let Some(flow) = flow {
             let mut off = 0;
             if let Some(dst) = tx.store_mut().reserve(stored).filter(|_| stored > 0) {
-                // Cannot fail: the same packet was just encoded into the TxBuf.
-                let n = packet.encode(dst).unwrap_or(0);
+                // Cannot fail: the same packet (or header) was just encoded
+                // into the TxBuf.
+                let n = match body {
+                    Body::Streamed(n, _) => publish.encode_header_for(n, dst).unwrap_or(0),
+                    _ => packet.encode(dst).unwrap_or(0),
+                };
                 off = tx.store_mut().commit(n);
             }
             self.durable.commit_pid(pid);
             self.durable.add_outgoing(pid, flow, off, stored);
+            if let (Body::Streamed(n, _), true) = (body, stored > 0) {
+                self.durable.set_streamed(pid, n);
+            }
         }
         Ok(pid)
     }
@@ -491,6 +507,11 @@ impl Session {
                 tx.push(&Packet::Pubrel(m.pid))?;
             } else {
                 tx.push_stored(m.off as usize, m.len as usize)?;
+                if m.streamed > 0 {
+                    // The payload follows, written by the caller; nothing
+                    // can be queued behind it (the next turn: TxFull).
+                    tx.set_tail(m.streamed as usize, m.pid);
+                }
             }
             self.durable.resent(m.pid);
             self.conn.last_tx_ms = now_ms;
@@ -963,8 +984,9 @@ enum Body<'p> {
     Whole(&'p [u8]),
     /// Written by the caller after the queued header; stored for a resend.
     Separate(&'p [u8]),
-    /// This many bytes written by the caller from elsewhere; not stored.
-    Streamed(usize),
+    /// This many bytes written by the caller from elsewhere; the header
+    /// stored for a resend when the caller can write them again.
+    Streamed(usize, bool),
 }
 
 /// The protocol error for a packet the broker may not send here.

@@ -160,9 +160,10 @@ fn flow_of(code: u8) -> Option<OutgoingFlow> {
     }
 }
 
-/// Whether an entry can be resent after a restore (saved at all).
+/// Whether an entry can be resent after a restore (saved at all): not a
+/// streamed payload, which only its process can read again.
 fn resendable(m: &Inflight) -> bool {
-    m.len > 0 || m.flow == OutgoingFlow::AwaitPubcomp
+    m.flow == OutgoingFlow::AwaitPubcomp || (m.len > 0 && m.streamed == 0)
 }
 
 impl Session {

@@ -36,6 +36,9 @@ pub(crate) struct Inflight {
     pub(crate) len: u32,
     /// Still to be resent on the current connection.
     pub(crate) resend: bool,
+    /// A streamed payload of this many bytes: the store holds only the
+    /// PUBLISH's header, the caller writes the payload again on a resend.
+    pub(crate) streamed: u32,
 }
 
 /// The part of the session that outlives a connection.
@@ -153,8 +156,17 @@ impl Durable {
                 off,
                 len,
                 resend: false,
+                streamed: 0,
             })
             .is_ok()
+    }
+
+    /// Marks `pid`'s stored bytes as the header of a streamed payload of
+    /// `len` bytes.
+    pub(crate) fn set_streamed(&mut self, pid: u16, len: usize) {
+        if let Some(m) = self.outgoing.iter_mut().find(|m| m.pid == pid) {
+            m.streamed = u32::try_from(len).unwrap_or(u32::MAX);
+        }
     }
 
     /// Marks every message in flight to be resent (a reconnect).

@@ -685,7 +685,7 @@ fn publish_streamed_is_header_only_and_not_stored() {
     let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
     let mut s = persistent(&mut tx);
     let pid = s
-        .publish_streamed(T0, "a/b", 1000, QoS::AtLeastOnce, false, &mut tx)
+        .publish_streamed(T0, "a/b", 1000, QoS::AtLeastOnce, false, false, &mut tx)
         .unwrap();
     #[rustfmt::skip]
     assert_eq!(take(&mut tx), [
@@ -702,9 +702,42 @@ fn publish_streamed_is_header_only_and_not_stored() {
     assert!(!s.is_inflight(pid));
     s.set_max_packet_size(1000);
     assert_eq!(
-        s.publish_streamed(T0, "a/b", 1000, QoS::AtMostOnce, false, &mut tx),
+        s.publish_streamed(T0, "a/b", 1000, QoS::AtMostOnce, false, false, &mut tx),
         Err(Error::TooLarge { size: 1008 })
     );
+}
+
+/// A streamed payload the caller can read again: its header is stored, and
+/// the resend after a reconnect queues it with DUP and asks for the payload
+/// again (the tail, naming the message), before anything else.
+#[test]
+fn resendable_stream_resent_with_its_payload_asked_again() {
+    let (mut mem, mut store) = ([0u8; 64], [0u8; 64]);
+    let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+    let mut s = persistent(&mut tx);
+    let pid = s
+        .publish_streamed(T0, "a/b", 1000, QoS::ExactlyOnce, false, true, &mut tx)
+        .unwrap();
+    let header = take(&mut tx);
+    assert_eq!(tx.store().used(), header.len(), "the header is stored");
+    s.connection_lost();
+    s.connect(T0, &connect_packet(10, false), &mut tx).unwrap();
+    take(&mut tx);
+    feed(&mut s, T0, CONNACK_PRESENT, &mut tx).unwrap();
+    let mut dup = header.clone();
+    dup[0] |= 0x08; // DUP
+    assert_eq!(take(&mut tx), dup);
+    assert_eq!(tx.tail(), (1000, pid), "the payload again, from its start");
+    assert_eq!(
+        s.publish(T0, "t", b"", QoS::AtMostOnce, false, &mut tx),
+        Err(Error::TxFull { needed: 5 }),
+        "nothing behind the tail"
+    );
+    tx.set_tail(0, 0); // written
+    s.publish(T0, "t", b"", QoS::AtMostOnce, false, &mut tx)
+        .unwrap();
+    feed(&mut s, T0, &[0x50, 0x02, 0x00, pid as u8], &mut tx).unwrap(); // PUBREC
+    assert_eq!(tx.store().used(), 0);
 }
 
 #[test]

@@ -30,6 +30,12 @@ pub struct TxBuf<'a> {
     store: Store<'a>,
     /// The held-id bitmap, empty until the caller lends one.
     held: &'a mut [u8],
+    /// Payload bytes the caller writes after the queued ones (a streamed
+    /// message's, see `Session::publish_streamed`): nothing may be queued
+    /// while there are.  `tail_pid`: the message whose resend asked for
+    /// them (0: the caller's own publish).
+    tail: usize,
+    tail_pid: u16,
 }
 
 impl<'a> TxBuf<'a> {
@@ -48,7 +54,24 @@ impl<'a> TxBuf<'a> {
             len,
             store,
             held: &mut [],
+            tail: 0,
+            tail_pid: 0,
         }
+    }
+
+    /// The tail (payload bytes the caller writes after the queued ones;
+    /// nothing can be queued until they are) and, when a resend of a
+    /// streamed message asked for it, that message's id (else 0): the
+    /// caller writes that many bytes of that message's payload, from its
+    /// start, after the queued bytes.
+    #[must_use]
+    pub fn tail(&self) -> (usize, u16) {
+        (self.tail, self.tail_pid)
+    }
+
+    pub(crate) fn set_tail(&mut self, len: usize, pid: u16) {
+        self.tail = len;
+        self.tail_pid = pid;
     }
 
     /// Lends the held-id bitmap ([`HELD_BITMAP_BYTES`](super::HELD_BITMAP_BYTES)
@@ -126,6 +149,9 @@ impl<'a> TxBuf<'a> {
     /// Bytes still free at the end.
     #[must_use]
     pub fn free(&self) -> usize {
+        if self.tail > 0 {
+            return 0; // nothing goes behind a tail
+        }
         self.buf.len().saturating_sub(self.len)
     }
 
