@@ -64,13 +64,12 @@ mp_obj_t urs_session_bytes(mqtt_client_obj_t *self) {
     return mp_obj_new_bytes_from_vstr(&vstr);
 }
 
-// session_file=: the session the file holds, if it exists (ValueError when it
-// is damaged or not a session).
-void urs_load_session_file(mqtt_client_obj_t *self) {
+// The bytes of the file at `path`; MP_OBJ_NULL when it cannot be opened.
+static mp_obj_t read_file_or_null(mp_obj_t path) {
     mp_obj_t saved = MP_OBJ_NULL;
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        mp_obj_t f = mp_call_function_2(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), self->session_file, MP_OBJ_NEW_QSTR(MP_QSTR_rb));
+        mp_obj_t f = mp_call_function_2(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), path, MP_OBJ_NEW_QSTR(MP_QSTR_rb));
         mp_obj_t dest[2];
         mp_load_method(f, MP_QSTR_read, dest);
         saved = mp_call_method_n_kw(0, 0, dest);
@@ -81,9 +80,45 @@ void urs_load_session_file(mqtt_client_obj_t *self) {
         if (!mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(e)), MP_OBJ_FROM_PTR(&mp_type_OSError))) {
             nlr_jump(nlr.ret_val);
         }
+    }
+    return saved;
+}
+
+static mp_obj_t tmp_path_of(mqtt_client_obj_t *self) {
+    vstr_t tmp;
+    vstr_init(&tmp, 32);
+    vstr_add_str(&tmp, mp_obj_str_get_str(self->session_file));
+    vstr_add_str(&tmp, ".tmp");
+    return mp_obj_new_str_from_vstr(&tmp);
+}
+
+// session_file=: the session the file holds, if it exists (ValueError when it
+// is damaged or not a session).  Without PATH, PATH.tmp is the session when
+// it is whole: a power cut between the remove and the rename of a write on a
+// filesystem that does not rename over a file (FAT) leaves only it.  A
+// damaged PATH.tmp alone is a first write cut short, before anything that
+// depended on it went out: a new session.
+void urs_load_session_file(mqtt_client_obj_t *self) {
+    mp_obj_t saved = read_file_or_null(self->session_file);
+    if (saved != MP_OBJ_NULL) {
+        urs_restore_session(self, saved);
+        return;
+    }
+    saved = read_file_or_null(tmp_path_of(self));
+    if (saved == MP_OBJ_NULL) {
         return; // no file yet: a new session
     }
-    urs_restore_session(self, saved);
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        urs_restore_session(self, saved);
+        nlr_pop();
+    } else {
+        mp_obj_t e = MP_OBJ_FROM_PTR(nlr.ret_val);
+        if (!mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(e)), MP_OBJ_FROM_PTR(&mp_type_ValueError))) {
+            nlr_jump(nlr.ret_val);
+        }
+        // Nothing was restored (a failed restore changes nothing).
+    }
 }
 
 // Writes the session to session_file if it changed since the last write:
@@ -97,11 +132,7 @@ void urs_persist(mqtt_client_obj_t *self) {
         return;
     }
     mp_obj_t data = urs_session_bytes(self);
-    vstr_t tmp;
-    vstr_init(&tmp, 32);
-    vstr_add_str(&tmp, mp_obj_str_get_str(self->session_file));
-    vstr_add_str(&tmp, ".tmp");
-    mp_obj_t tmp_path = mp_obj_new_str_from_vstr(&tmp);
+    mp_obj_t tmp_path = tmp_path_of(self);
     mp_obj_t f = mp_call_function_2(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), tmp_path, MP_OBJ_NEW_QSTR(MP_QSTR_wb));
     mp_buffer_info_t info;
     mp_get_buffer_raise(data, &info, MP_BUFFER_READ);

@@ -3,7 +3,9 @@
 # that depends on the change goes out, so a new client object on the same
 # file (a new process after a power cut) resends what was in flight and does
 # not deliver a held QoS 2 id's resend again.  A damaged file raises
-# ValueError.  A QoS 0 message writes nothing.
+# ValueError.  A QoS 0 message writes nothing.  Without the file, a whole
+# PATH.tmp is the session (a power cut between the remove and the rename on
+# FAT leaves only it); a damaged PATH.tmp alone is a new session.
 import os
 import sys
 
@@ -50,3 +52,21 @@ try:
 except ValueError as e:
     print("ValueError:", e)
 os.remove(F)
+
+c = MQTTClient("filer", "scripted", session_file=F)
+c.connect(sock=Broker(acks=False))
+c.publish(b"t", b"two", qos=1, wait=False)
+os.rename(F, F + ".tmp")
+c = MQTTClient("filer", "scripted", session_file=F)
+print("from PATH.tmp, in flight", c.inflight())
+b = Broker(session_present=1, acks=False)
+c.connect(sock=b, clean_session=False)
+b.show()
+print("PATH written, PATH.tmp gone", [n for n in os.listdir("/tmp") if n.startswith("umqtt_rs_session_file_test")])
+os.rename(F, F + ".tmp")
+with open(F + ".tmp", "r+b") as f:
+    f.seek(10)
+    f.write(b"\xff")
+c = MQTTClient("filer", "scripted", session_file=F)
+print("damaged PATH.tmp alone: new session, in flight", c.inflight())
+os.remove(F + ".tmp")
