@@ -173,6 +173,14 @@ test-board: deps-board firmware
 else ifeq ($(TEST_KIND),lib)
 # Chips this machine cannot run: check the object their firmware links.
 test-board: check-lib
+else ifeq ($(TEST_KIND),stock)
+# A firmware without the module: it runs, has TLS and asyncio, and has no
+# umqtt_rs of its own (MICROPYPATH=.frozen: nothing found on disk).
+test-board: deps-board firmware
+	MICROPYPATH=.frozen $(OUT)/$(FIRMWARE) -c "import tls, socket, asyncio; print('$(BOARD): tls, socket, asyncio')"
+	@! MICROPYPATH=.frozen $(OUT)/$(FIRMWARE) -c "import umqtt_rs" 2>/dev/null || \
+		{ echo "$(BOARD): umqtt_rs is built in"; exit 1; }
+	@echo "$(BOARD): no umqtt_rs built in"
 else
 test-board:
 	@echo "make BOARD=$(BOARD) test: nothing to test on this machine"; exit 2
