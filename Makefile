@@ -122,6 +122,8 @@ test-firmware: firmware
 	$(PYTHON) $(TOP)/tools/broker.py run -- $(TOP)/tests/examples.sh $(OUT)/$(FIRMWARE)
 	@# The scripted-broker tests of the qemu boards need no network: unix too.
 	$(TOP)/tools/run-mpy-tests.sh $(OUT)/$(FIRMWARE) $(MPY_DIR) $(TOP)/tests/qemu/*.py
+	@# The type stubs (micropython-glue/python/*.pyi) name what the firmware has.
+	$(PYTHON) $(TOP)/tools/check-stubs.py $(OUT)/$(FIRMWARE)
 
 # Host-side Python tests: the fault-injection proxy (tools/faultproxy.py).
 test-host:
