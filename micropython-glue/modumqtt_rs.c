@@ -240,7 +240,7 @@ static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_
         if (!mp_obj_is_obj(sock) || !MP_OBJ_TYPE_HAS_SLOT(mp_obj_get_type(sock), protocol)) {
             mp_raise_TypeError(MP_ERROR_TEXT("sock must be a stream"));
         }
-        mp_get_stream_raise(sock, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
+        sock = urs_stream_part(sock, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
     }
     self->sock = sock;
     mp_int_t timeout_ms = -1;
@@ -328,6 +328,7 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     mp_obj_t msg_obj = args[ARG_msg].u_obj;
     uint8_t qos = urs_qos_of(args[ARG_qos].u_int);
     mp_obj_t start = MP_OBJ_NULL; // a streamed payload's start, when seekable
+    mp_obj_t src = msg_obj; // what a streamed payload is read from
     // length=n: msg is a stream the payload is read from as it goes out.
     bool streamed = args[ARG_length].u_obj != mp_const_none;
     mp_int_t length = 0;
@@ -336,7 +337,7 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         if (length < 0) {
             mp_raise_ValueError(MP_ERROR_TEXT("length must be 0 or more"));
         }
-        mp_get_stream_raise(msg_obj, MP_STREAM_OP_READ);
+        src = urs_stream_part(msg_obj, MP_STREAM_OP_READ);
         if (qos > 0) {
             // A seekable source can give the payload again for a resend.
             nlr_buf_t nlr;
@@ -403,7 +404,7 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         // object (or stream), after the bytes queued before it (flush); in
         // non-blocking mode what the transport does not take now goes with
         // later calls.
-        self->tx_tail = msg_obj;
+        self->tx_tail = src;
         self->tail_stream = streamed;
         self->piece_pos = self->piece_fill = 0;
     }

@@ -137,6 +137,7 @@ umqtt_rs_bytes_t urs_buf_of(mp_obj_t o);
 umqtt_rs_bytes_t urs_opt_buf_of(mp_obj_t o);
 uint8_t urs_qos_of(mp_int_t q);
 mp_obj_t urs_open_transport(mqtt_client_obj_t *self, mp_obj_t timeout);
+mp_obj_t urs_stream_part(mp_obj_t o, int ops);
 void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved);
 mp_obj_t urs_session_bytes(mqtt_client_obj_t *self);
 void urs_load_session_file(mqtt_client_obj_t *self);

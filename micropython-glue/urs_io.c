@@ -319,7 +319,7 @@ static void attach_resend(mqtt_client_obj_t *self) {
         urs_close_transport(self);
         nlr_jump(nlr.ret_val);
     }
-    self->tx_tail = src[0];
+    self->tx_tail = urs_stream_part(src[0], MP_STREAM_OP_READ);
     self->tail_stream = true;
     self->piece_pos = self->piece_fill = 0;
 }

@@ -87,6 +87,33 @@ static mp_obj_t wrap_ssl_params(mqtt_client_obj_t *self, mp_obj_t sock) {
     return mp_call_method_n_kw(1, n_kw, wrap);
 }
 
+// The object whose C stream functions to call for `o`, checked for `ops`.
+// A Python subclass of a built-in stream type (class S(io.BytesIO))
+// inherits the type's C functions, which expect the built-in object: they
+// are given the instance's built-in part (called with the instance they
+// would crash).  A subclass of io.IOBase keeps the instance: its functions
+// call the Python methods.
+mp_obj_t urs_stream_part(mp_obj_t o, int ops) {
+    if (!mp_obj_is_obj(o) || !MP_OBJ_TYPE_HAS_SLOT(mp_obj_get_type(o), protocol)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("not a stream"));
+    }
+    const mp_obj_type_t *type = mp_obj_get_type(o);
+    if (mp_obj_is_instance_type(type)) {
+        mp_obj_t io = mp_import_name(MP_QSTR_io, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+        if (!mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(type), mp_load_attr(io, MP_QSTR_IOBase))) {
+            // A protocol comes only from a built-in base: the instance has
+            // that part (made after __init__ when __init__ did not).
+            mp_obj_t part = ((mp_obj_instance_t *)MP_OBJ_TO_PTR(o))->subobj[0];
+            if (!mp_obj_is_obj(part) || !MP_OBJ_TYPE_HAS_SLOT(mp_obj_get_type(part), protocol)) {
+                mp_raise_TypeError(MP_ERROR_TEXT("stream subclass without its built-in part"));
+            }
+            o = part;
+        }
+    }
+    mp_get_stream_raise(o, ops);
+    return o;
+}
+
 // Open the TCP connection (and TLS when asked) as umqtt.simple does.
 mp_obj_t urs_open_transport(mqtt_client_obj_t *self, mp_obj_t timeout) {
     mp_obj_t socket_mod = mp_import_name(MP_QSTR_socket, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
