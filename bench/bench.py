@@ -46,7 +46,7 @@ import incumbent  # noqa: E402
 
 CLIENTS = ("umqtt_rs", "umqtt.simple", "libmosquitto")
 # The C glue's objects in the firmware's build folder.
-GLUE_OBJECTS = ("modumqtt_rs.o", "urs_io.o", "urs_delivery.o", "urs_transport.o", "urs_session.o")
+GLUE_OBJECTS = ("modumqtt_rs.o", "urs_io.o", "urs_delivery.o", "urs_transport.o", "urs_session.o", "urs_publish.o")
 SHORT = {"umqtt_rs": "rs", "umqtt.simple": "simple"}
 RUN_TIMEOUT = 60  # seconds for one measured process
 VG_TIMEOUT = 180  # seconds for one process under callgrind

@@ -12,6 +12,7 @@ target_sources(usermod_umqtt_rs INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/urs_delivery.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_transport.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_session.c
+    ${CMAKE_CURRENT_LIST_DIR}/urs_publish.c
 )
 target_include_directories(usermod_umqtt_rs INTERFACE ${CMAKE_CURRENT_LIST_DIR})
 

@@ -14,7 +14,8 @@ SRC_USERMOD_LIB_C += $(UMQTT_RS_BOARD_SRC)
 # UMQTT_RS_MODULE=0 leaves the module out (the baseline of `make size`).
 ifneq ($(UMQTT_RS_MODULE),0)
 SRC_USERMOD_C += $(UMQTT_RS_DIR)/modumqtt_rs.c $(UMQTT_RS_DIR)/urs_io.c \
-	$(UMQTT_RS_DIR)/urs_delivery.c $(UMQTT_RS_DIR)/urs_transport.c $(UMQTT_RS_DIR)/urs_session.c
+	$(UMQTT_RS_DIR)/urs_delivery.c $(UMQTT_RS_DIR)/urs_transport.c $(UMQTT_RS_DIR)/urs_session.c \
+	$(UMQTT_RS_DIR)/urs_publish.c
 CFLAGS_USERMOD += -I$(UMQTT_RS_DIR)
 # One prelinked object: it goes on the link line whole, like any object.
 LDFLAGS_USERMOD += $(UMQTT_RS_OBJ)
