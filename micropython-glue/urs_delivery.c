@@ -216,6 +216,14 @@ static void urs_deliver_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *e
     }
 }
 
+// Keeps a copy of an event that arrived while a callback runs, for after it.
+static void defer(mqtt_client_obj_t *self, size_t n, const mp_obj_t *items) {
+    if (self->deferred == mp_const_none) {
+        self->deferred = mp_obj_new_list(0, NULL);
+    }
+    mp_obj_list_append(self->deferred, mp_obj_new_tuple(n, items));
+}
+
 // A piece event: delivered now, or, while a callback runs, kept as a copy.
 static void on_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     if (!self->delivering) {
@@ -234,10 +242,7 @@ static void on_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
             mp_obj_new_int_from_uint(ev->offset),
             mp_obj_new_int_from_uint(ev->total),
         };
-        if (self->deferred == mp_const_none) {
-            self->deferred = mp_obj_new_list(0, NULL);
-        }
-        mp_obj_list_append(self->deferred, mp_obj_new_tuple(8, f));
+        defer(self, 8, f);
         nlr_pop();
     } else {
         if (ev->qos > 0) {
@@ -295,10 +300,7 @@ static void on_message(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     if (nlr_push(&nlr) == 0) {
         args[0] = urs_new_bytes(ev->topic, ev->topic_len);
         args[1] = urs_new_bytes(ev->payload, ev->payload_len);
-        if (self->deferred == mp_const_none) {
-            self->deferred = mp_obj_new_list(0, NULL);
-        }
-        mp_obj_list_append(self->deferred, mp_obj_new_tuple(6, args));
+        defer(self, 6, args);
         nlr_pop();
     } else {
         if (ev->qos > 0) {

@@ -450,11 +450,13 @@ impl Session {
             payload,
         };
         let packet = Packet::Publish(publish);
+        // A streamed payload's header alone (what a resend stores).
+        let header = match body {
+            Body::Streamed(n, _) => publish.header_len_for(n).map_err(Error::Encode)?,
+            _ => 0,
+        };
         let size = match body {
-            Body::Streamed(n, _) => publish
-                .header_len_for(n)
-                .map_err(Error::Encode)?
-                .saturating_add(n),
+            Body::Streamed(n, _) => header.saturating_add(n),
             _ => packet.encoded_len().map_err(Error::Encode)?,
         };
         if size > self.max_packet_size {
@@ -462,9 +464,7 @@ impl Session {
         }
         let stored = match (flow, body) {
             (Some(_), _) if tx.store().capacity() == 0 => 0,
-            (Some(_), Body::Streamed(n, true)) => {
-                publish.header_len_for(n).map_err(Error::Encode)?
-            }
+            (Some(_), Body::Streamed(_, true)) => header,
             (Some(_), Body::Streamed(_, false)) | (None, _) => 0,
             (Some(_), _) => size,
         };
