@@ -14,6 +14,10 @@
 #   make lib        only the prelinked Rust object for BOARD
 #   make bindings   regenerate src/ffi/bindings.rs from micropython-glue/umqtt_rs.h
 #   make fuzz       run each cargo-fuzz target for FUZZ_SECONDS (default 60)
+#   make natmod ARCH=x64|armv6m|armv7m|armv7emsp|rv32imc
+#                   umqtt_rs as a dynamic native module for stock firmware:
+#                   build/natmod/<arch>/umqtt_rs.mpy (see "Install on stock
+#                   firmware" in the README; xtensawin needs Espressif's Rust)
 #
 # MPY_DIR=/path/to/micropython uses your own MicroPython checkout (v1.24+);
 # otherwise the pinned 1.25 source is fetched into build/micropython.
@@ -205,6 +209,76 @@ bench: firmware
 	@$(TOP)/tools/deps.sh $(BENCH_PACKAGES)
 	$(PYTHON) $(TOP)/bench/bench.py --firmware $(OUT)/$(FIRMWARE) --obj-dir $(OUT) \
 		--mpy-dir $(MPY_DIR) --out $(TOP)/build/bench $(BENCH_ARGS)
+
+# ---- Dynamic native module (.mpy) ----------------------------------------
+# Per MicroPython architecture: the Rust target, and the binutils that
+# prelink the core (position-independent: UMQTT_RS_PIC=1).
+ARCH ?= x64
+NATMOD_OUT = $(TOP)/build/natmod/$(ARCH)
+NATMOD_ARCHS := x64 armv6m armv7m armv7emsp rv32imc
+ifeq ($(ARCH),x64)
+NATMOD_RUST := x86_64-unknown-linux-gnu
+NATMOD_BINUTILS :=
+else ifeq ($(ARCH),armv6m)
+NATMOD_RUST := thumbv6m-none-eabi
+NATMOD_BINUTILS := arm-none-eabi-
+else ifeq ($(ARCH),armv7m)
+NATMOD_RUST := thumbv7m-none-eabi
+NATMOD_BINUTILS := arm-none-eabi-
+else ifeq ($(ARCH),armv7emsp)
+NATMOD_RUST := thumbv7em-none-eabihf
+NATMOD_BINUTILS := arm-none-eabi-
+else ifeq ($(ARCH),rv32imc)
+NATMOD_RUST := riscv32imc-unknown-none-elf
+NATMOD_BINUTILS := riscv64-unknown-elf-
+NATMOD_LDFLAGS := -m elf32lriscv
+else ifeq ($(ARCH),xtensawin)
+NATMOD_RUST := xtensa-esp32-none-elf
+NATMOD_BINUTILS := xtensa-esp32-elf-
+NATMOD_TOOLCHAIN := esp
+endif
+# What mpy_ld.py needs: pyelftools, and `ar` to pick compiler helpers
+# (__aeabi_lmul on armv6m...) out of libgcc (LINK_RUNTIME=1).
+NATMOD_VENV := $(TOP)/build/natmod/venv
+NATMOD_PACKAGES := gcc-arm-none-eabi binutils-riscv64-unknown-elf gcc-riscv64-unknown-elf \
+	picolibc-riscv64-unknown-elf python3-venv
+
+.PHONY: natmod natmod-all natmod-deps
+natmod: mpy-source natmod-deps
+	@test -n "$(NATMOD_RUST)" || { echo "natmod: unknown ARCH '$(ARCH)': one of $(NATMOD_ARCHS) xtensawin"; exit 2; }
+ifeq ($(NATMOD_TOOLCHAIN),esp)
+	@rustup toolchain list 2>/dev/null | grep -q '^esp' || { \
+		echo "natmod: ARCH=xtensawin needs Espressif's Rust toolchain (xtensa-esp32-none-elf),"; \
+		echo "  not installable here: cargo install espup && espup install && . ~/export-esp.sh"; \
+		echo "  and xtensa-esp32-elf-gcc on PATH (ESP-IDF's export.sh)"; exit 2; }
+else
+	@$(TOP)/tools/rust-setup.sh $(NATMOD_RUST)
+endif
+	$(MAKE) -C $(MPY_DIR)/mpy-cross -j$(JOBS) >/dev/null
+	@mkdir -p $(NATMOD_OUT)
+	@UMQTT_RS_PIC=1 NM=$(NATMOD_BINUTILS)nm AR=$(NATMOD_BINUTILS)ar \
+		UMQTT_RS_CARGO_TOOLCHAIN=$(NATMOD_TOOLCHAIN) $(TOP)/tools/build-lib.sh \
+		$(NATMOD_RUST) $(NATMOD_OUT)/umqtt_rs_core.o $(NATMOD_BINUTILS)ld \
+		$(NATMOD_BINUTILS)objcopy "$(NATMOD_LDFLAGS)"
+	@ln -sf $(TOP)/micropython-glue/natmod/Makefile $(NATMOD_OUT)/Makefile
+	$(MAKE) -C $(NATMOD_OUT) ARCH=$(ARCH) MPY_DIR=$(MPY_DIR) LINK_RUNTIME=1 \
+		PYTHON=$(NATMOD_VENV)/bin/python3 UMQTT_RS_OBJ=$(NATMOD_OUT)/umqtt_rs_core.o
+	@# What `mip install` puts in /lib: the module and the Python layers
+	@# as bytecode.
+	@mkdir -p $(NATMOD_OUT)/lib
+	cp $(NATMOD_OUT)/umqtt_rs.mpy $(NATMOD_OUT)/lib/
+	for m in umqtt_rs_robust umqtt_rs_asyncio; do \
+		$(MPY_DIR)/mpy-cross/build/mpy-cross -o $(NATMOD_OUT)/lib/$$m.mpy $(TOP)/micropython-glue/python/$$m.py || exit 1; done
+	@echo "natmod: $(NATMOD_OUT)/umqtt_rs.mpy, $(NATMOD_OUT)/lib/"
+
+natmod-all:
+	@for a in $(NATMOD_ARCHS); do $(MAKE) --no-print-directory natmod ARCH=$$a || exit 1; done
+
+natmod-deps:
+	@$(TOP)/tools/deps.sh $(NATMOD_PACKAGES)
+	@test -x $(NATMOD_VENV)/bin/python3 || python3 -m venv $(NATMOD_VENV)
+	@$(NATMOD_VENV)/bin/python3 -c "import elftools, ar" 2>/dev/null || \
+		$(NATMOD_VENV)/bin/pip install --quiet pyelftools ar
 
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(TOP)/tools/fuzz.sh

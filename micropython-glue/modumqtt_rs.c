@@ -17,7 +17,9 @@
 
 #include "umqtt_rs_glue.h"
 
+#if !MICROPY_ENABLE_DYNRUNTIME
 MP_DEFINE_EXCEPTION(MQTTException, Exception)
+#endif
 
 #if defined(__ARM_EABI__)
 // The Rust core (built without its own copies of the memory functions) calls
@@ -59,7 +61,7 @@ MP_WEAK void __aeabi_memclr8(void *d, size_t n) {
 
 static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
     enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session, ARG_session_file };
-    static const mp_arg_t allowed_args[] = {
+    URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_port, MP_ARG_INT, {.u_int = 0} },
@@ -138,6 +140,9 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->deferred = mp_const_none;
     self->delivering = false;
     self->views = mp_const_none;
+    #if MICROPY_ENABLE_DYNRUNTIME
+    self->poller = mp_const_none;
+    #endif
     self->cb_view = false;
     self->views_lent = false;
     // 0: MQTT's own limit, 268,435,460 bytes.
@@ -198,7 +203,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_session_bytes_obj, mqtt_client_sess
 
 static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_clean_session, ARG_timeout, ARG_sock };
-    static const mp_arg_t allowed_args[] = {
+    URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_clean_session, MP_ARG_BOOL, {.u_bool = true} },
         { MP_QSTR_timeout, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         // Extension: an already-open stream to use instead of a new socket.
@@ -243,6 +248,9 @@ static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_
         sock = urs_stream_part(sock, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
     }
     self->sock = sock;
+    #if MICROPY_ENABLE_DYNRUNTIME
+    self->poller = mp_const_none;
+    #endif
     mp_int_t timeout_ms = -1;
     if (args[ARG_timeout].u_obj != mp_const_none) {
         timeout_ms = (mp_int_t)(mp_obj_get_float(args[ARG_timeout].u_obj) * 1000);
@@ -348,17 +356,17 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
         // Until the ack is in (note_event files it, whichever call of urs_run()
         // handled it: a callback may have called into the client).
         mp_obj_t key = MP_OBJ_NEW_SMALL_INT(pid);
-        mp_map_elem_t *done;
-        while ((done = mp_map_lookup(mp_obj_dict_get_map(self->subacks), key, MP_MAP_LOOKUP_REMOVE_IF_FOUND)) == NULL) {
+        mp_obj_t done;
+        while ((done = urs_dict_take(self->subacks, key)) == MP_OBJ_NULL) {
             if (self->sock == mp_const_none) {
                 mp_raise_OSError(MP_ENOTCONN);
             }
             urs_run(self, WANT_ANY, 0, -1);
         }
         // MQTTException(0x80) when the broker refused a filter.
-        if (done->value != mp_const_none) {
+        if (done != mp_const_none) {
             size_t len;
-            const char *codes = mp_obj_str_get_data(done->value, &len);
+            const char *codes = mp_obj_str_get_data(done, &len);
             if (memchr(codes, 0x80, len) != NULL) {
                 mp_raise_type_arg(&mp_type_MQTTException, MP_OBJ_NEW_SMALL_INT(0x80));
             }
@@ -369,7 +377,7 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
         if (sub && cb != mp_const_none) {
             mp_obj_dict_store(self->filters, key, cb);
         } else if (!sub) {
-            mp_map_lookup(mp_obj_dict_get_map(self->filters), key, MP_MAP_LOOKUP_REMOVE_IF_FOUND);
+            urs_dict_take(self->filters, key);
         }
     }
     return ret;
@@ -377,7 +385,7 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
 
 static mp_obj_t mqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_topic, ARG_qos, ARG_cb };
-    static const mp_arg_t allowed_args[] = {
+    URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
         { MP_QSTR_cb, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
@@ -402,7 +410,7 @@ static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_unsubscribe_obj, mqtt_client_unsubs
 // as with view=True), never held whole.
 static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_f, ARG_flags, ARG_view, ARG_chunks };
-    static const mp_arg_t allowed_args[] = {
+    URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_flags, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_view, MP_ARG_BOOL, {.u_bool = false} },
@@ -429,7 +437,7 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_set_callback_obj, 2, mqtt_client_s
 
 static mp_obj_t mqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos };
-    static const mp_arg_t allowed_args[] = {
+    URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
@@ -486,8 +494,8 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mqtt_client_drain_obj, 1, 2, mqtt_cli
 // it arrived (the ack callback says when), else None.  Each is given once.
 static mp_obj_t mqtt_client_suback(mp_obj_t self_in, mp_obj_t pid) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(self->subacks), pid, MP_MAP_LOOKUP_REMOVE_IF_FOUND);
-    return e == NULL ? mp_const_none : e->value;
+    mp_obj_t codes = urs_dict_take(self->subacks, pid);
+    return codes == MP_OBJ_NULL ? mp_const_none : codes;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_suback_obj, mqtt_client_suback);
 
@@ -573,7 +581,13 @@ static mp_obj_t mqtt_client_next_timeout(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_next_timeout_obj, mqtt_client_next_timeout);
 
+#if MICROPY_ENABLE_DYNRUNTIME
+// (BSS in a natmod must not be static: mpy_ld.py)
+mp_obj_full_type_t mqtt_client_type_full;
+#define mqtt_client_type (*(mp_obj_type_t *)&mqtt_client_type_full)
+#else
 static const mp_obj_type_t mqtt_client_type;
+#endif
 
 // The client is a pollable object: readable when a packet is buffered, the
 // transport is readable, a timer is due, or bytes wait to be written and the
@@ -630,55 +644,55 @@ static void mqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         return; // Attributes are read-only.
     }
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    switch (attr) {
-        case MP_QSTR_sock:
-            dest[0] = self->sock;
-            break;
-        case MP_QSTR_server:
-            dest[0] = self->server;
-            break;
-        case MP_QSTR_port:
-            dest[0] = mp_obj_new_int(self->port);
-            break;
-        case MP_QSTR_client_id:
-            dest[0] = self->client_id;
-            break;
-        case MP_QSTR_keepalive:
-            dest[0] = MP_OBJ_NEW_SMALL_INT(self->keepalive);
-            break;
-        case MP_QSTR_cb:
-            dest[0] = self->cb;
-            break;
-        case MP_QSTR_session_present:
-            dest[0] = MP_OBJ_NEW_SMALL_INT(self->session_present);
-            break;
-        default:
-            dest[1] = MP_OBJ_SENTINEL; // Continue lookup in locals_dict.
+    // (An if chain: in the natmod, qstrs are not constants.)
+    if (attr == MP_QSTR_sock) {
+        dest[0] = self->sock;
+    } else if (attr == MP_QSTR_server) {
+        dest[0] = self->server;
+    } else if (attr == MP_QSTR_port) {
+        dest[0] = mp_obj_new_int(self->port);
+    } else if (attr == MP_QSTR_client_id) {
+        dest[0] = self->client_id;
+    } else if (attr == MP_QSTR_keepalive) {
+        dest[0] = MP_OBJ_NEW_SMALL_INT(self->keepalive);
+    } else if (attr == MP_QSTR_cb) {
+        dest[0] = self->cb;
+    } else if (attr == MP_QSTR_session_present) {
+        dest[0] = MP_OBJ_NEW_SMALL_INT(self->session_present);
+    } else {
+        dest[1] = MP_OBJ_SENTINEL; // Continue lookup in locals_dict.
     }
 }
 
+// The methods, one list for both forms of the module.
+#define URS_METHODS(X) \
+    X(MP_QSTR_connect, mqtt_client_connect_obj) \
+    X(MP_QSTR_disconnect, mqtt_client_disconnect_obj) \
+    X(MP_QSTR_ping, mqtt_client_ping_obj) \
+    X(MP_QSTR_publish, mqtt_client_publish_obj) \
+    X(MP_QSTR_subscribe, mqtt_client_subscribe_obj) \
+    X(MP_QSTR_unsubscribe, mqtt_client_unsubscribe_obj) \
+    X(MP_QSTR_set_callback, mqtt_client_set_callback_obj) \
+    X(MP_QSTR_set_last_will, mqtt_client_set_last_will_obj) \
+    X(MP_QSTR_wait_msg, mqtt_client_wait_msg_obj) \
+    X(MP_QSTR_check_msg, mqtt_client_check_msg_obj) \
+    X(MP_QSTR_drain, mqtt_client_drain_obj) \
+    X(MP_QSTR_inflight, mqtt_client_inflight_obj) \
+    X(MP_QSTR_pending, mqtt_client_pending_obj) \
+    X(MP_QSTR_session_bytes, mqtt_client_session_bytes_obj) \
+    X(MP_QSTR_session_data, mqtt_client_session_data_obj) \
+    X(MP_QSTR_set_session_data, mqtt_client_set_session_data_obj) \
+    X(MP_QSTR_suback, mqtt_client_suback_obj) \
+    X(MP_QSTR_is_connected, mqtt_client_is_connected_obj) \
+    X(MP_QSTR_set_ack_callback, mqtt_client_set_ack_callback_obj) \
+    X(MP_QSTR_setblocking, mqtt_client_setblocking_obj) \
+    X(MP_QSTR_next_timeout, mqtt_client_next_timeout_obj)
+
+#if !MICROPY_ENABLE_DYNRUNTIME
+
+#define URS_ROM_ENTRY(q, obj) { MP_ROM_QSTR(q), MP_ROM_PTR(&obj) },
 static const mp_rom_map_elem_t mqtt_client_locals_dict_table[] = {
-    { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&mqtt_client_connect_obj) },
-    { MP_ROM_QSTR(MP_QSTR_disconnect), MP_ROM_PTR(&mqtt_client_disconnect_obj) },
-    { MP_ROM_QSTR(MP_QSTR_ping), MP_ROM_PTR(&mqtt_client_ping_obj) },
-    { MP_ROM_QSTR(MP_QSTR_publish), MP_ROM_PTR(&mqtt_client_publish_obj) },
-    { MP_ROM_QSTR(MP_QSTR_subscribe), MP_ROM_PTR(&mqtt_client_subscribe_obj) },
-    { MP_ROM_QSTR(MP_QSTR_unsubscribe), MP_ROM_PTR(&mqtt_client_unsubscribe_obj) },
-    { MP_ROM_QSTR(MP_QSTR_set_callback), MP_ROM_PTR(&mqtt_client_set_callback_obj) },
-    { MP_ROM_QSTR(MP_QSTR_set_last_will), MP_ROM_PTR(&mqtt_client_set_last_will_obj) },
-    { MP_ROM_QSTR(MP_QSTR_wait_msg), MP_ROM_PTR(&mqtt_client_wait_msg_obj) },
-    { MP_ROM_QSTR(MP_QSTR_check_msg), MP_ROM_PTR(&mqtt_client_check_msg_obj) },
-    { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&mqtt_client_drain_obj) },
-    { MP_ROM_QSTR(MP_QSTR_inflight), MP_ROM_PTR(&mqtt_client_inflight_obj) },
-    { MP_ROM_QSTR(MP_QSTR_pending), MP_ROM_PTR(&mqtt_client_pending_obj) },
-    { MP_ROM_QSTR(MP_QSTR_session_bytes), MP_ROM_PTR(&mqtt_client_session_bytes_obj) },
-    { MP_ROM_QSTR(MP_QSTR_session_data), MP_ROM_PTR(&mqtt_client_session_data_obj) },
-    { MP_ROM_QSTR(MP_QSTR_set_session_data), MP_ROM_PTR(&mqtt_client_set_session_data_obj) },
-    { MP_ROM_QSTR(MP_QSTR_suback), MP_ROM_PTR(&mqtt_client_suback_obj) },
-    { MP_ROM_QSTR(MP_QSTR_is_connected), MP_ROM_PTR(&mqtt_client_is_connected_obj) },
-    { MP_ROM_QSTR(MP_QSTR_set_ack_callback), MP_ROM_PTR(&mqtt_client_set_ack_callback_obj) },
-    { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&mqtt_client_setblocking_obj) },
-    { MP_ROM_QSTR(MP_QSTR_next_timeout), MP_ROM_PTR(&mqtt_client_next_timeout_obj) },
+    URS_METHODS(URS_ROM_ENTRY)
 };
 static MP_DEFINE_CONST_DICT(mqtt_client_locals_dict, mqtt_client_locals_dict_table);
 
@@ -705,3 +719,31 @@ const mp_obj_module_t umqtt_rs_user_cmodule = {
 };
 
 MP_REGISTER_MODULE(MP_QSTR_umqtt_rs, umqtt_rs_user_cmodule);
+
+#else // MICROPY_ENABLE_DYNRUNTIME
+
+// The natmod: the type and its method table are in BSS, filled in at import.
+#define URS_COUNT(q, obj) + 1
+mp_map_elem_t mqtt_client_locals_dict_table[0 URS_METHODS(URS_COUNT)];
+static MP_DEFINE_CONST_DICT(mqtt_client_locals_dict, mqtt_client_locals_dict_table);
+
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    MP_DYNRUNTIME_INIT_ENTRY
+    urs_natmod_init();
+    mp_obj_exception_init(&urs_mqtt_exception_type, MP_QSTR_MQTTException, &mp_type_Exception);
+    mqtt_client_type_full.base.type = mp_fun_table.type_type;
+    mqtt_client_type_full.name = MP_QSTR_MQTTClient;
+    MP_OBJ_TYPE_SET_SLOT(&mqtt_client_type_full, make_new, mqtt_client_make_new, 0);
+    MP_OBJ_TYPE_SET_SLOT(&mqtt_client_type_full, attr, mqtt_client_attr, 1);
+    MP_OBJ_TYPE_SET_SLOT(&mqtt_client_type_full, protocol, &mqtt_client_stream_p, 2);
+    MP_OBJ_TYPE_SET_SLOT(&mqtt_client_type_full, locals_dict, (void *)&mqtt_client_locals_dict, 3);
+    size_t i = 0;
+    #define URS_SET_ENTRY(q, obj) mqtt_client_locals_dict_table[i++] = (mp_map_elem_t) { MP_OBJ_NEW_QSTR(q), MP_OBJ_FROM_PTR(&obj) };
+    URS_METHODS(URS_SET_ENTRY)
+    mp_store_global(MP_QSTR___name__, MP_OBJ_NEW_QSTR(MP_QSTR_umqtt_rs));
+    mp_store_global(MP_QSTR_MQTTClient, MP_OBJ_FROM_PTR(&mqtt_client_type));
+    mp_store_global(MP_QSTR_MQTTException, MP_OBJ_FROM_PTR(&mp_type_MQTTException));
+    MP_DYNRUNTIME_INIT_EXIT
+}
+
+#endif // MICROPY_ENABLE_DYNRUNTIME

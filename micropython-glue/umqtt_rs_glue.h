@@ -13,6 +13,12 @@
 
 #include <string.h>
 
+#if MICROPY_ENABLE_DYNRUNTIME
+// The dynamic native module (.mpy, micropython-glue/natmod): what the
+// firmware's API has and mp_fun_table does not, in urs_natmod.h.
+#include "py/dynruntime.h"
+#include "urs_natmod.h"
+#else
 #include "py/runtime.h"
 #include "py/stream.h"
 #include "py/objstr.h"
@@ -21,6 +27,15 @@
 #include "py/objtype.h"
 #include "py/mphal.h"
 #include "py/mperrno.h"
+// A table of qstrs or default objects: constant in the firmware (filled in
+// on each call in the natmod, where qstrs are looked up at load time).
+#define URS_CONST_TABLE static const
+// mp_hal_ticks_ms() wraps at 2**32 here (at ticks_ms()'s period in the
+// natmod).
+#define URS_TICKS_MASK ((mp_uint_t)0xffffffffu)
+#define URS_BUILTIN_OPEN (MP_OBJ_FROM_PTR(&mp_builtin_open_obj))
+extern const mp_obj_type_t mp_type_MQTTException;
+#endif
 
 #include "umqtt_rs.h"
 
@@ -37,8 +52,6 @@
 // Pseudo event kinds for run(): never satisfied / any event.
 #define WANT_NOTHING (-1)
 #define WANT_ANY (-2)
-
-extern const mp_obj_type_t mp_type_MQTTException;
 
 typedef struct _mqtt_client_obj_t {
     mp_obj_base_t base;
@@ -113,6 +126,11 @@ typedef struct _mqtt_client_obj_t {
     bool cb_view;
     // The views point into rx now.
     bool views_lent;
+    #if MICROPY_ENABLE_DYNRUNTIME
+    // The natmod waits for the transport with a select.poll object (it has
+    // no C poll() to call); made on first need.
+    mp_obj_t poller;
+    #endif
 } mqtt_client_obj_t;
 
 uint64_t urs_now_ms(mqtt_client_obj_t *self);
@@ -144,5 +162,9 @@ void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved);
 mp_obj_t urs_session_bytes(mqtt_client_obj_t *self);
 void urs_load_session_file(mqtt_client_obj_t *self);
 void urs_persist(mqtt_client_obj_t *self);
+mp_obj_t urs_dict_get(mp_obj_t dict, mp_obj_t key);
+mp_obj_t urs_dict_take(mp_obj_t dict, mp_obj_t key);
+void urs_dict_clear(mp_obj_t dict);
+void urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms);
 
 #endif // UMQTT_RS_GLUE_H

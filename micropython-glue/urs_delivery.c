@@ -315,11 +315,7 @@ static void on_message(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
 static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t codes) {
     if (ev->kind == UMQTT_RS_EV_PUBLISHED) {
         if (self->streams != mp_const_none) {
-            mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(self->streams), MP_OBJ_NEW_SMALL_INT(ev->pid),
-                MP_MAP_LOOKUP_REMOVE_IF_FOUND);
-            if (e != NULL) {
-                e->value = MP_OBJ_NULL; // lets the stream be collected
-            }
+            urs_dict_take(self->streams, MP_OBJ_NEW_SMALL_INT(ev->pid)); // lets the stream be collected
         }
         urs_shrink_buffers(self);
         if (self->ack_cb != mp_const_none) {
@@ -333,9 +329,8 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
     } else if (ev->kind == UMQTT_RS_EV_SUBSCRIBED || ev->kind == UMQTT_RS_EV_UNSUBSCRIBED) {
         // Filed by packet id for the call waiting for it (blocking mode) or
         // for suback() (non-blocking mode; an UNSUBACK files None).
-        mp_map_t *map = mp_obj_dict_get_map(self->subacks);
-        if (self->nonblocking && map->used >= 16) {
-            mp_map_clear(map); // never collected: stale
+        if (self->nonblocking && mp_obj_dict_get_map(self->subacks)->used >= 16) {
+            urs_dict_clear(self->subacks); // never collected: stale
         }
         mp_obj_dict_store(self->subacks, MP_OBJ_NEW_SMALL_INT(ev->pid), codes);
         if (self->nonblocking && self->ack_cb != mp_const_none) {

@@ -15,7 +15,7 @@
 // Milliseconds on a clock that does not wrap (ticks_ms may).
 uint64_t urs_now_ms(mqtt_client_obj_t *self) {
     mp_uint_t t = mp_hal_ticks_ms();
-    self->now += (uint32_t)(t - self->last_ticks);
+    self->now += (t - self->last_ticks) & URS_TICKS_MASK;
     self->last_ticks = t;
     return self->now;
 }
@@ -26,6 +26,9 @@ uint64_t urs_now_ms(mqtt_client_obj_t *self) {
 void urs_close_transport(mqtt_client_obj_t *self) {
     mp_obj_t sock = self->sock;
     self->sock = mp_const_none;
+    #if MICROPY_ENABLE_DYNRUNTIME
+    self->poller = mp_const_none; // registered the old transport
+    #endif
     self->tx_tail = mp_const_none;
     self->tail_stream = false;
     self->piece_pos = self->piece_fill = 0;
@@ -224,6 +227,9 @@ void urs_shrink_buffers(mqtt_client_obj_t *self) {
 // Wait until the transport is ready for `flags` or timeout_ms passed
 // (timeout_ms < 0: no limit).  Returns early on any readiness or error.
 void urs_wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) {
+    #if MICROPY_ENABLE_DYNRUNTIME
+    urs_wait_stream(self, flags, timeout_ms);
+    #else
     const mp_stream_p_t *stream = urs_stream_of(self);
     int err;
     #if UMQTT_RS_HAVE_POSIX_POLL
@@ -253,6 +259,7 @@ void urs_wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) 
         }
         mp_event_wait_ms(1);
     }
+    #endif
 }
 
 // publish(..., length=n): up to `want` bytes of the source stream into
@@ -297,17 +304,17 @@ static size_t urs_read_source(mqtt_client_obj_t *self, size_t want) {
 // leaves a packet that cannot be finished: the connection is closed.
 static void attach_resend(mqtt_client_obj_t *self) {
     uint16_t pid = umqtt_rs_tx_tail_pid(&self->core);
-    mp_map_elem_t *e = NULL;
+    mp_obj_t e = MP_OBJ_NULL;
     if (self->streams != mp_const_none && pid != 0) {
-        e = mp_map_lookup(mp_obj_dict_get_map(self->streams), MP_OBJ_NEW_SMALL_INT(pid), MP_MAP_LOOKUP);
+        e = urs_dict_get(self->streams, MP_OBJ_NEW_SMALL_INT(pid));
     }
-    if (e == NULL) {
+    if (e == MP_OBJ_NULL) {
         urs_close_transport(self);
         mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("streamed message %u cannot be read again"), pid);
     }
     size_t n;
     mp_obj_t *src;
-    mp_obj_tuple_get(e->value, &n, &src);
+    mp_obj_tuple_get(e, &n, &src);
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
         mp_obj_t dest[3];
@@ -497,4 +504,55 @@ uint8_t urs_qos_of(mp_int_t q) {
         mp_raise_ValueError(MP_ERROR_TEXT("qos must be 0, 1 or 2"));
     }
     return (uint8_t)q;
+}
+
+// ---- dicts ------------------------------------------------------------
+// The client's dicts (filters, subacks, streams, ssl_params) through these
+// three, which the natmod, without the firmware's map functions, answers
+// with the dict's own methods (the dict itself standing for "absent": it is
+// never one of its own values).
+
+// The value for key, or MP_OBJ_NULL.
+mp_obj_t urs_dict_get(mp_obj_t dict, mp_obj_t key) {
+    #if MICROPY_ENABLE_DYNRUNTIME
+    mp_obj_t call[4];
+    mp_load_method(dict, MP_QSTR_get, call);
+    call[2] = key;
+    call[3] = dict;
+    mp_obj_t v = mp_call_method_n_kw(2, 0, call);
+    return v == dict ? MP_OBJ_NULL : v;
+    #else
+    mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(dict), key, MP_MAP_LOOKUP);
+    return e == NULL ? MP_OBJ_NULL : e->value;
+    #endif
+}
+
+// The value for key, removed from the dict, or MP_OBJ_NULL.
+mp_obj_t urs_dict_take(mp_obj_t dict, mp_obj_t key) {
+    #if MICROPY_ENABLE_DYNRUNTIME
+    mp_obj_t call[4];
+    mp_load_method(dict, MP_QSTR_pop, call);
+    call[2] = key;
+    call[3] = dict;
+    mp_obj_t v = mp_call_method_n_kw(2, 0, call);
+    return v == dict ? MP_OBJ_NULL : v;
+    #else
+    mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(dict), key, MP_MAP_LOOKUP_REMOVE_IF_FOUND);
+    if (e == NULL) {
+        return MP_OBJ_NULL;
+    }
+    mp_obj_t v = e->value;
+    e->value = MP_OBJ_NULL; // nothing keeps it alive but the caller
+    return v;
+    #endif
+}
+
+void urs_dict_clear(mp_obj_t dict) {
+    #if MICROPY_ENABLE_DYNRUNTIME
+    mp_obj_t call[2];
+    mp_load_method(dict, MP_QSTR_clear, call);
+    mp_call_method_n_kw(0, 0, call);
+    #else
+    mp_map_clear(mp_obj_dict_get_map(dict));
+    #endif
 }

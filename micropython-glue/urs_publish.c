@@ -11,7 +11,7 @@
 // When the window of messages in flight is full, publish waits for an ack.
 static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_wait, ARG_length };
-    static const mp_arg_t allowed_args[] = {
+    URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },

@@ -69,7 +69,7 @@ static mp_obj_t read_file_or_null(mp_obj_t path) {
     mp_obj_t saved = MP_OBJ_NULL;
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        mp_obj_t f = mp_call_function_2(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), path, MP_OBJ_NEW_QSTR(MP_QSTR_rb));
+        mp_obj_t f = mp_call_function_2(URS_BUILTIN_OPEN, path, MP_OBJ_NEW_QSTR(MP_QSTR_rb));
         mp_obj_t dest[2];
         mp_load_method(f, MP_QSTR_read, dest);
         saved = mp_call_method_n_kw(0, 0, dest);
@@ -133,7 +133,7 @@ void urs_persist(mqtt_client_obj_t *self) {
     }
     mp_obj_t data = urs_session_bytes(self);
     mp_obj_t tmp_path = tmp_path_of(self);
-    mp_obj_t f = mp_call_function_2(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), tmp_path, MP_OBJ_NEW_QSTR(MP_QSTR_wb));
+    mp_obj_t f = mp_call_function_2(URS_BUILTIN_OPEN, tmp_path, MP_OBJ_NEW_QSTR(MP_QSTR_wb));
     mp_buffer_info_t info;
     mp_get_buffer_raise(data, &info, MP_BUFFER_READ);
     mp_stream_write(f, info.buf, info.len, MP_STREAM_RW_WRITE);

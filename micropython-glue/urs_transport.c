@@ -7,8 +7,7 @@ static mp_obj_t ssl_param(mqtt_client_obj_t *self, qstr key) {
     if (self->ssl_params == mp_const_none) {
         return MP_OBJ_NULL;
     }
-    mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(self->ssl_params), MP_OBJ_NEW_QSTR(key), MP_MAP_LOOKUP);
-    return e == NULL ? MP_OBJ_NULL : e->value;
+    return urs_dict_get(self->ssl_params, MP_OBJ_NEW_QSTR(key));
 }
 
 // ssl=True: ssl.wrap_socket(sock, **ssl_params) as umqtt.simple does, with
@@ -38,20 +37,20 @@ static mp_obj_t wrap_ssl_params(mqtt_client_obj_t *self, mp_obj_t sock) {
     if (!mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(((mp_obj_base_t *)nlr.ret_val)->type), MP_OBJ_FROM_PTR(&mp_type_ImportError))) {
         nlr_jump(nlr.ret_val);
     }
-    static const qstr known[] = {
+    URS_CONST_TABLE qstr known[] = {
         MP_QSTR_cert_reqs, MP_QSTR_cadata, MP_QSTR_key, MP_QSTR_cert, MP_QSTR_server_hostname, MP_QSTR_do_handshake,
     };
     for (size_t i = 0; params != NULL && i < params->alloc; ++i) {
         if (!mp_map_slot_is_filled(params, i)) {
             continue;
         }
-        qstr k = mp_obj_str_get_qstr(params->table[i].key);
+        mp_obj_t k = params->table[i].key;
         bool ok = false;
         for (size_t j = 0; j < MP_ARRAY_SIZE(known); ++j) {
-            ok |= k == known[j];
+            ok |= mp_obj_is_true(mp_binary_op(MP_BINARY_OP_EQUAL, k, MP_OBJ_NEW_QSTR(known[j])));
         }
         if (!ok) {
-            mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("unexpected ssl_params key '%q'"), k);
+            mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("unexpected ssl_params key '%s'"), mp_obj_str_get_str(k));
         }
     }
     mp_obj_t tls = mp_import_name(MP_QSTR_tls, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));

@@ -2,6 +2,9 @@
 # Build the Rust core for one target and prelink it into a single relocatable
 # object that exports only the umqtt_rs_* functions of umqtt_rs.h.
 #   tools/build-lib.sh <rust-target> <output.o> [ld] [objcopy] [extra ld flags]
+# UMQTT_RS_PIC=1: position-independent code for a dynamic native module
+# (.mpy; tools/mpy_ld.py takes no other relocation model), built apart in
+# target/natmod so it does not rebuild the firmware's object each time.
 # Why prelink: linking the raw staticlib lets Rust's compiler_builtins and
 # panic machinery leak into the firmware's link (see docs/building.md).
 set -euo pipefail
@@ -21,9 +24,18 @@ if [ -z "$toolchain" ]; then
     rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
 fi
 
-cargo ${toolchain:-} rustc --manifest-path "$top/Cargo.toml" --quiet --release --lib \
-    --target "$target" --features firmware --crate-type staticlib
-lib=$top/target/$target/release/libumqtt_rs.a
+target_dir=$top/target
+pic=()
+drop=()
+if [ "${UMQTT_RS_PIC:-0}" = 1 ]; then
+    target_dir=$top/target/natmod
+    pic=(-- -C relocation-model=pic)
+    # Unwind tables mean nothing without an unwinder (panic = abort).
+    drop=(--remove-section=.eh_frame --remove-section='.ARM.extab*')
+fi
+CARGO_TARGET_DIR=$target_dir cargo ${toolchain:-} rustc --manifest-path "$top/Cargo.toml" --quiet --release --lib \
+    --target "$target" --features firmware --crate-type staticlib "${pic[@]}"
+lib=$target_dir/$target/release/libumqtt_rs.a
 
 # The exports are exactly the functions the header declares.
 exports=$(sed -n 's/^[a-z_0-9 ]*[ *]\(umqtt_rs_[a-z_0-9]*\)(.*/\1/p' "$top/micropython-glue/umqtt_rs.h" | sort -u)
@@ -44,7 +56,7 @@ own=$("${AR:-ar}" t "$lib" | grep '^umqtt_rs-')
 (cd "$members" && "${AR:-ar}" x "$lib" $own)
 # shellcheck disable=SC2086
 "$ld" -r $ldflags "${undef[@]}" -o "$tmp" "$members"/*.o
-"$objcopy" "${keep[@]}" --remove-section=.llvmbc --remove-section='.ARM.exidx*' \
+"$objcopy" "${keep[@]}" "${drop[@]}" --remove-section=.llvmbc --remove-section='.ARM.exidx*' \
     --remove-section=.llvmcmd "$tmp" "$tmp.2"
 rm -f "$tmp"
 # Replace the object only when it changed, so make relinks only then.

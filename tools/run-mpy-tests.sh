@@ -2,11 +2,17 @@
 # Run the MicroPython .py/.exp tests on a firmware with upstream's runner.
 #   tools/run-mpy-tests.sh <firmware> <micropython source dir> [test files...]
 # Expects the broker environment of tools/broker.py (MQTT_HOST, MQTT_PORT...).
+# UMQTT_RS_LIB=<folder>: <firmware> is a stock one and umqtt_rs is installed
+# in that folder (the natmod and the Python layers: make natmod).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 firmware=$1
 mpy=$2
 shift 2
+if [ -n "${UMQTT_RS_LIB:-}" ]; then
+    export UMQTT_RS_STOCK=$firmware
+    firmware=$top/tools/mpy-natmod.sh
+fi
 results=$top/build/test-results
 rm -rf "$results"
 export MICROPY_MICROPYTHON=$firmware

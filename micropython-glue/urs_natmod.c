@@ -1,0 +1,258 @@
+// urs_natmod.c: what the dynamic native module (.mpy) needs besides the
+// glue's own sources: the C library functions the Rust core and the compiler
+// call, and the parts of MicroPython's API that py/dynruntime.h lacks, made
+// from mp_fun_table and Python objects (declared in urs_natmod.h).  Empty in
+// the firmware, where all of these are the firmware's own.
+
+#include "umqtt_rs_glue.h"
+
+#if MICROPY_ENABLE_DYNRUNTIME
+
+// ---- C library ------------------------------------------------------------
+// A natmod links no libc: the memory functions go to the firmware's through
+// mp_fun_table where it has them.
+
+void *memcpy(void *dst, const void *src, size_t n) {
+    return mp_fun_table.memmove_(dst, src, n);
+}
+void *memmove(void *dst, const void *src, size_t n) {
+    return mp_fun_table.memmove_(dst, src, n);
+}
+void *memset(void *s, int c, size_t n) {
+    return mp_fun_table.memset_(s, c, n);
+}
+int memcmp(const void *a, const void *b, size_t n) {
+    const uint8_t *p = a, *q = b;
+    for (size_t i = 0; i < n; ++i) {
+        if (p[i] != q[i]) {
+            return p[i] < q[i] ? -1 : 1;
+        }
+    }
+    return 0;
+}
+int bcmp(const void *a, const void *b, size_t n) {
+    return memcmp(a, b, n);
+}
+void *memchr(const void *s, int c, size_t n) {
+    const uint8_t *p = s;
+    for (size_t i = 0; i < n; ++i) {
+        if (p[i] == (uint8_t)c) {
+            return (void *)(p + i);
+        }
+    }
+    return NULL;
+}
+size_t strlen(const char *s) {
+    size_t n = 0;
+    while (s[n] != '\0') {
+        ++n;
+    }
+    return n;
+}
+
+// ---- what is looked up once, at import ------------------------------------
+
+const mp_obj_type_t *urs_type_bytes;
+mp_obj_full_type_t urs_mqtt_exception_type;
+// time.ticks_ms and time.sleep_ms: built-in functions, not on the heap, so
+// BSS may hold them (BSS in a natmod is never static: mpy_ld.py).
+mp_obj_t urs_ticks_fn;
+mp_obj_t urs_sleep_fn;
+
+mp_int_t urs_errno[5];
+
+void urs_natmod_init(void) {
+    mp_obj_t errno_mod = mp_import_name(MP_QSTR_errno, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    URS_CONST_TABLE qstr names[5] = { MP_QSTR_EAGAIN, MP_QSTR_ECONNRESET, MP_QSTR_EINVAL, MP_QSTR_ENOTCONN, MP_QSTR_ETIMEDOUT };
+    for (size_t i = 0; i < 5; ++i) {
+        urs_errno[i] = mp_obj_get_int(mp_load_attr(errno_mod, names[i]));
+    }
+    urs_type_bytes = (const mp_obj_type_t *)MP_OBJ_TO_PTR(mp_load_global(MP_QSTR_bytes));
+    mp_obj_t time = mp_import_name(MP_QSTR_time, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    urs_ticks_fn = mp_load_attr(time, MP_QSTR_ticks_ms);
+    urs_sleep_fn = mp_load_attr(time, MP_QSTR_sleep_ms);
+}
+
+mp_uint_t urs_ticks_ms(void) {
+    mp_obj_t t;
+    if (mp_obj_get_type(urs_ticks_fn) == mp_fun_table.type_fun_builtin_0) {
+        t = ((mp_obj_fun_builtin_fixed_t *)MP_OBJ_TO_PTR(urs_ticks_fn))->fun._0();
+    } else {
+        t = mp_call_function_0(urs_ticks_fn);
+    }
+    return (mp_uint_t)MP_OBJ_SMALL_INT_VALUE(t);
+}
+
+void urs_sleep_ms(mp_uint_t ms) {
+    mp_call_function_1(urs_sleep_fn, MP_OBJ_NEW_SMALL_INT(ms));
+}
+
+// ---- calls and types --------------------------------------------------------
+
+mp_obj_t mp_call_function_0(mp_obj_t fun) {
+    return mp_fun_table.call_function_n_kw(fun, 0, NULL);
+}
+
+mp_obj_t mp_call_function_1(mp_obj_t fun, mp_obj_t arg) {
+    return mp_fun_table.call_function_n_kw(fun, 1, &arg);
+}
+
+mp_obj_t mp_call_function_2(mp_obj_t fun, mp_obj_t arg1, mp_obj_t arg2) {
+    mp_obj_t args[2] = { arg1, arg2 };
+    return mp_fun_table.call_function_n_kw(fun, 2, args);
+}
+
+bool urs_is_callable(mp_obj_t o) {
+    return mp_obj_is_true(mp_call_function_1(mp_load_global(MP_QSTR_callable), o));
+}
+
+bool urs_is_subclass(mp_obj_t type, mp_obj_t base) {
+    return mp_obj_is_true(mp_call_function_2(mp_load_global(MP_QSTR_issubclass), type, base));
+}
+
+void mp_obj_get_array_fixed_n(mp_obj_t o, size_t len, mp_obj_t **items) {
+    size_t n;
+    mp_obj_get_array(o, &n, items);
+    if (n != len) {
+        mp_raise_ValueError(MP_ERROR_TEXT("tuple/list has wrong length"));
+    }
+}
+
+// A memoryview with typecode 'B' (read-only, as the firmware's are); the
+// glue points it at its buffers.
+mp_obj_t mp_obj_new_memoryview(byte typecode, size_t nitems, void *items) {
+    mp_obj_t ba = mp_obj_new_bytearray_by_ref(nitems, items);
+    mp_obj_t v = mp_call_function_1(mp_load_global(MP_QSTR_memoryview), ba);
+    mp_obj_array_t *view = MP_OBJ_TO_PTR(v);
+    view->typecode = typecode;
+    view->free = 0;
+    view->len = nitems;
+    view->items = items;
+    return v;
+}
+
+// ---- errors -----------------------------------------------------------------
+
+// The message formatted into a fixed buffer (mp_printf through mp_fun_table),
+// then raised as exc_type(message).
+typedef struct {
+    char buf[160];
+    size_t len;
+} urs_text_t;
+
+static void urs_text_strn(void *env, const char *str, size_t len) {
+    urs_text_t *t = env;
+    for (size_t i = 0; i < len && t->len < sizeof(t->buf); ++i) {
+        t->buf[t->len++] = str[i];
+    }
+}
+
+NORETURN void mp_raise_msg_varg(const mp_obj_type_t *exc_type, mp_rom_error_text_t fmt, ...) {
+    urs_text_t text = { .len = 0 };
+    mp_print_t print = { &text, urs_text_strn };
+    va_list args;
+    va_start(args, fmt);
+    mp_fun_table.vprintf_(&print, fmt, args);
+    va_end(args);
+    mp_obj_t msg = mp_obj_new_str(text.buf, text.len);
+    nlr_raise(mp_obj_new_exception_arg1(exc_type, msg));
+}
+
+NORETURN void urs_raise_oserror(int err) {
+    mp_obj_t arg = MP_OBJ_NEW_SMALL_INT(err);
+    mp_raise_dyn(mp_fun_table.call_function_n_kw(mp_load_global(MP_QSTR_OSError), 1, &arg));
+}
+
+// ---- vstr -------------------------------------------------------------------
+
+void vstr_init(vstr_t *vstr, size_t alloc) {
+    vstr->alloc = alloc < 1 ? 1 : alloc;
+    vstr->len = 0;
+    vstr->buf = m_new(char, vstr->alloc);
+    vstr->fixed_buf = false;
+}
+
+void vstr_init_len(vstr_t *vstr, size_t len) {
+    vstr_init(vstr, len + 1);
+    vstr->len = len;
+}
+
+void vstr_add_str(vstr_t *vstr, const char *str) {
+    size_t n = strlen(str);
+    if (vstr->len + n + 1 > vstr->alloc) {
+        size_t alloc = vstr->len + n + 16;
+        vstr->buf = m_renew(char, vstr->buf, vstr->alloc, alloc);
+        vstr->alloc = alloc;
+    }
+    memcpy(vstr->buf + vstr->len, str, n);
+    vstr->len += n;
+}
+
+mp_obj_t mp_obj_new_bytes_from_vstr(vstr_t *vstr) {
+    mp_obj_t o = mp_obj_new_bytes((const byte *)vstr->buf, vstr->len);
+    m_del(char, vstr->buf, vstr->alloc);
+    vstr->buf = NULL;
+    return o;
+}
+
+mp_obj_t mp_obj_new_str_from_vstr(vstr_t *vstr) {
+    mp_obj_t o = mp_obj_new_str(vstr->buf, vstr->len);
+    m_del(char, vstr->buf, vstr->alloc);
+    vstr->buf = NULL;
+    return o;
+}
+
+// ---- streams ------------------------------------------------------------------
+
+mp_obj_t mp_stream_close(mp_obj_t stream) {
+    int err;
+    if (mp_get_stream_raise(stream, MP_STREAM_OP_IOCTL)->ioctl(stream, MP_STREAM_CLOSE, 0, &err) == MP_STREAM_ERROR) {
+        mp_raise_OSError(err);
+    }
+    return mp_const_none;
+}
+
+// All of buf, as the firmware's mp_stream_write(..., MP_STREAM_RW_WRITE).
+mp_obj_t mp_stream_write(mp_obj_t self_in, const void *buf, size_t len, byte flags) {
+    (void)flags;
+    const mp_stream_p_t *stream = mp_get_stream_raise(self_in, MP_STREAM_OP_WRITE);
+    const byte *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        int err;
+        mp_uint_t w = stream->write(self_in, p + done, len - done, &err);
+        if (w == MP_STREAM_ERROR) {
+            if (mp_is_nonblocking_error(err)) {
+                urs_sleep_ms(1);
+                continue;
+            }
+            mp_raise_OSError(err);
+        }
+        if (w == 0) {
+            break;
+        }
+        done += w;
+    }
+    return mp_obj_new_int_from_uint(done);
+}
+
+// ---- waiting for the transport ----------------------------------------------
+
+// urs_wait_io() of the natmod: select.poll on the transport (the firmware's
+// poll waits without spinning and runs its scheduler).
+void urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) {
+    mp_obj_t call[4];
+    if (self->poller == mp_const_none) {
+        mp_obj_t select = mp_import_name(MP_QSTR_select, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+        self->poller = mp_call_function_0(mp_load_attr(select, MP_QSTR_poll));
+    }
+    mp_load_method(self->poller, MP_QSTR_register, call);
+    call[2] = self->sock;
+    call[3] = MP_OBJ_NEW_SMALL_INT(flags);
+    mp_call_method_n_kw(2, 0, call);
+    mp_load_method(self->poller, MP_QSTR_poll, call);
+    call[2] = MP_OBJ_NEW_SMALL_INT(timeout_ms < 0 ? -1 : timeout_ms);
+    mp_call_method_n_kw(1, 0, call);
+}
+
+#endif // MICROPY_ENABLE_DYNRUNTIME
