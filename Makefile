@@ -171,6 +171,12 @@ test-boards:
 	$(MAKE) BOARD=qemu-arm OUT=$(TOP)/build/qemu-arm test
 	$(MAKE) BOARD=qemu-rv32 OUT=$(TOP)/build/qemu-rv32 test
 	$(MAKE) BOARD=esp32c3 OUT=$(TOP)/build/esp32c3 test
+	@# Stock firmware (no module built in) with the dynamic native module.
+	$(MAKE) BOARD=unix-stock OUT=$(TOP)/build/unix-stock test
+	$(MAKE) BOARD=qemu-arm-stock OUT=$(TOP)/build/qemu-arm-stock test
+	$(MAKE) BOARD=qemu-rv32-stock OUT=$(TOP)/build/qemu-rv32-stock test
+	@# Every architecture builds (armv6m, armv7emsp: no firmware here to run).
+	$(MAKE) natmod-all
 
 ifeq ($(TEST_KIND),qemu)
 # tests/qemu on the firmware under qemu: a scripted broker, no network.
@@ -180,13 +186,29 @@ else ifeq ($(TEST_KIND),lib)
 # Chips this machine cannot run: check the object their firmware links.
 test-board: check-lib
 else ifeq ($(TEST_KIND),stock)
-# A firmware without the module: it runs, has TLS and asyncio, and has no
-# umqtt_rs of its own (MICROPYPATH=.frozen: nothing found on disk).
+# A firmware without the module: it has TLS and asyncio and no umqtt_rs of
+# its own (MICROPYPATH=.frozen: nothing found on disk); then the x64 natmod
+# installed beside it passes the same tests as the built-in module: tests/
+# micropython against mosquitto, tests/qemu, and the type stubs.
 test-board: deps-board firmware
 	MICROPYPATH=.frozen $(OUT)/$(FIRMWARE) -c "import tls, socket, asyncio; print('$(BOARD): tls, socket, asyncio')"
 	@! MICROPYPATH=.frozen $(OUT)/$(FIRMWARE) -c "import umqtt_rs" 2>/dev/null || \
 		{ echo "$(BOARD): umqtt_rs is built in"; exit 1; }
 	@echo "$(BOARD): no umqtt_rs built in"
+	$(MAKE) natmod ARCH=x64
+	UMQTT_RS_LIB=$(TOP)/build/natmod/x64/lib $(PYTHON) $(TOP)/tools/broker.py run -- \
+		$(TOP)/tools/run-mpy-tests.sh $(OUT)/$(FIRMWARE) $(MPY_DIR)
+	UMQTT_RS_LIB=$(TOP)/build/natmod/x64/lib $(TOP)/tools/run-mpy-tests.sh $(OUT)/$(FIRMWARE) $(MPY_DIR) \
+		$(TOP)/tests/qemu/*.py
+	UMQTT_RS_LIB=$(TOP)/build/natmod/x64/lib UMQTT_RS_STOCK=$(OUT)/$(FIRMWARE) \
+		$(PYTHON) $(TOP)/tools/check-stubs.py $(TOP)/tools/mpy-natmod.sh
+else ifeq ($(TEST_KIND),qemu-natmod)
+# A qemu firmware without the module: the board's natmod (NATMOD_ARCH) put in
+# through the raw REPL passes tests/qemu (tools/run-natmod-qemu.py).
+test-board: deps-board firmware
+	$(MAKE) natmod
+	/usr/bin/python3 $(TOP)/tools/run-natmod-qemu.py "$(QEMU)" $(OUT)/$(FIRMWARE) \
+		$(TOP)/build/natmod/$(ARCH)/umqtt_rs.mpy $(MPY_DIR)
 else
 test-board:
 	@echo "make BOARD=$(BOARD) test: nothing to test on this machine"; exit 2
@@ -212,8 +234,15 @@ bench: firmware
 
 # ---- Dynamic native module (.mpy) ----------------------------------------
 # Per MicroPython architecture: the Rust target, and the binutils that
-# prelink the core (position-independent: UMQTT_RS_PIC=1).
-ARCH ?= x64
+# prelink the core (position-independent: UMQTT_RS_PIC=1).  ARCH from the
+# command line, else the board's NATMOD_ARCH (boards/*-stock), else x64 (an
+# ARCH in the environment is someone else's).
+ifeq ($(origin ARCH),command line)
+NATMOD_SEL := $(ARCH)
+else
+NATMOD_SEL := $(or $(NATMOD_ARCH),x64)
+endif
+override ARCH := $(NATMOD_SEL)
 NATMOD_OUT = $(TOP)/build/natmod/$(ARCH)
 NATMOD_ARCHS := x64 armv6m armv7m armv7emsp rv32imc
 ifeq ($(ARCH),x64)
@@ -222,6 +251,9 @@ NATMOD_BINUTILS :=
 else ifeq ($(ARCH),armv6m)
 NATMOD_RUST := thumbv6m-none-eabi
 NATMOD_BINUTILS := arm-none-eabi-
+# Cortex-M0 has no 64-bit multiply or Thumb-2 switch tables: libgcc's
+# __aeabi_lmul and __gnu_thumb1_case_* go in (mpy_ld.py picks just those).
+NATMOD_LINK_RUNTIME := 1
 else ifeq ($(ARCH),armv7m)
 NATMOD_RUST := thumbv7m-none-eabi
 NATMOD_BINUTILS := arm-none-eabi-
@@ -237,8 +269,9 @@ NATMOD_RUST := xtensa-esp32-none-elf
 NATMOD_BINUTILS := xtensa-esp32-elf-
 NATMOD_TOOLCHAIN := esp
 endif
+NATMOD_LINK_RUNTIME ?= 0
 # What mpy_ld.py needs: pyelftools, and `ar` to pick compiler helpers
-# (__aeabi_lmul on armv6m...) out of libgcc (LINK_RUNTIME=1).
+# out of libgcc (LINK_RUNTIME=1).
 NATMOD_VENV := $(TOP)/build/natmod/venv
 NATMOD_PACKAGES := gcc-arm-none-eabi binutils-riscv64-unknown-elf gcc-riscv64-unknown-elf \
 	picolibc-riscv64-unknown-elf python3-venv
@@ -261,7 +294,7 @@ endif
 		$(NATMOD_RUST) $(NATMOD_OUT)/umqtt_rs_core.o $(NATMOD_BINUTILS)ld \
 		$(NATMOD_BINUTILS)objcopy "$(NATMOD_LDFLAGS)"
 	@ln -sf $(TOP)/micropython-glue/natmod/Makefile $(NATMOD_OUT)/Makefile
-	$(MAKE) -C $(NATMOD_OUT) ARCH=$(ARCH) MPY_DIR=$(MPY_DIR) LINK_RUNTIME=1 \
+	$(MAKE) -C $(NATMOD_OUT) ARCH=$(ARCH) MPY_DIR=$(MPY_DIR) LINK_RUNTIME=$(NATMOD_LINK_RUNTIME) \
 		PYTHON=$(NATMOD_VENV)/bin/python3 UMQTT_RS_OBJ=$(NATMOD_OUT)/umqtt_rs_core.o
 	@# What `mip install` puts in /lib: the module and the Python layers
 	@# as bytecode.

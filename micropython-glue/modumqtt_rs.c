@@ -253,7 +253,7 @@ static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_
     #endif
     mp_int_t timeout_ms = -1;
     if (args[ARG_timeout].u_obj != mp_const_none) {
-        timeout_ms = (mp_int_t)(mp_obj_get_float(args[ARG_timeout].u_obj) * 1000);
+        timeout_ms = urs_seconds_to_ms(args[ARG_timeout].u_obj);
     }
     if (self->nonblocking) {
         // Non-blocking mode does not wait for the CONNACK: check_msg()
@@ -467,7 +467,7 @@ static mp_obj_t mqtt_client_drain(size_t n_args, const mp_obj_t *args) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(args[0]);
     mp_int_t timeout_ms = -1;
     if (n_args > 1 && args[1] != mp_const_none) {
-        timeout_ms = (mp_int_t)(mp_obj_get_float(args[1]) * 1000);
+        timeout_ms = urs_seconds_to_ms(args[1]);
     }
     if (self->nonblocking) {
         urs_run(self, WANT_NOTHING, 0, 0);

@@ -134,6 +134,7 @@ typedef struct _mqtt_client_obj_t {
 } mqtt_client_obj_t;
 
 uint64_t urs_now_ms(mqtt_client_obj_t *self);
+mp_int_t urs_seconds_to_ms(mp_obj_t seconds);
 void urs_close_transport(mqtt_client_obj_t *self);
 NORETURN void urs_raise_os(mqtt_client_obj_t *self, int err);
 NORETURN void urs_raise_status(mqtt_client_obj_t *self, umqtt_rs_status_t st);

@@ -20,6 +20,20 @@ uint64_t urs_now_ms(mqtt_client_obj_t *self) {
     return self->now;
 }
 
+// A time in seconds (int or float) as milliseconds.
+mp_int_t urs_seconds_to_ms(mp_obj_t seconds) {
+    #if MICROPY_ENABLE_DYNRUNTIME
+    // The natmod may be built without floats (dynruntime.mk's armv6m,
+    // armv7m, rv32imc): int(seconds * 1000) in the firmware's arithmetic.
+    mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, seconds, MP_OBJ_NEW_SMALL_INT(1000));
+    return mp_obj_get_int(mp_call_function_1(mp_load_global(MP_QSTR_int), ms));
+    #elif MICROPY_PY_BUILTINS_FLOAT
+    return (mp_int_t)(mp_obj_get_float(seconds) * 1000);
+    #else
+    return mp_obj_get_int(seconds) * 1000;
+    #endif
+}
+
 // ---- connection teardown and errors -----------------------------------
 
 // Close the transport (errors ignored) and reset the connection state.

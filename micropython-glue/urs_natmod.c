@@ -58,8 +58,23 @@ mp_obj_full_type_t urs_mqtt_exception_type;
 // BSS may hold them (BSS in a natmod is never static: mpy_ld.py).
 mp_obj_t urs_ticks_fn;
 mp_obj_t urs_sleep_fn;
+mp_obj_t urs_poll_fn;
 
 mp_int_t urs_errno[5];
+
+// A module of the firmware, or MP_OBJ_NULL when it has none (ImportError).
+static mp_obj_t import_maybe(qstr name) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t m = mp_import_name(name, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+        nlr_pop();
+        return m;
+    }
+    if (!urs_is_subclass(MP_OBJ_FROM_PTR(mp_obj_get_type(MP_OBJ_FROM_PTR(nlr.ret_val))), MP_OBJ_FROM_PTR(&mp_type_ImportError))) {
+        nlr_jump(nlr.ret_val);
+    }
+    return MP_OBJ_NULL;
+}
 
 void urs_natmod_init(void) {
     mp_obj_t errno_mod = mp_import_name(MP_QSTR_errno, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
@@ -68,13 +83,21 @@ void urs_natmod_init(void) {
         urs_errno[i] = mp_obj_get_int(mp_load_attr(errno_mod, names[i]));
     }
     urs_type_bytes = (const mp_obj_type_t *)MP_OBJ_TO_PTR(mp_load_global(MP_QSTR_bytes));
-    mp_obj_t time = mp_import_name(MP_QSTR_time, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
-    urs_ticks_fn = mp_load_attr(time, MP_QSTR_ticks_ms);
-    urs_sleep_fn = mp_load_attr(time, MP_QSTR_sleep_ms);
+    // Every port with a network has `time`; without it (ports/qemu) the
+    // natmod has no clock: time stands still, so no keepalive ping and no
+    // timeout fires (README, "Install on stock firmware").
+    mp_obj_t time = import_maybe(MP_QSTR_time);
+    urs_ticks_fn = time == MP_OBJ_NULL ? MP_OBJ_NULL : mp_load_attr(time, MP_QSTR_ticks_ms);
+    urs_sleep_fn = time == MP_OBJ_NULL ? MP_OBJ_NULL : mp_load_attr(time, MP_QSTR_sleep_ms);
+    mp_obj_t select = import_maybe(MP_QSTR_select);
+    urs_poll_fn = select == MP_OBJ_NULL ? MP_OBJ_NULL : mp_load_attr(select, MP_QSTR_poll);
 }
 
 mp_uint_t urs_ticks_ms(void) {
     mp_obj_t t;
+    if (urs_ticks_fn == MP_OBJ_NULL) {
+        return 0;
+    }
     if (mp_obj_get_type(urs_ticks_fn) == mp_fun_table.type_fun_builtin_0) {
         t = ((mp_obj_fun_builtin_fixed_t *)MP_OBJ_TO_PTR(urs_ticks_fn))->fun._0();
     } else {
@@ -84,6 +107,9 @@ mp_uint_t urs_ticks_ms(void) {
 }
 
 void urs_sleep_ms(mp_uint_t ms) {
+    if (urs_sleep_fn == MP_OBJ_NULL) {
+        return;
+    }
     mp_call_function_1(urs_sleep_fn, MP_OBJ_NEW_SMALL_INT(ms));
 }
 
@@ -239,12 +265,27 @@ mp_obj_t mp_stream_write(mp_obj_t self_in, const void *buf, size_t len, byte fla
 // ---- waiting for the transport ----------------------------------------------
 
 // urs_wait_io() of the natmod: select.poll on the transport (the firmware's
-// poll waits without spinning and runs its scheduler).
+// poll waits without spinning and runs its scheduler); without select, the
+// transport's poll ioctl asked until it is ready, sleeping 1 ms between.
 void urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) {
+    if (urs_poll_fn == MP_OBJ_NULL) {
+        const mp_stream_p_t *stream = urs_stream_of(self);
+        mp_uint_t start = urs_ticks_ms();
+        for (;;) {
+            int err;
+            mp_uint_t r = stream->ioctl(self->sock, MP_STREAM_POLL, flags, &err);
+            if (r == MP_STREAM_ERROR || (r & (flags | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP | MP_STREAM_POLL_NVAL))) {
+                return;
+            }
+            if (timeout_ms >= 0 && ((urs_ticks_ms() - start) & URS_TICKS_MASK) >= (mp_uint_t)timeout_ms) {
+                return;
+            }
+            urs_sleep_ms(1);
+        }
+    }
     mp_obj_t call[4];
     if (self->poller == mp_const_none) {
-        mp_obj_t select = mp_import_name(MP_QSTR_select, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
-        self->poller = mp_call_function_0(mp_load_attr(select, MP_QSTR_poll));
+        self->poller = mp_call_function_0(urs_poll_fn);
     }
     mp_load_method(self->poller, MP_QSTR_register, call);
     call[2] = self->sock;
