@@ -189,7 +189,8 @@ else ifeq ($(TEST_KIND),stock)
 # A firmware without the module: it has TLS and asyncio and no umqtt_rs of
 # its own (MICROPYPATH=.frozen: nothing found on disk); then the x64 natmod
 # installed beside it passes the same tests as the built-in module: tests/
-# micropython against mosquitto, tests/qemu, and the type stubs.
+# micropython against mosquitto, tests/qemu, and the type stubs; and `mip`
+# installs it (tests/natmod/mip_install.py).
 test-board: deps-board firmware
 	MICROPYPATH=.frozen $(OUT)/$(FIRMWARE) -c "import tls, socket, asyncio; print('$(BOARD): tls, socket, asyncio')"
 	@! MICROPYPATH=.frozen $(OUT)/$(FIRMWARE) -c "import umqtt_rs" 2>/dev/null || \
@@ -202,6 +203,8 @@ test-board: deps-board firmware
 		$(TOP)/tests/qemu/*.py
 	UMQTT_RS_LIB=$(TOP)/build/natmod/x64/lib UMQTT_RS_STOCK=$(OUT)/$(FIRMWARE) \
 		$(PYTHON) $(TOP)/tools/check-stubs.py $(TOP)/tools/mpy-natmod.sh
+	@# Installed with the firmware's own mip from a web server, then used.
+	$(PYTHON) $(TOP)/tests/natmod/mip_install.py $(OUT)/$(FIRMWARE) $(TOP)/build/natmod/x64/lib
 else ifeq ($(TEST_KIND),qemu-natmod)
 # A qemu firmware without the module: the board's natmod (NATMOD_ARCH) put in
 # through the raw REPL passes tests/qemu (tools/run-natmod-qemu.py).
@@ -229,8 +232,13 @@ BENCH_PACKAGES := libmosquitto-dev valgrind mosquitto
 bench: firmware
 	@test "$(PORT)" = unix || { echo "make bench needs BOARD=unix"; exit 1; }
 	@$(TOP)/tools/deps.sh $(BENCH_PACKAGES)
+	@# The natmod rows: the stock firmware and the x64 .mpy.
+	$(MAKE) BOARD=unix-stock OUT=$(TOP)/build/unix-stock firmware
+	$(MAKE) natmod ARCH=x64
 	$(PYTHON) $(TOP)/bench/bench.py --firmware $(OUT)/$(FIRMWARE) --obj-dir $(OUT) \
-		--mpy-dir $(MPY_DIR) --out $(TOP)/build/bench $(BENCH_ARGS)
+		--mpy-dir $(MPY_DIR) --out $(TOP)/build/bench \
+		--stock-firmware $(TOP)/build/unix-stock/micropython --natmod-lib $(TOP)/build/natmod/x64/lib \
+		$(BENCH_ARGS)
 
 # ---- Dynamic native module (.mpy) ----------------------------------------
 # Per MicroPython architecture: the Rust target, and the binutils that
@@ -270,6 +278,9 @@ NATMOD_BINUTILS := xtensa-esp32-elf-
 NATMOD_TOOLCHAIN := esp
 endif
 NATMOD_LINK_RUNTIME ?= 0
+# NATMOD_URL=https://<host>/<path>: the package.json names its files there
+# (mip on the board takes only absolute URLs); else relative (mpremote).
+NATMOD_URL ?=
 # What mpy_ld.py needs: pyelftools, and `ar` to pick compiler helpers
 # out of libgcc (LINK_RUNTIME=1).
 NATMOD_VENV := $(TOP)/build/natmod/venv
@@ -302,6 +313,9 @@ endif
 	cp $(NATMOD_OUT)/umqtt_rs.mpy $(NATMOD_OUT)/lib/
 	for m in umqtt_rs_robust umqtt_rs_asyncio; do \
 		$(MPY_DIR)/mpy-cross/build/mpy-cross -o $(NATMOD_OUT)/lib/$$m.mpy $(TOP)/micropython-glue/python/$$m.py || exit 1; done
+	cp $(TOP)/micropython-glue/python/*.pyi $(NATMOD_OUT)/lib/
+	$(PYTHON) $(TOP)/tools/natmod-package.py $(NATMOD_OUT)/lib \
+		$$(sed -n 's/^version = "\(.*\)"/\1/p' $(TOP)/Cargo.toml | head -1) $(ARCH) "$(NATMOD_URL)"
 	@echo "natmod: $(NATMOD_OUT)/umqtt_rs.mpy, $(NATMOD_OUT)/lib/"
 
 natmod-all:

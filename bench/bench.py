@@ -43,6 +43,7 @@ sys.path.insert(0, HERE)
 
 import broker as broker_mod  # noqa: E402
 import incumbent  # noqa: E402
+import natmod  # noqa: E402
 
 CLIENTS = ("umqtt_rs", "umqtt.simple", "libmosquitto")
 # The C glue's objects in the firmware's build folder.
@@ -683,6 +684,14 @@ def report(results):
           % (results["date"], results["machine"].get("cpu"), results["runs"]))
     print(table(results))
     print()
+    nrows = natmod.table_rows(results.get("natmod", {}), fmt_cell)
+    if nrows:
+        head = ["umqtt_rs as a native module (.mpy, stock firmware)", "unit", "built-in", "natmod", "natmod/built-in"]
+        widths = [max(len(str(r[i])) for r in nrows + [head]) for i in range(len(head))]
+        print("  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip())
+        for r in nrows:
+            print("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip())
+        print()
     print("targets:")
     for t in results["targets"]:
         print("  " + fmt_target(t))
@@ -709,6 +718,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="3 runs, 1/10 of the messages, no callgrind")
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--report", metavar="JSON", help="only print the table of an earlier results.json")
+    ap.add_argument("--stock-firmware", help="the firmware without the module (boards/unix-stock)")
+    ap.add_argument("--natmod-lib", help="umqtt_rs as a native module for it (build/natmod/x64/lib)")
     opts = ap.parse_args()
     if opts.report:
         with open(opts.report) as f:
@@ -737,6 +748,11 @@ def main():
     shutil.copy2(opts.firmware, os.path.join(snap, "micropython"))
     opts.firmware_src = opts.firmware
     opts.firmware = os.path.join(snap, "micropython")
+    if opts.stock_firmware and opts.natmod_lib:
+        shutil.copy2(opts.stock_firmware, os.path.join(snap, "micropython-stock"))
+        shutil.copytree(opts.natmod_lib, os.path.join(snap, "natmod-lib"), dirs_exist_ok=True)
+        opts.stock_firmware = os.path.join(snap, "micropython-stock")
+        opts.natmod_lib = os.path.join(snap, "natmod-lib")
     opts.obj_dir = snap
 
     opts.incumbent_dir = incumbent.fetch(os.path.join(opts.out, "incumbent"))
@@ -768,9 +784,13 @@ def main():
         results["heap"] = measure_heap(bench, log)
         if not (opts.quick or opts.no_callgrind):
             results["instructions"] = measure_instructions(bench, os.path.join(opts.out, "callgrind"), log)
+        if opts.stock_firmware and opts.natmod_lib:
+            results["natmod"] = natmod.measure(sys.modules[__name__], bench, runs, scale,
+                                               not (opts.quick or opts.no_callgrind),
+                                               os.path.join(opts.out, "callgrind"), log)
         results["errors"] = bench.errors
     results["code_size"] = code_size(opts)
-    results["targets"] = targets(results)
+    results["targets"] = targets(results) + natmod.targets(results.get("natmod", {}))
     path = os.path.join(opts.out, "results.json")
     with open(path, "w") as f:
         json.dump(results, f, indent=1)

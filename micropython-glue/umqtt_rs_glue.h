@@ -128,8 +128,9 @@ typedef struct _mqtt_client_obj_t {
     bool views_lent;
     #if MICROPY_ENABLE_DYNRUNTIME
     // The natmod waits for the transport with a select.poll object (it has
-    // no C poll() to call); made on first need.
+    // no C poll() to call); made on first need, with the events it waits for.
     mp_obj_t poller;
+    mp_uint_t poll_flags;
     #endif
 } mqtt_client_obj_t;
 

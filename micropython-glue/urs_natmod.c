@@ -283,15 +283,21 @@ void urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_
             urs_sleep_ms(1);
         }
     }
+    // One poll object per transport, registered again only when the events
+    // waited for change; ipoll() waits without making a result list.
     mp_obj_t call[4];
     if (self->poller == mp_const_none) {
         self->poller = mp_call_function_0(urs_poll_fn);
+        self->poll_flags = 0;
     }
-    mp_load_method(self->poller, MP_QSTR_register, call);
-    call[2] = self->sock;
-    call[3] = MP_OBJ_NEW_SMALL_INT(flags);
-    mp_call_method_n_kw(2, 0, call);
-    mp_load_method(self->poller, MP_QSTR_poll, call);
+    if (self->poll_flags != flags) {
+        mp_load_method(self->poller, MP_QSTR_register, call);
+        call[2] = self->sock;
+        call[3] = MP_OBJ_NEW_SMALL_INT(flags);
+        mp_call_method_n_kw(2, 0, call);
+        self->poll_flags = flags;
+    }
+    mp_load_method(self->poller, MP_QSTR_ipoll, call);
     call[2] = MP_OBJ_NEW_SMALL_INT(timeout_ms < 0 ? -1 : timeout_ms);
     mp_call_method_n_kw(1, 0, call);
 }
