@@ -281,11 +281,11 @@ NATMOD_LINK_RUNTIME ?= 0
 # NATMOD_URL=https://<host>/<path>: the package.json names its files there
 # (mip on the board takes only absolute URLs); else relative (mpremote).
 NATMOD_URL ?=
-# What mpy_ld.py needs: pyelftools, and `ar` to pick compiler helpers
-# out of libgcc (LINK_RUNTIME=1).
-NATMOD_VENV := $(TOP)/build/natmod/venv
+# mpy_ld.py needs pyelftools: Debian's, for Debian's python3 (a pyenv or
+# venv python3 on PATH may lack it).
+NATMOD_PYTHON := /usr/bin/python3
 NATMOD_PACKAGES := gcc-arm-none-eabi binutils-riscv64-unknown-elf gcc-riscv64-unknown-elf \
-	picolibc-riscv64-unknown-elf python3-venv
+	picolibc-riscv64-unknown-elf python3-pyelftools
 
 .PHONY: natmod natmod-all natmod-deps
 natmod: mpy-source natmod-deps
@@ -306,7 +306,7 @@ endif
 		$(NATMOD_BINUTILS)objcopy "$(NATMOD_LDFLAGS)"
 	@ln -sf $(TOP)/micropython-glue/natmod/Makefile $(NATMOD_OUT)/Makefile
 	$(MAKE) -C $(NATMOD_OUT) ARCH=$(ARCH) MPY_DIR=$(MPY_DIR) LINK_RUNTIME=$(NATMOD_LINK_RUNTIME) \
-		PYTHON=$(NATMOD_VENV)/bin/python3 UMQTT_RS_OBJ=$(NATMOD_OUT)/umqtt_rs_core.o
+		PYTHON=$(NATMOD_PYTHON) UMQTT_RS_OBJ=$(NATMOD_OUT)/umqtt_rs_core.o
 	@# What `mip install` puts in /lib: the module and the Python layers
 	@# as bytecode.
 	@mkdir -p $(NATMOD_OUT)/lib
@@ -323,9 +323,6 @@ natmod-all:
 
 natmod-deps:
 	@$(TOP)/tools/deps.sh $(NATMOD_PACKAGES)
-	@test -x $(NATMOD_VENV)/bin/python3 || python3 -m venv $(NATMOD_VENV)
-	@$(NATMOD_VENV)/bin/python3 -c "import elftools, ar" 2>/dev/null || \
-		$(NATMOD_VENV)/bin/pip install --quiet pyelftools ar
 
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(TOP)/tools/fuzz.sh

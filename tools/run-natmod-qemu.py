@@ -56,7 +56,10 @@ import gc
 gc.collect()
 vfs.mount(_FS(), '/__natmod')
 sys.path.insert(0, '/__natmod')
+_free = gc.mem_free()
 import umqtt_rs
+gc.collect()
+print('heap taken by import umqtt_rs:', _free - gc.mem_free())
 vfs.umount('/__natmod')
 sys.path.pop(0)
 del __buf
@@ -97,7 +100,7 @@ def main():
                 pyb.exec_("__buf = bytearray(%d)" % len(data))
                 for off in range(0, len(data), CHUNK):
                     pyb.exec_("__buf[%d:%d] = %r" % (off, off + CHUNK, data[off : off + CHUNK]))
-                pyb.exec_(HOOK)
+                print(pyb.exec_(HOOK).decode().strip())
                 loaded = True
             pyb.exec_("import gc; gc.collect()")
             with open(test, "rb") as f:
