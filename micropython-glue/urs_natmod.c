@@ -54,8 +54,11 @@ size_t strlen(const char *s) {
 
 const mp_obj_type_t *urs_type_bytes;
 mp_obj_full_type_t urs_mqtt_exception_type;
-// time.ticks_ms and time.sleep_ms: built-in functions, not on the heap, so
-// BSS may hold them (BSS in a natmod is never static: mpy_ld.py).
+// time.ticks_ms, time.sleep_ms, select.poll: built-in functions, not on the
+// heap, on every port; should one be a Python function, the module's globals
+// hold it too (urs_natmod_init), since the GC does not scan a natmod's BSS
+// where the firmware keeps native code outside its heap.  (BSS in a natmod
+// is never static: mpy_ld.py.)
 mp_obj_t urs_ticks_fn;
 mp_obj_t urs_sleep_fn;
 mp_obj_t urs_poll_fn;
@@ -91,6 +94,11 @@ void urs_natmod_init(void) {
     urs_sleep_fn = time == MP_OBJ_NULL ? MP_OBJ_NULL : mp_load_attr(time, MP_QSTR_sleep_ms);
     mp_obj_t select = import_maybe(MP_QSTR_select);
     urs_poll_fn = select == MP_OBJ_NULL ? MP_OBJ_NULL : mp_load_attr(select, MP_QSTR_poll);
+    mp_obj_t keep[3] = { urs_ticks_fn, urs_sleep_fn, urs_poll_fn };
+    for (size_t i = 0; i < 3; ++i) {
+        keep[i] = keep[i] == MP_OBJ_NULL ? mp_const_none : keep[i];
+    }
+    mp_store_global(MP_QSTR__urs_keep, mp_obj_new_tuple(3, keep));
 }
 
 mp_uint_t urs_ticks_ms(void) {
