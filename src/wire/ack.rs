@@ -121,3 +121,84 @@ mod tests {
         }
     }
 }
+
+#[cfg(all(test, feature = "mqtt5"))]
+mod tests_v5 {
+    use crate::wire::v5::tests::{check5, parse5_err};
+    use crate::wire::v5::{Ack, Packet};
+    use crate::wire::*;
+
+    #[test]
+    fn acks_v5() {
+        let why = [Property::ReasonString("q")];
+        let with_why = Properties::from_list(&why);
+        #[rustfmt::skip]
+        let cases: [(&[u8], Packet<'_>); 5] = [
+            // PUBACK, remaining length 2: success, no properties
+            (&[0x40, 0x02, 0x00, 0x01], Packet::Puback(Ack::success(1))),
+            // PUBACK, remaining length 3: no matching subscribers, no properties
+            (&[0x40, 0x03, 0x00, 0x02, 0x10],
+             Packet::Puback(Ack { pid: 2, reason: ReasonCode::NoMatchingSubscribers, props: Properties::EMPTY })),
+            // PUBREC: quota exceeded, properties: 4 bytes, reason string "q"
+            (&[0x50, 0x08, 0x00, 0x03, 0x97, 0x04, 0x1F, 0x00, 0x01, b'q'],
+             Packet::Pubrec(Ack { pid: 3, reason: ReasonCode::QuotaExceeded, props: with_why })),
+            // PUBREL (flags 0b0010): packet identifier not found
+            (&[0x62, 0x03, 0x00, 0x04, 0x92],
+             Packet::Pubrel(Ack { pid: 4, reason: ReasonCode::PacketIdentifierNotFound, props: Properties::EMPTY })),
+            // PUBCOMP: success, properties: 4 bytes, reason string "q"
+            (&[0x70, 0x08, 0x00, 0x05, 0x00, 0x04, 0x1F, 0x00, 0x01, b'q'],
+             Packet::Pubcomp(Ack { pid: 5, reason: ReasonCode::Success, props: with_why })),
+        ];
+        for (fixture, packet) in cases {
+            check5(fixture, packet);
+        }
+        // Remaining length 4 with an empty property list: the same as 3.
+        assert_eq!(
+            Packet::parse(&[0x40, 0x04, 0x00, 0x02, 0x10, 0x00]),
+            Ok(Some((cases[1].1, 6)))
+        );
+    }
+
+    #[test]
+    fn acks_v5_invalid() {
+        // Each packet has its own reason codes.
+        for (first, ty, code) in [
+            (0x40, PacketType::Puback, 0x92),
+            (0x50, PacketType::Pubrec, 0x04),
+            (0x62, PacketType::Pubrel, 0x10),
+            (0x70, PacketType::Pubcomp, 0x80),
+        ] {
+            assert_eq!(
+                parse5_err(&[first, 0x03, 0x00, 0x01, code]),
+                DecodeError::BadReasonCode(ty, code)
+            );
+            assert_eq!(
+                parse5_err(&[first, 0x03, 0x00, 0x00, 0x00]),
+                DecodeError::ZeroPacketId
+            );
+            // Property length past the end.
+            assert_eq!(
+                parse5_err(&[first, 0x04, 0x00, 0x01, 0x00, 0x02]),
+                DecodeError::BadLength(ty)
+            );
+            // User property allowed; topic alias not.
+            assert_eq!(
+                parse5_err(&[first, 0x07, 0x00, 0x01, 0x00, 0x03, 0x23, 0x00, 0x01]),
+                DecodeError::Property(PropertyError::NotAllowed(0x23))
+            );
+        }
+        let bad = Ack {
+            pid: 1,
+            reason: ReasonCode::GrantedQos2,
+            props: Properties::EMPTY,
+        };
+        assert_eq!(
+            Packet::Puback(bad).encode(&mut [0u8; 8]),
+            Err(EncodeError::BadReturnCode(2))
+        );
+        assert_eq!(
+            Packet::Pubrel(Ack::success(0)).encode(&mut [0u8; 8]),
+            Err(EncodeError::ZeroPacketId)
+        );
+    }
+}

@@ -75,6 +75,12 @@ impl<'a> Reader<'a> {
         Reader { buf, ty }
     }
 
+    /// The packet type a short read is reported for.
+    #[cfg(feature = "mqtt5")]
+    pub(crate) fn packet_type(&self) -> PacketType {
+        self.ty
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }

@@ -150,3 +150,105 @@ mod tests {
         );
     }
 }
+
+#[cfg(all(test, feature = "mqtt5"))]
+mod tests_v5 {
+    use crate::wire::v5::tests::{check5, parse5_err};
+    use crate::wire::v5::{self, Packet};
+    use crate::wire::*;
+
+    #[test]
+    fn connack_v5() {
+        #[rustfmt::skip]
+        let fixture = [
+            0x20, 0x13, // CONNACK, remaining length 19
+            0x01, // session present
+            0x00, // success
+            0x10, // properties: 16 bytes
+            0x21, 0x00, 0x14, // receive maximum 20
+            0x22, 0x00, 0x0A, // topic alias maximum 10
+            0x24, 0x01, // maximum QoS 1
+            0x12, 0x00, 0x03, b'c', b'i', b'd', // assigned client id "cid"
+            0x2A, 0x00, // shared subscriptions not available
+        ];
+        let props = [
+            Property::ReceiveMaximum(20),
+            Property::TopicAliasMaximum(10),
+            Property::MaximumQoS(1),
+            Property::AssignedClientIdentifier("cid"),
+            Property::SharedSubscriptionAvailable(0),
+        ];
+        check5(
+            &fixture,
+            Packet::Connack(v5::Connack {
+                session_present: true,
+                reason: ReasonCode::Success,
+                props: Properties::from_list(&props),
+            }),
+        );
+        #[rustfmt::skip]
+        let refused = [
+            0x20, 0x09, // CONNACK, remaining length 9
+            0x00, // no session
+            0x87, // not authorized
+            0x06, // properties: 6 bytes
+            0x1F, 0x00, 0x03, b'a', b'c', b'l', // reason string "acl"
+        ];
+        let why = [Property::ReasonString("acl")];
+        check5(
+            &refused,
+            Packet::Connack(v5::Connack {
+                session_present: false,
+                reason: ReasonCode::NotAuthorized,
+                props: Properties::from_list(&why),
+            }),
+        );
+    }
+
+    #[test]
+    fn connack_v5_invalid() {
+        // 3.1.1 return code 1 is no v5 CONNACK reason.
+        assert_eq!(
+            parse5_err(&[0x20, 0x03, 0x00, 0x01, 0x00]),
+            DecodeError::BadReasonCode(PacketType::Connack, 0x01)
+        );
+        // Granted QoS 1 is a SUBACK code.
+        assert_eq!(
+            parse5_err(&[0x20, 0x03, 0x00, 0x02, 0x00]),
+            DecodeError::BadReasonCode(PacketType::Connack, 0x02)
+        );
+        // Session present with a refusal.
+        assert_eq!(
+            parse5_err(&[0x20, 0x03, 0x01, 0x80, 0x00]),
+            DecodeError::BadConnackCode(0x80)
+        );
+        // The property section is not optional in CONNACK.
+        assert_eq!(
+            parse5_err(&[0x20, 0x02, 0x00, 0x00]),
+            DecodeError::BadLength(PacketType::Connack)
+        );
+        // Properties longer than the packet.
+        assert_eq!(
+            parse5_err(&[0x20, 0x05, 0x00, 0x00, 0x03, 0x24, 0x01]),
+            DecodeError::BadLength(PacketType::Connack)
+        );
+        // A PUBLISH property.
+        assert_eq!(
+            parse5_err(&[0x20, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01]),
+            DecodeError::Property(PropertyError::NotAllowed(0x23))
+        );
+        let c = |reason| {
+            Packet::Connack(v5::Connack {
+                session_present: false,
+                reason,
+                props: Properties::EMPTY,
+            })
+            .encode(&mut [0u8; 8])
+        };
+        assert_eq!(c(ReasonCode::Success), Ok(5));
+        assert_eq!(
+            c(ReasonCode::GrantedQos1),
+            Err(EncodeError::BadReturnCode(1))
+        );
+    }
+}

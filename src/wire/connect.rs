@@ -425,3 +425,120 @@ mod tests {
         assert_eq!(p.encoded_len(), Ok(1 + 3 + 10 + 2 + 65_535));
     }
 }
+
+#[cfg(all(test, feature = "mqtt5"))]
+mod tests_v5 {
+    use crate::wire::v5::tests::{check5, parse5_err};
+    use crate::wire::v5::{self, Packet};
+    use crate::wire::*;
+
+    #[test]
+    fn connect_v5_minimal() {
+        #[rustfmt::skip]
+        let fixture = [
+            0x10, 14, // CONNECT, remaining length 14
+            0x00, 0x04, b'M', b'Q', b'T', b'T', // protocol name
+            0x05, // protocol level 5
+            0x02, // flags: clean start
+            0x00, 0x3C, // keepalive = 60 s
+            0x00, // properties: none
+            0x00, 0x01, b'c', // client id "c"
+        ];
+        let connect = Connect {
+            client_id: "c",
+            keepalive: 60,
+            clean_session: true,
+            will: None,
+            username: None,
+            password: None,
+        };
+        check5(
+            &fixture,
+            Packet::Connect(v5::Connect {
+                connect,
+                props: Properties::EMPTY,
+                will_props: Properties::EMPTY,
+            }),
+        );
+        // Level 5 is not 3.1.1, and level 4 is not 5.
+        assert_eq!(
+            crate::wire::Packet::parse(&fixture),
+            Err(DecodeError::BadConnect)
+        );
+        let mut v4 = fixture;
+        v4[8] = 4;
+        assert_eq!(parse5_err(&v4), DecodeError::BadConnect);
+    }
+
+    #[test]
+    fn connect_v5_full() {
+        #[rustfmt::skip]
+        let fixture = [
+            0x10, 50, // CONNECT, remaining length 50
+            0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, // "MQTT" level 5
+            0x4C, // flags: password (no user name: allowed in 5), will QoS 1, will
+            0x00, 0x0A, // keepalive = 10 s
+            0x0D, // properties: 13 bytes
+            0x11, 0x00, 0x00, 0x01, 0x2C, // session expiry 300 s
+            0x21, 0x00, 0x08, // receive maximum 8
+            0x27, 0x00, 0x00, 0x04, 0x00, // maximum packet size 1024
+            0x00, 0x02, b'i', b'd', // client id "id"
+            0x0A, // will properties: 10 bytes
+            0x18, 0x00, 0x00, 0x00, 0x05, // will delay 5 s
+            0x03, 0x00, 0x02, b't', b'x', // content type "tx"
+            0x00, 0x01, b'w', // will topic "w"
+            0x00, 0x03, b'b', b'y', b'e', // will message "bye"
+            0x00, 0x01, b'p', // password "p"
+        ];
+        let props = [
+            Property::SessionExpiryInterval(300),
+            Property::ReceiveMaximum(8),
+            Property::MaximumPacketSize(1024),
+        ];
+        let will_props = [Property::WillDelayInterval(5), Property::ContentType("tx")];
+        let connect = Connect {
+            client_id: "id",
+            keepalive: 10,
+            clean_session: false,
+            will: Some(Will {
+                topic: "w",
+                message: b"bye",
+                qos: QoS::AtLeastOnce,
+                retain: false,
+            }),
+            username: None,
+            password: Some(b"p"),
+        };
+        let packet = Packet::Connect(v5::Connect {
+            connect,
+            props: Properties::from_list(&props),
+            will_props: Properties::from_list(&will_props),
+        });
+        check5(&fixture, packet);
+
+        // A topic alias is no will property.
+        let mut bad = fixture;
+        bad[36] = 0x23; // content type -> topic alias 2, then "tx" as junk
+        assert_eq!(
+            parse5_err(&bad),
+            DecodeError::Property(PropertyError::NotAllowed(0x23))
+        );
+        // Will properties without a will cannot be encoded.
+        let Packet::Connect(mut c) = packet else {
+            panic!()
+        };
+        c.connect.will = None;
+        assert_eq!(
+            Packet::Connect(c).encode(&mut [0u8; 128]),
+            Err(EncodeError::Property(PropertyError::NotAllowed(0x18)))
+        );
+        // Nor CONNECT properties that belong to CONNACK.
+        let assigned = [Property::AssignedClientIdentifier("x")];
+        c.props = Properties::from_list(&assigned);
+        c.will_props = Properties::EMPTY;
+        assert_eq!(
+            Packet::Connect(c).encode(&mut [0u8; 128]),
+            Err(EncodeError::Property(PropertyError::NotAllowed(0x12)))
+        );
+    }
+}

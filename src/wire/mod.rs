@@ -35,24 +35,40 @@ mod ack;
 mod codec;
 mod connack;
 mod connect;
+#[cfg(feature = "mqtt5")]
+mod disconnect;
 mod error;
 mod header;
 mod packet;
+#[cfg(feature = "mqtt5")]
+mod properties;
 mod publish;
+#[cfg(feature = "mqtt5")]
+mod reason;
 mod section;
 mod subscribe;
 mod topic;
 mod unsubscribe;
+#[cfg(feature = "mqtt5")]
+pub mod v5;
 
 pub use connack::{Connack, ConnectReturnCode};
 pub use connect::{Connect, Will};
+#[cfg(feature = "mqtt5")]
+pub use error::PropertyError;
 pub use error::{DecodeError, EncodeError, TopicError};
 pub use header::{
     encode_remaining_len, parse_fixed_header, parse_fixed_header_for, remaining_len_size,
     FixedHeader, MAX_REMAINING_LEN,
 };
 pub use packet::Packet;
+#[cfg(feature = "mqtt5")]
+pub use properties::{Properties, Property, PropertyId, PropertyIter, ValueType};
 pub use publish::Publish;
+#[cfg(feature = "mqtt5")]
+pub use reason::ReasonCode;
+#[cfg(feature = "mqtt5")]
+pub use section::Context;
 pub use subscribe::{Suback, Subscribe, SubscribeIter, SubscribeTopics};
 pub use topic::{topic_matches, validate_topic_filter, validate_topic_name};
 pub use unsubscribe::{Unsubscribe, UnsubscribeIter, UnsubscribeTopics};

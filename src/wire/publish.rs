@@ -433,3 +433,114 @@ mod tests {
         );
     }
 }
+
+#[cfg(all(test, feature = "mqtt5"))]
+mod tests_v5 {
+    use crate::wire::v5::tests::{check5, parse5_err};
+    use crate::wire::v5::{self, Packet};
+    use crate::wire::*;
+
+    fn publish<'a>(topic: &'a str, qos: QoS, pid: u16, payload: &'a [u8]) -> Publish<'a> {
+        Publish {
+            topic,
+            qos,
+            retain: false,
+            dup: false,
+            pid,
+            payload,
+        }
+    }
+
+    #[test]
+    fn publish_v5() {
+        #[rustfmt::skip]
+        let fixture = [
+            0x32, 0x1C, // PUBLISH QoS 1, remaining length 28
+            0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+            0x00, 0x0A, // packet id 10
+            0x12, // properties: 18 bytes
+            0x01, 0x01, // payload format: UTF-8
+            0x02, 0x00, 0x00, 0x00, 0x3C, // message expiry 60 s
+            0x0B, 0x05, // subscription identifier 5
+            0x0B, 0x07, // subscription identifier 7 (repeatable in PUBLISH)
+            0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // user property k = v
+            b'h', b'i', // payload
+        ];
+        let props = [
+            Property::PayloadFormatIndicator(1),
+            Property::MessageExpiryInterval(60),
+            Property::SubscriptionIdentifier(5),
+            Property::SubscriptionIdentifier(7),
+            Property::UserProperty(("k", "v")),
+        ];
+        check5(
+            &fixture,
+            Packet::Publish(v5::Publish {
+                publish: publish("a/b", QoS::AtLeastOnce, 10, b"hi"),
+                props: Properties::from_list(&props),
+            }),
+        );
+        #[rustfmt::skip]
+        let aliased = [
+            0x30, 0x07, // PUBLISH QoS 0, remaining length 7
+            0x00, 0x00, // topic "" (the alias stands for it)
+            0x03, // properties: 3 bytes
+            0x23, 0x00, 0x02, // topic alias 2
+            b'x', // payload
+        ];
+        let alias = [Property::TopicAlias(2)];
+        check5(
+            &aliased,
+            Packet::Publish(v5::Publish {
+                publish: publish("", QoS::AtMostOnce, 0, b"x"),
+                props: Properties::from_list(&alias),
+            }),
+        );
+        // No properties: one zero byte more than 3.1.1.
+        check5(
+            &[0x30, 0x04, 0x00, 0x01, b't', 0x00], // PUBLISH "t", no properties
+            Packet::Publish(v5::Publish {
+                publish: publish("t", QoS::AtMostOnce, 0, b""),
+                props: Properties::EMPTY,
+            }),
+        );
+    }
+
+    #[test]
+    fn publish_v5_invalid() {
+        // An empty topic needs a topic alias.
+        assert_eq!(
+            parse5_err(&[0x30, 0x03, 0x00, 0x00, 0x00]),
+            DecodeError::BadTopic
+        );
+        // Topic alias 0.
+        assert_eq!(
+            parse5_err(&[0x30, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x00]),
+            DecodeError::Property(PropertyError::BadValue(0x23))
+        );
+        // A wildcard even with an alias.
+        assert_eq!(
+            parse5_err(&[0x30, 0x07, 0x00, 0x01, b'#', 0x03, 0x23, 0x00, 0x01]),
+            DecodeError::BadTopic
+        );
+        // The property length is missing.
+        assert_eq!(
+            parse5_err(&[0x32, 0x05, 0x00, 0x01, b't', 0x00, 0x01]),
+            DecodeError::BadLength(PacketType::Publish)
+        );
+        // Session expiry is a CONNECT property.
+        assert_eq!(
+            parse5_err(&[0x30, 0x09, 0x00, 0x01, b't', 0x05, 0x11, 0, 0, 0, 1]),
+            DecodeError::Property(PropertyError::NotAllowed(0x11))
+        );
+        let enc = |topic| {
+            Packet::Publish(v5::Publish {
+                publish: publish(topic, QoS::AtMostOnce, 0, b""),
+                props: Properties::EMPTY,
+            })
+            .encode(&mut [0u8; 16])
+        };
+        assert_eq!(enc(""), Err(EncodeError::InvalidTopic(TopicError::Empty)));
+        assert_eq!(enc("t"), Ok(6));
+    }
+}

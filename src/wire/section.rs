@@ -71,7 +71,8 @@ pub(crate) fn read<'a>(
     #[cfg(feature = "mqtt5")]
     {
         let len = usize::try_from(r.var_int()?).map_err(|_| DecodeError::BadVarInt)?;
-        Props::parse(r.bytes(len)?, ctx)
+        let ty = r.packet_type();
+        Props::parse_for(r.bytes(len)?, ty, ctx)
     }
     #[cfg(not(feature = "mqtt5"))]
     {

@@ -106,11 +106,101 @@ pub struct Suback<'a> {
     pub return_codes: &'a [u8],
 }
 
+/// MQTT 5 retain handling, bits 4-5 of the subscription options: when the
+/// server sends retained messages for a new subscription.
+#[cfg(feature = "mqtt5")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RetainHandling {
+    /// At every subscribe.
+    SendAtSubscribe = 0,
+    /// Only when the subscription did not exist.
+    SendIfNew = 1,
+    /// Never.
+    DoNotSend = 2,
+}
+
+/// MQTT 5 subscription options (section 3.8.3.1), one byte per filter.
+#[cfg(feature = "mqtt5")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionOptions {
+    /// The maximum QoS the server may send with.
+    pub qos: QoS,
+    /// Do not receive one's own publications (not on shared subscriptions).
+    pub no_local: bool,
+    /// Keep the RETAIN flag of forwarded messages as published.
+    pub retain_as_published: bool,
+    pub retain_handling: RetainHandling,
+}
+
+#[cfg(feature = "mqtt5")]
+impl SubscriptionOptions {
+    /// Options with `qos` and every other choice at its default (0).
+    pub const fn new(qos: QoS) -> Self {
+        SubscriptionOptions {
+            qos,
+            no_local: false,
+            retain_as_published: false,
+            retain_handling: RetainHandling::SendAtSubscribe,
+        }
+    }
+
+    /// The options of byte `b`.
+    ///
+    /// # Errors
+    /// [`DecodeError::BadQos`] for QoS 3,
+    /// [`DecodeError::BadSubscriptionOptions`] for reserved bits 6-7 set or
+    /// retain handling 3.
+    pub fn from_byte(b: u8) -> Result<Self, DecodeError> {
+        let retain_handling = match (b >> 4) & 0b11 {
+            0 => RetainHandling::SendAtSubscribe,
+            1 => RetainHandling::SendIfNew,
+            2 => RetainHandling::DoNotSend,
+            _ => return Err(DecodeError::BadSubscriptionOptions(b)),
+        };
+        if b & 0xC0 != 0 {
+            return Err(DecodeError::BadSubscriptionOptions(b));
+        }
+        Ok(SubscriptionOptions {
+            qos: QoS::from_u8(b & 0b11).ok_or(DecodeError::BadQos)?,
+            no_local: b & 0x04 != 0,
+            retain_as_published: b & 0x08 != 0,
+            retain_handling,
+        })
+    }
+
+    /// The options byte.
+    pub const fn to_byte(self) -> u8 {
+        self.qos as u8
+            | (self.no_local as u8) << 2
+            | (self.retain_as_published as u8) << 3
+            | (self.retain_handling as u8) << 4
+    }
+}
+
+/// MQTT 5 shared subscriptions (section 4.8.2): `$share/{name}/{filter}`
+/// needs a name without `+` or `#` and a nonempty filter, and No Local is a
+/// protocol error on it.
+#[cfg(feature = "mqtt5")]
+pub(crate) fn check_shared(filter: &str, options: u8) -> Result<(), DecodeError> {
+    let Some(rest) = filter.strip_prefix("$share/") else {
+        return Ok(());
+    };
+    let (name, inner) = rest.split_once('/').unwrap_or((rest, ""));
+    if name.is_empty() || name.contains(['+', '#']) || inner.is_empty() {
+        return Err(DecodeError::BadTopic);
+    }
+    if options & 0x04 != 0 {
+        return Err(DecodeError::BadSubscriptionOptions(options));
+    }
+    Ok(())
+}
+
 /// Check one entry's options byte: a QoS in 3.1.1, the options in MQTT 5.
 fn check_options(b: u8, v: Version) -> Result<(), DecodeError> {
     #[cfg(feature = "mqtt5")]
     if v.is_v5() {
-        return super::v5::SubscriptionOptions::from_byte(b).map(|_| ());
+        return SubscriptionOptions::from_byte(b).map(|_| ());
     }
     let _ = v;
     QoS::from_u8(b).map(|_| ()).ok_or(DecodeError::BadQos)
@@ -134,7 +224,7 @@ pub(crate) fn parse<'a>(
         check_options(options, v)?;
         #[cfg(feature = "mqtt5")]
         if v.is_v5() {
-            super::v5::check_shared(filter, options)?;
+            check_shared(filter, options)?;
         }
     }
     Ok((pid, props, entries))
@@ -164,8 +254,10 @@ pub(crate) fn validate<'e>(
         validate_topic_filter(f)?;
         #[cfg(feature = "mqtt5")]
         if v.is_v5() {
-            super::v5::check_shared(f, _options)
-                .map_err(|_| EncodeError::InvalidTopic(super::TopicError::BadFilter))?;
+            check_shared(f, _options).map_err(|e| match e {
+                DecodeError::BadTopic => EncodeError::InvalidTopic(super::TopicError::BadFilter),
+                _ => EncodeError::NoLocalOnShared,
+            })?;
         }
         Ok::<(), EncodeError>(())
     })?;
@@ -417,5 +509,187 @@ mod tests {
         };
         assert_eq!(enc(&[]), Err(EncodeError::EmptyList));
         assert_eq!(enc(&[0, 4]), Err(EncodeError::BadReturnCode(4)));
+    }
+}
+
+#[cfg(all(test, feature = "mqtt5"))]
+mod tests_v5 {
+    use crate::wire::v5::tests::{check5, parse5_err};
+    use crate::wire::v5::{self, Packet, RetainHandling, SubscriptionOptions};
+    use crate::wire::*;
+    use std::vec::Vec;
+
+    #[test]
+    fn subscribe_v5() {
+        #[rustfmt::skip]
+        let fixture = [
+            0x82, 0x18, // SUBSCRIBE (flags 0b0010), remaining length 24
+            0x00, 0x01, // packet id 1
+            0x02, // properties: 2 bytes
+            0x0B, 0x2A, // subscription identifier 42
+            0x00, 0x03, b'a', b'/', b'+', // filter "a/+"
+            0x2D, // options: retain handling 2, retain as published, no local, QoS 1
+            0x00, 0x0A, b'$', b's', b'h', b'a', b'r', b'e', b'/', b'g', b'/', b't', // "$share/g/t"
+            0x00, // options: QoS 0, nothing else
+        ];
+        let list = [
+            (
+                "a/+",
+                SubscriptionOptions {
+                    qos: QoS::AtLeastOnce,
+                    no_local: true,
+                    retain_as_published: true,
+                    retain_handling: RetainHandling::DoNotSend,
+                },
+            ),
+            ("$share/g/t", SubscriptionOptions::new(QoS::AtMostOnce)),
+        ];
+        let id = [Property::SubscriptionIdentifier(42)];
+        let packet = Packet::Subscribe(v5::Subscribe {
+            pid: 1,
+            props: Properties::from_list(&id),
+            topics: v5::SubscribeTopics::List(&list),
+        });
+        check5(&fixture, packet);
+        let Ok(Some((Packet::Subscribe(s), _))) = Packet::parse(&fixture) else {
+            panic!()
+        };
+        assert_eq!(s.topics.iter().collect::<Vec<_>>(), list);
+        for o in 0..=0x2Eu8 {
+            if let Ok(opts) = SubscriptionOptions::from_byte(o) {
+                assert_eq!(opts.to_byte(), o);
+            }
+        }
+    }
+
+    #[test]
+    fn subscribe_v5_invalid() {
+        // SUBSCRIBE, packet id 1, no properties, filter "a", options byte.
+        let with_options = |o: u8| [0x82, 0x07, 0x00, 0x01, 0x00, 0x00, 0x01, b'a', o];
+        assert_eq!(
+            parse5_err(&with_options(0x40)),
+            DecodeError::BadSubscriptionOptions(0x40) // reserved bit 6
+        );
+        assert_eq!(
+            parse5_err(&with_options(0x81)),
+            DecodeError::BadSubscriptionOptions(0x81) // reserved bit 7
+        );
+        assert_eq!(
+            parse5_err(&with_options(0x30)),
+            DecodeError::BadSubscriptionOptions(0x30) // retain handling 3
+        );
+        assert_eq!(parse5_err(&with_options(0x03)), DecodeError::BadQos);
+        assert_eq!(
+            DecodeError::BadSubscriptionOptions(0x30).reason_code(),
+            ReasonCode::ProtocolError
+        );
+        assert_eq!(
+            DecodeError::BadSubscriptionOptions(0x40).reason_code(),
+            ReasonCode::MalformedPacket
+        );
+        // Shared subscriptions: a name, a filter, and no No Local.
+        #[rustfmt::skip]
+        let shared = |name: &[u8], o: u8| {
+            let mut v = std::vec![0x82, 0, 0x00, 0x01, 0x00, 0x00, 0];
+            v.extend_from_slice(name);
+            v[6] = u8::try_from(name.len()).unwrap();
+            v.push(o);
+            v[1] = u8::try_from(v.len() - 2).unwrap();
+            v
+        };
+        assert!(Packet::parse(&shared(b"$share/g/a", 0x01)).is_ok());
+        assert_eq!(parse5_err(&shared(b"$share/g", 0)), DecodeError::BadTopic);
+        assert_eq!(parse5_err(&shared(b"$share//a", 0)), DecodeError::BadTopic);
+        assert_eq!(
+            parse5_err(&shared(b"$share/g/a", 0x04)),
+            DecodeError::BadSubscriptionOptions(0x04)
+        );
+        // ... which 3.1.1 does not know about.
+        let v311 = shared(b"$share/g", 0);
+        let v311: Vec<u8> = [&v311[..4], &v311[5..]].concat();
+        let mut v311 = v311;
+        v311[1] -= 1; // no property length in 3.1.1
+        assert!(crate::wire::Packet::parse(&v311).is_ok());
+        // One subscription identifier at most, nonzero.
+        #[rustfmt::skip]
+        let ids = [
+            0x82, 0x0A, 0x00, 0x01, // SUBSCRIBE, packet id 1
+            0x04, 0x0B, 0x01, 0x0B, 0x02, // subscription identifiers 1 and 2
+            0x00, 0x01, b'a', 0x00, // filter "a", QoS 0
+        ];
+        assert_eq!(
+            parse5_err(&ids),
+            DecodeError::Property(PropertyError::Repeated(0x0B))
+        );
+        let nl = [(
+            "$share/g/a",
+            SubscriptionOptions {
+                no_local: true,
+                ..SubscriptionOptions::new(QoS::AtMostOnce)
+            },
+        )];
+        let enc = |topics| {
+            Packet::Subscribe(v5::Subscribe {
+                pid: 1,
+                props: Properties::EMPTY,
+                topics,
+            })
+            .encode(&mut [0u8; 64])
+        };
+        assert_eq!(
+            enc(v5::SubscribeTopics::List(&nl)),
+            Err(EncodeError::NoLocalOnShared)
+        );
+        assert_eq!(
+            enc(v5::SubscribeTopics::List(&[])),
+            Err(EncodeError::EmptyList)
+        );
+    }
+
+    #[test]
+    fn suback_v5() {
+        #[rustfmt::skip]
+        let fixture = [
+            0x90, 0x0A, // SUBACK, remaining length 10
+            0x00, 0x01, // packet id 1
+            0x04, // properties: 4 bytes
+            0x1F, 0x00, 0x01, b'n', // reason string "n"
+            0x01, // granted QoS 1
+            0x00, // granted QoS 0
+            0x87, // not authorized
+        ];
+        let why = [Property::ReasonString("n")];
+        let packet = Packet::Suback(v5::SubAck {
+            pid: 1,
+            props: Properties::from_list(&why),
+            reasons: &[0x01, 0x00, 0x87],
+        });
+        check5(&fixture, packet);
+        let Packet::Suback(s) = packet else { panic!() };
+        assert_eq!(
+            s.reason_codes().collect::<Vec<_>>(),
+            [
+                ReasonCode::GrantedQos1,
+                ReasonCode::Success,
+                ReasonCode::NotAuthorized
+            ]
+        );
+        assert_eq!(
+            parse5_err(&[0x90, 0x04, 0x00, 0x01, 0x00, 0x03]),
+            DecodeError::BadReasonCode(PacketType::Suback, 0x03)
+        );
+        assert_eq!(
+            parse5_err(&[0x90, 0x03, 0x00, 0x01, 0x00]),
+            DecodeError::EmptyPayload(PacketType::Suback)
+        );
+        let bad = Packet::Suback(v5::SubAck {
+            pid: 1,
+            props: Properties::EMPTY,
+            reasons: &[0x10],
+        });
+        assert_eq!(
+            bad.encode(&mut [0u8; 8]),
+            Err(EncodeError::BadReturnCode(0x10))
+        );
     }
 }

@@ -122,6 +122,61 @@ pub(crate) fn write<'e>(
     Ok(())
 }
 
+/// MQTT 5 UNSUBACK: packet id, properties and one (checked) reason code
+/// per filter.
+#[cfg(feature = "mqtt5")]
+pub(crate) fn parse_unsuback<'a>(
+    r: &mut Reader<'a>,
+) -> Result<(u16, Props<'a>, &'a [u8]), DecodeError> {
+    let pid = r.pid()?;
+    let props = section::read(r, Version::V5, Context::Unsuback)?;
+    let codes = r.bytes(r.rest().len())?;
+    if codes.is_empty() {
+        return Err(DecodeError::EmptyPayload(PacketType::Unsuback));
+    }
+    for &c in codes {
+        super::ReasonCode::parse(PacketType::Unsuback, c)?;
+    }
+    Ok((pid, props, codes))
+}
+
+#[cfg(feature = "mqtt5")]
+pub(crate) fn validate_unsuback(
+    pid: u16,
+    props: &Props<'_>,
+    codes: &[u8],
+) -> Result<(), EncodeError> {
+    nonzero(pid)?;
+    if codes.is_empty() {
+        return Err(EncodeError::EmptyList);
+    }
+    let unsuback = |&c: &u8| super::ReasonCode::allowed_in(PacketType::Unsuback, c);
+    if let Some(&c) = codes.iter().find(|c| !unsuback(c)) {
+        return Err(EncodeError::BadReturnCode(c));
+    }
+    section::check(props, Version::V5, Context::Unsuback)
+}
+
+#[cfg(feature = "mqtt5")]
+pub(crate) fn unsuback_len(props: &Props<'_>, codes: &[u8]) -> Result<usize, EncodeError> {
+    check_remaining(add_len(
+        codes.len().saturating_add(2),
+        section::len(props, Version::V5)?,
+    )?)
+}
+
+#[cfg(feature = "mqtt5")]
+pub(crate) fn write_unsuback(
+    w: &mut Writer<'_>,
+    pid: u16,
+    props: &Props<'_>,
+    codes: &[u8],
+) -> Result<(), EncodeError> {
+    w.u16(pid)?;
+    section::write(w, props, Version::V5)?;
+    w.put(codes)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::wire::packet::tests::{check, parse_err};
@@ -175,5 +230,81 @@ mod tests {
             enc(2, &[""]),
             Err(EncodeError::InvalidTopic(TopicError::Empty))
         );
+    }
+}
+
+#[cfg(all(test, feature = "mqtt5"))]
+mod tests_v5 {
+    use crate::wire::v5::tests::{check5, parse5_err};
+    use crate::wire::v5::{self, Packet};
+    use crate::wire::*;
+
+    #[test]
+    fn unsubscribe_v5() {
+        #[rustfmt::skip]
+        let fixture = [
+            0xA2, 0x0F, // UNSUBSCRIBE (flags 0b0010), remaining length 15
+            0x00, 0x02, // packet id 2
+            0x07, // properties: 7 bytes
+            0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // user property k = v
+            0x00, 0x03, b'a', b'/', b'#', // filter "a/#"
+        ];
+        let user = [Property::UserProperty(("k", "v"))];
+        check5(
+            &fixture,
+            Packet::Unsubscribe(v5::Unsubscribe {
+                pid: 2,
+                props: Properties::from_list(&user),
+                topics: UnsubscribeTopics::List(&["a/#"]),
+            }),
+        );
+        // A subscription identifier belongs to SUBSCRIBE.
+        assert_eq!(
+            parse5_err(&[0xA2, 0x07, 0x00, 0x02, 0x02, 0x0B, 0x01, 0x00, 0x00]),
+            DecodeError::Property(PropertyError::NotAllowed(0x0B))
+        );
+    }
+
+    #[test]
+    fn unsuback_v5() {
+        #[rustfmt::skip]
+        let fixture = [
+            0xB0, 0x05, // UNSUBACK, remaining length 5
+            0x00, 0x02, // packet id 2
+            0x00, // properties: none
+            0x00, // success
+            0x11, // no subscription existed
+        ];
+        check5(
+            &fixture,
+            Packet::Unsuback(v5::SubAck {
+                pid: 2,
+                props: Properties::EMPTY,
+                reasons: &[0x00, 0x11],
+            }),
+        );
+        assert_eq!(
+            parse5_err(&[0xB0, 0x03, 0x00, 0x02, 0x00]),
+            DecodeError::EmptyPayload(PacketType::Unsuback)
+        );
+        assert_eq!(
+            parse5_err(&[0xB0, 0x04, 0x00, 0x02, 0x00, 0x01]),
+            DecodeError::BadReasonCode(PacketType::Unsuback, 0x01)
+        );
+        // A 3.1.1 UNSUBACK (packet id only) lacks the property length.
+        assert_eq!(
+            parse5_err(&[0xB0, 0x02, 0x00, 0x02]),
+            DecodeError::BadLength(PacketType::Unsuback)
+        );
+        let enc = |reasons| {
+            Packet::Unsuback(v5::SubAck {
+                pid: 2,
+                props: Properties::EMPTY,
+                reasons,
+            })
+            .encode(&mut [0u8; 8])
+        };
+        assert_eq!(enc(&[]), Err(EncodeError::EmptyList));
+        assert_eq!(enc(&[0x02]), Err(EncodeError::BadReturnCode(0x02)));
     }
 }
