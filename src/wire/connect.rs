@@ -78,7 +78,7 @@ pub(crate) fn validate(
     section::check(&p.props, v, Context::Connect)?;
     if c.will.is_some() {
         section::check(&p.will, v, Context::Will)?;
-    } else {
+    } else if v.is_v5() {
         no_will_props(&p.will)?;
     }
     Ok(())
