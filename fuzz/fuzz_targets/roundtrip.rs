@@ -9,8 +9,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use umqtt_rs::wire::{
-    v5, Connack, Connect, ConnectReturnCode, Packet, Properties, Property, Publish, QoS,
-    ReasonCode, Suback, Subscribe, SubscribeTopics, Unsubscribe, UnsubscribeTopics, Will,
+    parse_fixed_header_for, v5, Connack, Connect, ConnectReturnCode, Packet, Properties, Property,
+    Publish, QoS, ReasonCode, Suback, Subscribe, SubscribeTopics, Unsubscribe, UnsubscribeTopics,
+    Version, Will,
 };
 
 struct Input<'a>(&'a [u8]);
@@ -281,7 +282,11 @@ fn roundtrip_v5(kind: u8, mut i: Input<'_>) {
     };
     assert_eq!(packet.encoded_len(), Ok(n));
     let bytes = &out[..n];
-    assert_eq!(v5::Packet::parse(bytes), Ok(Some((packet, n))), "{bytes:02x?}");
+    assert_eq!(
+        v5::Packet::parse(bytes),
+        Ok(Some((packet, n))),
+        "{bytes:02x?}"
+    );
     let cut = usize::from(i.u8()) % n;
     assert_eq!(v5::Packet::parse(&bytes[..cut]), Ok(None));
     if let v5::Packet::Publish(p) = packet {
@@ -291,5 +296,22 @@ fn roundtrip_v5(kind: u8, mut i: Input<'_>) {
         assert_eq!(Ok(h), p.header_len_for(len));
         assert_eq!(&head[..h], &bytes[..h]);
         assert_eq!(h + len, n);
+        // The receive side's view of the same header, for a payload in pieces.
+        let fh = parse_fixed_header_for(bytes, Version::V5).unwrap().unwrap();
+        let body = &bytes[fh.header_len..];
+        let (got, var_len) = v5::Publish::parse_head(&fh, body).unwrap().unwrap();
+        assert_eq!(fh.header_len + var_len, h);
+        assert_eq!(got.props, p.props);
+        assert_eq!(
+            got.publish,
+            Publish {
+                payload: b"",
+                ..p.publish
+            }
+        );
+        let cut = usize::from(i.u8()) % (var_len + 1);
+        if cut < var_len {
+            assert_eq!(v5::Publish::parse_head(&fh, &body[..cut]), Ok(None));
+        }
     }
 }

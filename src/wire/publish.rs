@@ -41,22 +41,7 @@ impl<'a> Publish<'a> {
         header: &FixedHeader,
         body_start: &'a [u8],
     ) -> Result<Option<(Publish<'a>, usize)>, DecodeError> {
-        check_flags(PacketType::Publish, header.flags)?;
-        let qos = QoS::from_u8((header.flags >> 1) & 0b11).ok_or(DecodeError::BadQos)?;
-        let (Some(&hi), Some(&lo)) = (body_start.first(), body_start.get(1)) else {
-            return Ok(None);
-        };
-        let topic_len = usize::from(u16::from_be_bytes([hi, lo]));
-        let head_len = 2 + topic_len + pid_len(qos);
-        if head_len > header.remaining_len {
-            return Err(DecodeError::BadLength(PacketType::Publish));
-        }
-        let Some(head) = body_start.get(..head_len) else {
-            return Ok(None);
-        };
-        let mut r = Reader::new(head, PacketType::Publish);
-        let (publish, _) = parse(header.flags, &mut r, Version::V311)?;
-        Ok(Some((publish, head_len)))
+        Ok(parse_head(header, body_start, Version::V311)?.map(|(p, _, n)| (p, n)))
     }
 
     pub(crate) fn remaining_len(&self) -> Result<usize, EncodeError> {
@@ -128,6 +113,87 @@ fn pid_len(qos: QoS) -> usize {
     } else {
         2
     }
+}
+
+/// The variable header of a PUBLISH from the first bytes of its body: the
+/// `Publish` (empty payload), its properties and the header's length, or
+/// `Ok(None)` while those bytes are not all in.
+#[inline(always)]
+pub(crate) fn parse_head<'a>(
+    header: &FixedHeader,
+    body_start: &'a [u8],
+    v: Version,
+) -> Result<Option<(Publish<'a>, Props<'a>, usize)>, DecodeError> {
+    check_flags(PacketType::Publish, header.flags)?;
+    let qos = QoS::from_u8((header.flags >> 1) & 0b11).ok_or(DecodeError::BadQos)?;
+    let (Some(&hi), Some(&lo)) = (body_start.first(), body_start.get(1)) else {
+        return Ok(None);
+    };
+    let topic_len = usize::from(u16::from_be_bytes([hi, lo]));
+    let head_len = 2 + topic_len + pid_len(qos);
+    if head_len > header.remaining_len {
+        return Err(DecodeError::BadLength(PacketType::Publish));
+    }
+    let Some(head_len) = props_end(header, body_start, head_len, v)? else {
+        return Ok(None);
+    };
+    let Some(head) = body_start.get(..head_len) else {
+        return Ok(None);
+    };
+    let mut r = Reader::new(head, PacketType::Publish);
+    let (publish, props) = parse(header.flags, &mut r, v)?;
+    Ok(Some((publish, props, head_len)))
+}
+
+/// Where the variable header ends: after the MQTT 5 property section
+/// that starts at `head_len`, once its length is in.
+#[inline(always)]
+fn props_end(
+    header: &FixedHeader,
+    body_start: &[u8],
+    head_len: usize,
+    v: Version,
+) -> Result<Option<usize>, DecodeError> {
+    if !v.is_v5() {
+        return Ok(Some(head_len));
+    }
+    #[cfg(feature = "mqtt5")]
+    {
+        let body = body_start.get(..header.remaining_len).unwrap_or(body_start);
+        let mut r = Reader::new(
+            body.get(head_len..).unwrap_or_default(),
+            PacketType::Publish,
+        );
+        let before = r.rest().len();
+        let end = match r.var_int() {
+            Ok(n) => {
+                let n = usize::try_from(n).map_err(|_| DecodeError::BadVarInt)?;
+                add_head(head_len, before - r.rest().len(), n)?
+            }
+            // The whole body is in and the length still runs past it.
+            Err(DecodeError::BadLength(_)) if body.len() == header.remaining_len => {
+                return Err(DecodeError::BadLength(PacketType::Publish));
+            }
+            Err(DecodeError::BadLength(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if end > header.remaining_len {
+            return Err(DecodeError::BadLength(PacketType::Publish));
+        }
+        Ok(Some(end))
+    }
+    #[cfg(not(feature = "mqtt5"))]
+    {
+        let _ = (header, body_start);
+        Ok(Some(head_len))
+    }
+}
+
+#[cfg(feature = "mqtt5")]
+fn add_head(a: usize, b: usize, c: usize) -> Result<usize, DecodeError> {
+    a.checked_add(b)
+        .and_then(|n| n.checked_add(c))
+        .ok_or(DecodeError::BadLength(PacketType::Publish))
 }
 
 /// The remaining length with a payload of `payload_len` bytes.
@@ -504,6 +570,60 @@ mod tests_v5 {
                 props: Properties::EMPTY,
             }),
         );
+    }
+
+    #[test]
+    fn publish_v5_head_in_pieces() {
+        #[rustfmt::skip]
+        let fixture = [
+            0x34, 0x0D, // PUBLISH QoS 2, remaining length 13
+            0x00, 0x01, b't', // topic "t"
+            0x00, 0x09, // packet id 9
+            0x03, // properties: 3 bytes
+            0x23, 0x00, 0x04, // topic alias 4
+            b'a', b'b', b'c', b'd', // payload
+        ];
+        let header = parse_fixed_header_for(&fixture, Version::V5)
+            .unwrap()
+            .unwrap();
+        let body = &fixture[2..];
+        for i in 0..9 {
+            assert_eq!(
+                v5::Publish::parse_head(&header, &body[..i]),
+                Ok(None),
+                "{i}"
+            );
+        }
+        let alias = [Property::TopicAlias(4)];
+        let want = v5::Publish {
+            publish: publish("t", QoS::ExactlyOnce, 9, b""),
+            props: Properties::from_list(&alias),
+        };
+        for i in 9..=body.len() {
+            assert_eq!(
+                v5::Publish::parse_head(&header, &body[..i]),
+                Ok(Some((want, 9)))
+            );
+        }
+        // A property length past the remaining length is known early ...
+        let mut bad = fixture;
+        bad[7] = 0x0A;
+        assert_eq!(
+            v5::Publish::parse_head(&header, &bad[2..9]),
+            Err(DecodeError::BadLength(PacketType::Publish))
+        );
+        // ... and so is one that never ends.
+        let short = FixedHeader {
+            remaining_len: 6,
+            ..header
+        };
+        let mut endless = fixture;
+        endless[7] = 0x80;
+        assert_eq!(
+            v5::Publish::parse_head(&short, &endless[2..8]),
+            Err(DecodeError::BadLength(PacketType::Publish))
+        );
+        assert_eq!(v5::Publish::parse_head(&header, &endless[2..8]), Ok(None));
     }
 
     #[test]

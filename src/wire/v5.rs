@@ -44,14 +44,32 @@ pub struct Connack<'a> {
 }
 
 /// PUBLISH: the 3.1.1 fields and the properties.  The topic may be empty
-/// when a Topic Alias property stands for it.
+/// when a Topic Alias property stands for it.  Subscription Identifiers
+/// are accepted both ways here; that a client must not send one
+/// (MQTT-3.3.4-6) is for the session to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Publish<'a> {
     pub publish: super::Publish<'a>,
     pub props: Properties<'a>,
 }
 
-impl Publish<'_> {
+impl<'a> Publish<'a> {
+    /// The topic, flags, packet id and properties of a PUBLISH from the
+    /// first bytes of its body (any prefix of it), for a payload passed
+    /// through in pieces: the `Publish` with an empty payload and the
+    /// length of its variable header, or `Ok(None)` while those bytes are
+    /// not all in.
+    ///
+    /// # Errors
+    /// As [`Packet::parse_body`] for the same bytes.
+    pub fn parse_head(
+        header: &FixedHeader,
+        body_start: &'a [u8],
+    ) -> Result<Option<(Publish<'a>, usize)>, DecodeError> {
+        Ok(publish::parse_head(header, body_start, V)?
+            .map(|(publish, props, n)| (Publish { publish, props }, n)))
+    }
+
     /// Bytes before a payload of `payload_len` bytes (fixed header, topic,
     /// packet id, properties).
     ///
