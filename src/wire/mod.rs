@@ -29,7 +29,8 @@
 //! - `packet`: the 3.1.1 [`Packet`], `parse` and `encode`.
 //! - with `mqtt5`: `properties` (every property, the checked view, the
 //!   per-packet validator, the encoder), `reason` (reason codes),
-//!   `disconnect`, `auth`, and [`v5`] (the MQTT 5 packet representation).
+//!   `disconnect` (DISCONNECT and AUTH), and `v5` (the MQTT 5 packet
+//!   representation).
 
 mod ack;
 mod codec;
