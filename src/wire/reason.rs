@@ -145,3 +145,44 @@ impl DecodeError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_per_packet() {
+        // How many codes each packet may carry (MQTT 5 sections 3.2.2.2,
+        // 3.4.2.1-3.7.2.1, 3.9.3, 3.11.3, 3.14.2.1, 3.15.2.1).
+        let counts = [
+            (PacketType::Connack, 22),
+            (PacketType::Puback, 9),
+            (PacketType::Pubrec, 9),
+            (PacketType::Pubrel, 2),
+            (PacketType::Pubcomp, 2),
+            (PacketType::Suback, 12),
+            (PacketType::Unsuback, 7),
+            (PacketType::Disconnect, 29),
+            (PacketType::Auth, 3),
+            (PacketType::Connect, 0),
+            (PacketType::Publish, 0),
+            (PacketType::Pingresp, 0),
+        ];
+        for (ty, n) in counts {
+            let allowed = (0..=255u8).filter(|&c| ReasonCode::allowed_in(ty, c));
+            assert_eq!(allowed.clone().count(), n, "{ty:?}");
+            for c in allowed {
+                let code = ReasonCode::parse(ty, c).unwrap();
+                assert_eq!(code as u8, c);
+                assert_eq!(code.is_error(), c >= 0x80);
+            }
+        }
+        assert_eq!(ReasonCode::from_u8(0x03), None);
+        assert_eq!(ReasonCode::from_u8(0xA3), None);
+        assert_eq!(
+            ReasonCode::parse(PacketType::Pubrel, 0x10),
+            Err(DecodeError::BadReasonCode(PacketType::Pubrel, 0x10))
+        );
+        assert_eq!(ReasonCode::from_u8(0x97), Some(ReasonCode::QuotaExceeded));
+    }
+}
