@@ -471,6 +471,39 @@ mod tests_v5 {
     }
 
     #[test]
+    fn connect_v5_bad_properties() {
+        // CONNECT level 5, clean start, keepalive 0, then `props`, client id "c".
+        let with_props = |props: &[u8]| {
+            let mut v = std::vec![0x10, 0, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0, 0];
+            v.extend_from_slice(props);
+            v.extend_from_slice(&[0x00, 0x01, b'c']);
+            v[1] = u8::try_from(v.len() - 2).unwrap();
+            v
+        };
+        #[rustfmt::skip]
+        let cases: &[(&[u8], DecodeError)] = &[
+            // receive maximum twice
+            (&[0x06, 0x21, 0x00, 0x01, 0x21, 0x00, 0x02],
+             DecodeError::Property(PropertyError::Repeated(0x21))),
+            // authentication data without a method
+            (&[0x04, 0x16, 0x00, 0x01, 0xFF],
+             DecodeError::Property(PropertyError::NotAllowed(0x16))),
+            // a will property outside the will
+            (&[0x05, 0x18, 0x00, 0x00, 0x00, 0x01],
+             DecodeError::Property(PropertyError::NotAllowed(0x18))),
+            // maximum packet size 0
+            (&[0x05, 0x27, 0x00, 0x00, 0x00, 0x00],
+             DecodeError::Property(PropertyError::BadValue(0x27))),
+            // the property length runs into the client id and past the end
+            (&[0x09, 0x11], DecodeError::BadLength(PacketType::Connect)),
+        ];
+        for &(props, want) in cases {
+            assert_eq!(parse5_err(&with_props(props)), want, "{props:02x?}");
+        }
+        assert!(Packet::parse(&with_props(&[0x00])).is_ok());
+    }
+
+    #[test]
     fn connect_v5_full() {
         #[rustfmt::skip]
         let fixture = [

@@ -662,5 +662,24 @@ mod tests_v5 {
         };
         assert_eq!(enc(""), Err(EncodeError::InvalidTopic(TopicError::Empty)));
         assert_eq!(enc("t"), Ok(6));
+        let with_props = |props: &[Property<'_>]| {
+            Packet::Publish(v5::Publish {
+                publish: publish("t", QoS::AtMostOnce, 0, b""),
+                props: Properties::from_list(props),
+            })
+            .encode(&mut [0u8; 32])
+        };
+        assert_eq!(
+            with_props(&[Property::SessionExpiryInterval(1)]),
+            Err(EncodeError::Property(PropertyError::NotAllowed(0x11)))
+        );
+        assert_eq!(
+            with_props(&[Property::TopicAlias(0)]),
+            Err(EncodeError::Property(PropertyError::BadValue(0x23)))
+        );
+        assert_eq!(
+            with_props(&[Property::ContentType("a"), Property::ContentType("b")]),
+            Err(EncodeError::Property(PropertyError::Repeated(0x03)))
+        );
     }
 }
