@@ -99,6 +99,40 @@ pub(crate) fn write(
     section::write(w, props, v)
 }
 
+/// The v5 reason code of a 3.1.1 CONNACK return code (the v5 code of
+/// the same meaning).
+#[cfg(feature = "mqtt5")]
+pub(crate) fn reason_of(code: ConnectReturnCode) -> super::ReasonCode {
+    use super::ReasonCode as R;
+    match code {
+        ConnectReturnCode::Accepted => R::Success,
+        ConnectReturnCode::UnacceptableProtocolVersion => R::UnsupportedProtocolVersion,
+        ConnectReturnCode::IdentifierRejected => R::ClientIdentifierNotValid,
+        ConnectReturnCode::ServerUnavailable => R::ServerUnavailable,
+        ConnectReturnCode::BadUserNameOrPassword => R::BadUserNameOrPassword,
+        ConnectReturnCode::NotAuthorized => R::NotAuthorized,
+    }
+}
+
+/// The 3.1.1 CONNACK return code for a v5 reason code, if it has one.
+///
+/// # Errors
+/// [`EncodeError::NotInVersion`] for any other reason code.
+#[cfg(feature = "mqtt5")]
+pub(crate) fn return_code_of(reason: super::ReasonCode) -> Result<u8, EncodeError> {
+    use super::ReasonCode as R;
+    let code = match reason {
+        R::Success => ConnectReturnCode::Accepted,
+        R::UnsupportedProtocolVersion => ConnectReturnCode::UnacceptableProtocolVersion,
+        R::ClientIdentifierNotValid => ConnectReturnCode::IdentifierRejected,
+        R::ServerUnavailable => ConnectReturnCode::ServerUnavailable,
+        R::BadUserNameOrPassword => ConnectReturnCode::BadUserNameOrPassword,
+        R::NotAuthorized => ConnectReturnCode::NotAuthorized,
+        _ => return Err(EncodeError::NotInVersion),
+    };
+    Ok(code as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::wire::packet::tests::{check, parse_err};

@@ -147,6 +147,10 @@ pub enum EncodeError {
     /// MQTT 5: No Local on a shared subscription (`$share/...`).
     #[cfg(feature = "mqtt5")]
     NoLocalOnShared,
+    /// Something MQTT 3.1.1 cannot carry (a property, a reason code or
+    /// subscription option it lacks, AUTH) asked for in a 3.1.1 encoding.
+    #[cfg(feature = "mqtt5")]
+    NotInVersion,
 }
 
 impl fmt::Display for EncodeError {
@@ -168,6 +172,8 @@ impl fmt::Display for EncodeError {
             EncodeError::Property(e) => e.fmt(f),
             #[cfg(feature = "mqtt5")]
             EncodeError::NoLocalOnShared => f.write_str("no local on a shared subscription"),
+            #[cfg(feature = "mqtt5")]
+            EncodeError::NotInVersion => f.write_str("not expressible in MQTT 3.1.1"),
         }
     }
 }

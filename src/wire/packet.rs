@@ -256,10 +256,36 @@ pub(crate) mod tests {
             })
         );
         assert_eq!(packet.packet_type() as u8, fixture[0] >> 4);
+        #[cfg(feature = "mqtt5")]
+        same_as_v5_repr(fixture);
+    }
+
+    /// The version-generic `v5::Packet`, with `Version::V311`, reads a
+    /// 3.1.1 fixture and writes the same bytes back.
+    #[cfg(feature = "mqtt5")]
+    fn same_as_v5_repr(fixture: &[u8]) {
+        let (p, n) = v5::Packet::parse_for(fixture, Version::V311)
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, fixture.len());
+        let mut out = [0u8; 256];
+        let m = p.encode_for(&mut out, Version::V311).unwrap();
+        assert_eq!(&out[..m], fixture, "v5 repr {p:?}");
+        assert_eq!(p.encoded_len_for(Version::V311), Ok(m));
+        for i in 0..fixture.len() {
+            assert_eq!(
+                v5::Packet::parse_for(&fixture[..i], Version::V311),
+                Ok(None)
+            );
+        }
     }
 
     pub(crate) fn parse_err(bytes: &[u8]) -> DecodeError {
-        Packet::parse(bytes).unwrap_err()
+        let e = Packet::parse(bytes).unwrap_err();
+        // The same bytes are refused the same way through `v5::Packet`.
+        #[cfg(feature = "mqtt5")]
+        assert_eq!(v5::Packet::parse_for(bytes, Version::V311), Err(e));
+        e
     }
 
     #[test]
@@ -557,6 +583,15 @@ pub(crate) mod tests {
 
         /// Parsing never panics; whatever parses re-encodes to an equal packet.
         fn check_arbitrary(bytes: &[u8]) -> Result<(), TestCaseError> {
+            // `v5::Packet` with `Version::V311` accepts and refuses alike.
+            #[cfg(feature = "mqtt5")]
+            {
+                let generic = v5::Packet::parse_for(bytes, Version::V311);
+                match Packet::parse(bytes) {
+                    Ok(Some((_, n))) => prop_assert!(matches!(generic, Ok(Some((_, m))) if m == n)),
+                    other => prop_assert_eq!(other.map(|_| None::<()>), generic.map(|_| None)),
+                }
+            }
             if let Ok(Some((packet, n))) = Packet::parse(bytes) {
                 prop_assert!(n <= bytes.len());
                 let mut out = [0u8; 512];

@@ -5,6 +5,13 @@
 //! [`wire::Publish`](super::Publish), ...) and the bytes are read and
 //! written by the same family codecs, with [`Version::V5`].
 //!
+//! The representation also holds 3.1.1 packets: [`Packet::parse_for`] and
+//! [`Packet::encode_for`] take the [`Version`], and with
+//! [`Version::V311`] read and write exactly the bytes
+//! [`super::Packet`] does (no properties, Success, and
+//! [`EncodeError::NotInVersion`] for what 3.1.1 cannot say), so a session
+//! can handle both versions with one type.
+//!
 //! As for 3.1.1, once `parse` returns a packet everything in it is valid:
 //! properties are allowed in that packet, not repeated where they must not
 //! be and in range, reason codes are defined for the packet, subscription
@@ -231,23 +238,51 @@ impl<'a> Packet<'a> {
     /// A [`DecodeError`]; [`DecodeError::reason_code`] says which reason
     /// code the DISCONNECT that follows carries.
     pub fn parse(buf: &'a [u8]) -> Result<Option<(Packet<'a>, usize)>, DecodeError> {
-        let Some(header) = parse_fixed_header_for(buf, V)? else {
+        Self::parse_for(buf, V)
+    }
+
+    /// [`Self::parse`] for protocol `version`.  With [`Version::V311`] the
+    /// bytes are read as MQTT 3.1.1 (exactly as [`super::Packet::parse`]
+    /// reads them) into this representation: no properties, reason codes
+    /// Success (a 3.1.1 SUBACK's 0x80 is Unspecified error, a CONNACK's
+    /// return codes 1-5 the v5 codes of the same meaning), an UNSUBACK
+    /// without reason codes.  One packet type for both versions.
+    ///
+    /// # Errors
+    /// As [`Self::parse`].
+    pub fn parse_for(
+        buf: &'a [u8],
+        version: Version,
+    ) -> Result<Option<(Packet<'a>, usize)>, DecodeError> {
+        let Some(header) = parse_fixed_header_for(buf, version)? else {
             return Ok(None);
         };
         let Some(body) = buf.get(header.header_len..header.packet_len()) else {
             return Ok(None);
         };
         Ok(Some((
-            Self::parse_body(&header, body)?,
+            Self::parse_body_for(&header, body, version)?,
             header.packet_len(),
         )))
     }
 
-    /// Parse a body whose fixed header is known.
+    /// Parse an MQTT 5 body whose fixed header is known.
     ///
     /// # Errors
     /// A [`DecodeError`] if the body is not valid for the header.
     pub fn parse_body(header: &FixedHeader, body: &'a [u8]) -> Result<Packet<'a>, DecodeError> {
+        Self::parse_body_for(header, body, V)
+    }
+
+    /// [`Self::parse_body`] for protocol `version` (see [`Self::parse_for`]).
+    ///
+    /// # Errors
+    /// A [`DecodeError`] if the body is not valid for the header.
+    pub fn parse_body_for(
+        header: &FixedHeader,
+        body: &'a [u8],
+        v: Version,
+    ) -> Result<Packet<'a>, DecodeError> {
         let ty = header.packet_type;
         if body.len() != header.remaining_len {
             return Err(DecodeError::BadLength(ty));
@@ -255,22 +290,31 @@ impl<'a> Packet<'a> {
         check_flags(ty, header.flags)?;
         let mut r = Reader::new(body, ty);
         let r = &mut r;
+        let v5 = v.is_v5();
         let ack = |r: &mut Reader<'a>| -> Result<Ack<'a>, DecodeError> {
-            let (pid, reason, props) = ack::parse(r, ty, V)?;
+            let (pid, reason, props) = ack::parse(r, ty, v)?;
             let reason = ReasonCode::parse(ty, reason)?;
             Ok(Ack { pid, reason, props })
         };
         let packet = match ty {
             PacketType::Connect => {
-                let (connect, p) = connect::parse(r, V)?;
+                let (connect, p) = connect::parse(r, v)?;
                 Packet::Connect(Connect {
                     connect,
                     props: p.props,
                     will_props: p.will,
                 })
             }
+            PacketType::Connack if !v5 => {
+                let c = connack::parse_v311(r)?;
+                Packet::Connack(Connack {
+                    session_present: c.session_present,
+                    reason: connack::reason_of(c.code),
+                    props: Properties::EMPTY,
+                })
+            }
             PacketType::Connack => {
-                let (session_present, code, props) = connack::parse(r, V)?;
+                let (session_present, code, props) = connack::parse(r, v)?;
                 Packet::Connack(Connack {
                     session_present,
                     reason: ReasonCode::parse(ty, code)?,
@@ -278,7 +322,7 @@ impl<'a> Packet<'a> {
                 })
             }
             PacketType::Publish => {
-                let (publish, props) = publish::parse(header.flags, r, V)?;
+                let (publish, props) = publish::parse(header.flags, r, v)?;
                 Packet::Publish(Publish { publish, props })
             }
             PacketType::Puback => Packet::Puback(ack(r)?),
@@ -286,12 +330,12 @@ impl<'a> Packet<'a> {
             PacketType::Pubrel => Packet::Pubrel(ack(r)?),
             PacketType::Pubcomp => Packet::Pubcomp(ack(r)?),
             PacketType::Subscribe => {
-                let (pid, props, entries) = subscribe::parse(r, V)?;
+                let (pid, props, entries) = subscribe::parse(r, v)?;
                 let topics = SubscribeTopics::Encoded(entries);
                 Packet::Subscribe(Subscribe { pid, props, topics })
             }
             PacketType::Suback => {
-                let (pid, props, reasons) = subscribe::parse_suback(r, V)?;
+                let (pid, props, reasons) = subscribe::parse_suback(r, v)?;
                 Packet::Suback(SubAck {
                     pid,
                     props,
@@ -299,10 +343,15 @@ impl<'a> Packet<'a> {
                 })
             }
             PacketType::Unsubscribe => {
-                let (pid, props, entries) = unsubscribe::parse(r, V)?;
+                let (pid, props, entries) = unsubscribe::parse(r, v)?;
                 let topics = UnsubscribeTopics::Encoded(entries);
                 Packet::Unsubscribe(Unsubscribe { pid, props, topics })
             }
+            PacketType::Unsuback if !v5 => Packet::Unsuback(SubAck {
+                pid: r.pid()?,
+                props: Properties::EMPTY,
+                reasons: &[],
+            }),
             PacketType::Unsuback => {
                 let (pid, props, reasons) = unsubscribe::parse_unsuback(r)?;
                 Packet::Unsuback(SubAck {
@@ -313,10 +362,14 @@ impl<'a> Packet<'a> {
             }
             PacketType::Pingreq => Packet::Pingreq,
             PacketType::Pingresp => Packet::Pingresp,
+            // 3.1.1: an empty body (the check below).
+            PacketType::Disconnect if !v5 => Packet::Disconnect(ReasonOnly::SUCCESS),
             PacketType::Disconnect => {
                 let (reason, props) = disconnect::parse(r, ty)?;
                 Packet::Disconnect(ReasonOnly { reason, props })
             }
+            // A forged header: AUTH does not exist in 3.1.1.
+            PacketType::Auth if !v5 => return Err(DecodeError::UnknownPacketType(15)),
             PacketType::Auth => {
                 let (reason, props) = disconnect::parse(r, ty)?;
                 Packet::Auth(ReasonOnly { reason, props })
@@ -349,32 +402,53 @@ impl<'a> Packet<'a> {
         }
     }
 
-    /// Total encoded size including the fixed header.
+    /// Total encoded size in MQTT 5, including the fixed header.
     ///
     /// # Errors
     /// [`EncodeError::TooLong`].
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
-        let rem = self.remaining_len()?;
+        self.encoded_len_for(V)
+    }
+
+    /// [`Self::encoded_len`] in protocol `version`.
+    ///
+    /// # Errors
+    /// [`EncodeError::TooLong`].
+    pub fn encoded_len_for(&self, version: Version) -> Result<usize, EncodeError> {
+        let rem = self.remaining_len(version)?;
         Ok(1 + remaining_len_size(rem) + rem)
     }
 
-    /// Encode the whole packet into `out`; returns the bytes written.
-    /// Checks what [`super::Packet::encode`] checks, and every property and
-    /// reason code for the packet.  Acks, DISCONNECT and AUTH take their
-    /// short forms when they say the same.  Nothing is written on error.
+    /// Encode the whole packet in MQTT 5 into `out`; returns the bytes
+    /// written.  Checks what [`super::Packet::encode`] checks, and every
+    /// property and reason code for the packet.  Acks, DISCONNECT and AUTH
+    /// take their short forms when they say the same.  Nothing is written on
+    /// error.
     ///
     /// # Errors
     /// [`EncodeError::BufferTooSmall`] with the total size needed, or the
     /// validation failure.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
-        self.validate()?;
-        let needed = self.encoded_len()?;
+        self.encode_for(out, V)
+    }
+
+    /// [`Self::encode`] in protocol `version`.  In MQTT 3.1.1 the bytes are
+    /// those [`super::Packet::encode`] writes; what 3.1.1 cannot say
+    /// (properties, a reason other than Success or a CONNACK/SUBACK code it
+    /// has, subscription options beyond the QoS, UNSUBACK reason codes,
+    /// AUTH) is [`EncodeError::NotInVersion`].
+    ///
+    /// # Errors
+    /// As [`Self::encode`].
+    pub fn encode_for(&self, out: &mut [u8], v: Version) -> Result<usize, EncodeError> {
+        self.validate(v)?;
+        let needed = self.encoded_len_for(v)?;
         if out.len() < needed {
             return Err(EncodeError::BufferTooSmall { needed });
         }
         let mut w = Writer::new(out);
         if let Packet::Publish(p) = self {
-            publish::write_header(&p.publish, &p.props, V, &mut w, p.publish.payload.len())?;
+            publish::write_header(&p.publish, &p.props, v, &mut w, p.publish.payload.len())?;
             w.put(p.publish.payload)?;
             return Ok(w.pos());
         }
@@ -384,71 +458,119 @@ impl<'a> Packet<'a> {
         };
         w.fixed_header(
             (self.packet_type() as u8) << 4 | flags,
-            self.remaining_len()?,
+            self.remaining_len(v)?,
         )?;
         let w = &mut w;
         match self {
-            Packet::Connect(c) => connect::write(&c.connect, &connect_props(c), V, w)?,
+            Packet::Connect(c) => connect::write(&c.connect, &connect_props(c), v, w)?,
             Packet::Connack(c) => {
-                connack::write(w, c.session_present, c.reason as u8, &c.props, V)?;
+                let code = if v.is_v5() {
+                    c.reason as u8
+                } else {
+                    connack::return_code_of(c.reason)?
+                };
+                connack::write(w, c.session_present, code, &c.props, v)?;
             }
             Packet::Puback(a) | Packet::Pubrec(a) | Packet::Pubrel(a) | Packet::Pubcomp(a) => {
-                ack::write(w, a.pid, a.reason as u8, &a.props, V)?;
+                ack::write(w, a.pid, a.reason as u8, &a.props, v)?;
             }
-            Packet::Subscribe(s) => subscribe::write(w, s.pid, &s.props, s.topics.bytes(), V)?,
-            Packet::Suback(s) => subscribe::write_suback(w, s.pid, &s.props, s.reasons, V)?,
+            Packet::Subscribe(s) => subscribe::write(w, s.pid, &s.props, s.topics.bytes(), v)?,
+            Packet::Suback(s) => subscribe::write_suback(w, s.pid, &s.props, s.reasons, v)?,
             Packet::Unsubscribe(u) => {
-                unsubscribe::write(w, u.pid, &u.props, u.topics.iter(), V)?;
+                unsubscribe::write(w, u.pid, &u.props, u.topics.iter(), v)?;
             }
+            Packet::Unsuback(s) if !v.is_v5() => w.u16(s.pid)?,
             Packet::Unsuback(s) => unsubscribe::write_unsuback(w, s.pid, &s.props, s.reasons)?,
+            Packet::Disconnect(_) if !v.is_v5() => {}
             Packet::Disconnect(d) | Packet::Auth(d) => disconnect::write(w, d.reason, &d.props)?,
             Packet::Publish(_) | Packet::Pingreq | Packet::Pingresp => {}
         }
         Ok(w.pos())
     }
 
-    fn remaining_len(&self) -> Result<usize, EncodeError> {
+    fn remaining_len(&self, v: Version) -> Result<usize, EncodeError> {
         let len = match self {
-            Packet::Connect(c) => connect::len(&c.connect, &connect_props(c), V)?,
-            Packet::Connack(c) => connack::len(&c.props, V)?,
+            Packet::Connect(c) => connect::len(&c.connect, &connect_props(c), v)?,
+            Packet::Connack(c) => connack::len(&c.props, v)?,
             Packet::Publish(p) => {
-                publish::remaining_len_for(&p.publish, &p.props, V, p.publish.payload.len())?
+                publish::remaining_len_for(&p.publish, &p.props, v, p.publish.payload.len())?
             }
             Packet::Puback(a) | Packet::Pubrec(a) | Packet::Pubrel(a) | Packet::Pubcomp(a) => {
-                ack::len(a.reason as u8, &a.props, V)?
+                ack::len(a.reason as u8, &a.props, v)?
             }
-            Packet::Subscribe(s) => subscribe::len(&s.props, s.topics.bytes(), V)?,
-            Packet::Suback(s) => subscribe::suback_len(&s.props, s.reasons, V)?,
-            Packet::Unsubscribe(u) => unsubscribe::len(&u.props, u.topics.iter(), V)?,
+            Packet::Subscribe(s) => subscribe::len(&s.props, s.topics.bytes(), v)?,
+            Packet::Suback(s) => subscribe::suback_len(&s.props, s.reasons, v)?,
+            Packet::Unsubscribe(u) => unsubscribe::len(&u.props, u.topics.iter(), v)?,
+            Packet::Unsuback(_) if !v.is_v5() => 2,
             Packet::Unsuback(s) => unsubscribe::unsuback_len(&s.props, s.reasons)?,
             Packet::Pingreq | Packet::Pingresp => 0,
+            Packet::Disconnect(_) if !v.is_v5() => 0,
             Packet::Disconnect(d) | Packet::Auth(d) => disconnect::len(d.reason, &d.props)?,
         };
         check_remaining(len)
     }
 
-    fn validate(&self) -> Result<(), EncodeError> {
+    fn validate(&self, v: Version) -> Result<(), EncodeError> {
+        if !v.is_v5() {
+            self.fits_v311()?;
+        }
         let ty = self.packet_type();
         match self {
-            Packet::Connect(c) => connect::validate(&c.connect, &connect_props(c), V),
+            Packet::Connect(c) => connect::validate(&c.connect, &connect_props(c), v),
             Packet::Connack(c) => {
                 if !ReasonCode::allowed_in(ty, c.reason as u8) {
                     return Err(EncodeError::BadReturnCode(c.reason as u8));
                 }
-                connack::validate(c.session_present, c.reason as u8, &c.props, V)
+                connack::validate(c.session_present, c.reason as u8, &c.props, v)
             }
-            Packet::Publish(p) => publish::validate(&p.publish, &p.props, V),
+            Packet::Publish(p) => publish::validate(&p.publish, &p.props, v),
             Packet::Puback(a) | Packet::Pubrec(a) | Packet::Pubrel(a) | Packet::Pubcomp(a) => {
-                ack::validate(ty, a.pid, a.reason as u8, &a.props, V)
+                ack::validate(ty, a.pid, a.reason as u8, &a.props, v)
             }
-            Packet::Subscribe(s) => subscribe::validate(s.pid, &s.props, s.topics.bytes(), V),
-            Packet::Suback(s) => subscribe::validate_suback(s.pid, &s.props, s.reasons, V),
-            Packet::Unsubscribe(u) => unsubscribe::validate(u.pid, &u.props, u.topics.iter(), V),
+            Packet::Subscribe(s) => subscribe::validate(s.pid, &s.props, s.topics.bytes(), v),
+            Packet::Suback(s) => subscribe::validate_suback(s.pid, &s.props, s.reasons, v),
+            Packet::Unsubscribe(u) => unsubscribe::validate(u.pid, &u.props, u.topics.iter(), v),
+            Packet::Unsuback(s) if !v.is_v5() => super::codec::nonzero(s.pid),
             Packet::Unsuback(s) => unsubscribe::validate_unsuback(s.pid, &s.props, s.reasons),
             Packet::Pingreq | Packet::Pingresp => Ok(()),
             Packet::Disconnect(d) | Packet::Auth(d) => disconnect::validate(ty, d.reason, &d.props),
         }
     }
+
+    /// What MQTT 3.1.1 cannot carry: any property, a reason other than
+    /// Success (CONNACK and SUBACK: one without a 3.1.1 code), options
+    /// beyond the QoS, UNSUBACK reason codes, AUTH.
+    fn fits_v311(&self) -> Result<(), EncodeError> {
+        let empty = |p: &Properties<'_>| p.is_empty();
+        let ok = match self {
+            Packet::Connect(c) => empty(&c.props) && empty(&c.will_props),
+            Packet::Connack(c) => empty(&c.props) && connack::return_code_of(c.reason).is_ok(),
+            Packet::Publish(p) => empty(&p.props),
+            Packet::Puback(a) | Packet::Pubrec(a) | Packet::Pubrel(a) | Packet::Pubcomp(a) => {
+                empty(&a.props) && a.reason == ReasonCode::Success
+            }
+            Packet::Subscribe(s) => empty(&s.props) && s.topics.bytes().all(|(_, o)| o <= 2),
+            Packet::Suback(s) => empty(&s.props),
+            Packet::Unsubscribe(u) => empty(&u.props),
+            Packet::Unsuback(s) => empty(&s.props) && s.reasons.is_empty(),
+            Packet::Pingreq | Packet::Pingresp => true,
+            Packet::Disconnect(d) => empty(&d.props) && d.reason == ReasonCode::Success,
+            Packet::Auth(_) => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(EncodeError::NotInVersion)
+        }
+    }
+}
+
+impl ReasonOnly<'_> {
+    /// Success without properties (the empty body).
+    pub const SUCCESS: Self = ReasonOnly {
+        reason: ReasonCode::Success,
+        props: Properties::EMPTY,
+    };
 }
 
 fn connect_props<'a>(c: &Connect<'a>) -> ConnectProps<'a> {
@@ -524,6 +646,82 @@ pub(crate) mod tests {
         );
         assert_eq!(
             crate::wire::Packet::parse(&[0xF0, 0x00]),
+            Err(DecodeError::UnknownPacketType(15))
+        );
+    }
+
+    #[test]
+    fn one_representation_for_both_versions() {
+        let v311 = Version::V311;
+        let enc = |p: Packet<'_>| {
+            let mut out = [0u8; 64];
+            p.encode_for(&mut out, v311)
+                .map(|n| std::vec::Vec::from(&out[..n]))
+        };
+        // 3.1.1 CONNACK return code 5 is v5's Not authorized, both ways.
+        let refused = [0x20, 0x02, 0x00, 0x05]; // CONNACK, no session, not authorized
+        let (p, _) = Packet::parse_for(&refused, v311).unwrap().unwrap();
+        let Packet::Connack(c) = p else { panic!() };
+        assert_eq!(c.reason, ReasonCode::NotAuthorized);
+        assert_eq!(enc(p).unwrap(), refused);
+        // A 3.1.1 UNSUBACK has no reason codes; the same bytes in v5 are short.
+        let unsuback = [0xB0, 0x02, 0x00, 0x02]; // UNSUBACK, packet id 2
+        let (p, _) = Packet::parse_for(&unsuback, v311).unwrap().unwrap();
+        assert_eq!(enc(p).unwrap(), unsuback);
+        assert_eq!(
+            Packet::parse(&unsuback),
+            Err(DecodeError::BadLength(PacketType::Unsuback))
+        );
+        // What 3.1.1 cannot say.
+        let why = [Property::ReasonString("x")];
+        let props = Properties::from_list(&why);
+        let no_local = [(
+            "a",
+            SubscriptionOptions {
+                no_local: true,
+                ..SubscriptionOptions::new(QoS::AtMostOnce)
+            },
+        )];
+        let cases = [
+            Packet::Puback(Ack {
+                pid: 1,
+                reason: ReasonCode::NoMatchingSubscribers,
+                props: Properties::EMPTY,
+            }),
+            Packet::Pubcomp(Ack {
+                props,
+                ..Ack::success(1)
+            }),
+            Packet::Connack(Connack {
+                session_present: false,
+                reason: ReasonCode::QuotaExceeded,
+                props: Properties::EMPTY,
+            }),
+            Packet::Subscribe(Subscribe {
+                pid: 1,
+                props: Properties::EMPTY,
+                topics: SubscribeTopics::List(&no_local),
+            }),
+            Packet::Unsuback(SubAck {
+                pid: 1,
+                props: Properties::EMPTY,
+                reasons: &[0x00],
+            }),
+            Packet::Disconnect(ReasonOnly {
+                reason: ReasonCode::DisconnectWithWillMessage,
+                props: Properties::EMPTY,
+            }),
+            Packet::Auth(ReasonOnly::SUCCESS),
+        ];
+        for p in cases {
+            assert_eq!(enc(p), Err(EncodeError::NotInVersion), "{p:?}");
+        }
+        assert_eq!(
+            enc(Packet::Disconnect(ReasonOnly::SUCCESS)).unwrap(),
+            [0xE0, 0x00]
+        );
+        assert_eq!(
+            Packet::parse_for(&[0xF0, 0x00], v311),
             Err(DecodeError::UnknownPacketType(15))
         );
     }
