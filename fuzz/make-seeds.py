@@ -24,6 +24,25 @@ PACKETS = {
 }
 
 
+# MQTT 5 (decode tries both versions on every input): one seed per packet
+# type, with properties and reason codes.
+PACKETS5 = {
+    "v5_connect": bytes([0x10, 19, 0, 4]) + b"MQTT" + bytes([5, 2, 0, 10, 5, 0x11, 0, 0, 0, 60, 0, 1]) + b"c",
+    "v5_connack": bytes([0x20, 9, 0, 0, 6, 0x21, 0, 20, 0x22, 0, 10]),
+    "v5_publish": bytes([0x32, 16, 0, 3]) + b"a/b" + bytes([0, 11, 6, 0x23, 0, 1, 0x0B, 0x80, 0x01]) + b"hi",
+    "v5_puback": bytes([0x40, 3, 0, 1, 0x10]),
+    "v5_pubrec": bytes([0x50, 8, 0, 1, 0x97, 4, 0x1F, 0, 1]) + b"q",
+    "v5_pubrel": bytes([0x62, 3, 0, 1, 0x92]),
+    "v5_pubcomp": bytes([0x70, 4, 0, 1, 0, 0]),
+    "v5_subscribe": bytes([0x82, 11, 0, 1, 2, 0x0B, 42, 0, 3]) + b"a/#" + bytes([0x2D]),
+    "v5_suback": bytes([0x90, 6, 0, 1, 0, 1, 0x87, 0x9E]),
+    "v5_unsubscribe": bytes([0xA2, 15, 0, 2, 7, 0x26, 0, 1]) + b"k" + bytes([0, 1]) + b"v" + bytes([0, 3]) + b"a/+",
+    "v5_unsuback": bytes([0xB0, 5, 0, 2, 0, 0, 0x11]),
+    "v5_disconnect": bytes([0xE0, 7, 0x8E, 5, 0x11, 0, 0, 0, 0]),
+    "v5_auth": bytes([0xF0, 12, 0x18, 10, 0x15, 0, 2]) + b"M1" + bytes([0x16, 0, 2, 0xAB, 0xCD]),
+}
+
+
 def feed(b):
     # session op 0: broker bytes, length-prefixed
     return bytes([0, len(b)]) + b
@@ -59,11 +78,18 @@ def write(target, seeds):
             f.write(data)
 
 
-write("decode", PACKETS)
+write("decode", {**PACKETS, **PACKETS5})
 # roundtrip: kind byte, one filter "a/b" QoS 1, then bytes for the fields
 tail = bytes([2]) + b"cl" + bytes([0, 10, 1, 1, 3]) + b"w/t" + bytes([2]) + b"hi" + bytes([1, 1, 1, 1]) + b"u"
 tail += bytes([1, 1]) + b"p" + bytes([5])
 write("roundtrip", {name: bytes([k, 1, 3]) + b"a/b" + bytes([1]) + tail for k, name in enumerate(PACKETS)})
+# v5 kinds 14-28 (AUTH is the 15th): two property lists of one property
+# each (a user property, a will delay), then a filter and its options byte.
+props5 = bytes([1, 22, 1]) + b"k" + bytes([1]) + b"v" + bytes([1, 12, 0, 0, 0, 5])
+write("roundtrip", {
+    "v5_" + name: bytes([14 + k]) + props5 + bytes([1, 3]) + b"a/b" + bytes([0x2D]) + tail
+    for k, name in enumerate(list(PACKETS) + ["auth"])
+})
 write("session", session_seeds())
 # restore: what follows magic and version in saved session bytes (the target
 # adds those and the checksum): flags, next id, messages, held-id runs.

@@ -2,7 +2,8 @@
 //!
 //! The crate is `no_std` and never allocates.  It is layered:
 //! - [`wire`]: checked views over received bytes and encoders for every
-//!   MQTT 3.1.1 packet.  No panic is reachable from peer bytes.
+//!   MQTT 3.1.1 packet (and, with the `mqtt5` feature, every MQTT 5 packet
+//!   and property).  No panic is reachable from peer bytes.
 //! - [`session`]: a sans-IO state machine.  Bytes and a millisecond timestamp
 //!   go in; events and bytes come out.  It never reads a clock or a socket.
 //! - [`client`]: a thin blocking driver over `embedded-io` traits.

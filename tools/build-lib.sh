@@ -24,6 +24,9 @@ if [ -z "$toolchain" ]; then
     rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
 fi
 
+# UMQTT_RS_MQTT5=1 (make MQTT5=1): MQTT 5 in the wire layer too.
+features=firmware
+if [ "${UMQTT_RS_MQTT5:-0}" = 1 ]; then features=firmware,mqtt5; fi
 target_dir=$top/target
 pic=()
 drop=()
@@ -34,7 +37,7 @@ if [ "${UMQTT_RS_PIC:-0}" = 1 ]; then
     drop=(--remove-section=.eh_frame --remove-section='.ARM.extab*')
 fi
 CARGO_TARGET_DIR=$target_dir cargo ${toolchain:-} rustc --manifest-path "$top/Cargo.toml" --quiet --release --lib \
-    --target "$target" --features firmware --crate-type staticlib "${pic[@]}"
+    --target "$target" --features "$features" --crate-type staticlib "${pic[@]}"
 lib=$target_dir/$target/release/libumqtt_rs.a
 
 # The exports are exactly the functions the header declares.
@@ -72,4 +75,4 @@ missing=$(for e in $exports; do grep -q " T $e$" <<<"$defined" || echo "$e"; don
 # helpers of libgcc: __aeabi_*, __*di3).
 needs=$(awk '$1 == "U" {print $2}' <<<"$defined" | grep -vxE 'mem(cpy|move|set|cmp)|bcmp|__aeabi_[a-z0-9]+|__[a-z]+[dt]i3' || true)
 [ -z "$needs" ] || { echo "build-lib: $out needs unexpected symbols: $needs" >&2; exit 1; }
-echo "build-lib: $out ($target)"
+echo "build-lib: $out ($target, features $features)"

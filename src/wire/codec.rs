@@ -2,9 +2,66 @@
 //! [`Writer`] over a caller's output buffer. These are the only places that
 //! touch raw bytes, and neither can panic: a short read is a
 //! [`DecodeError::BadLength`] for the packet type being parsed, a short write
-//! an [`EncodeError::BufferTooSmall`].
+//! an [`EncodeError::BufferTooSmall`].  The small length and check helpers
+//! every packet family shares are here too.
 
-use super::{DecodeError, EncodeError, PacketType};
+use super::{DecodeError, EncodeError, PacketType, TopicError, MAX_REMAINING_LEN};
+
+/// Topic validation failures while decoding: NUL is a string error.
+pub(crate) fn topic_decode_error(e: TopicError) -> DecodeError {
+    match e {
+        TopicError::NulChar => DecodeError::BadUtf8,
+        _ => DecodeError::BadTopic,
+    }
+}
+
+/// Encoded size of a length-prefixed field.
+pub(crate) fn field_len(len: usize) -> Result<usize, EncodeError> {
+    if len > usize::from(u16::MAX) {
+        Err(EncodeError::TooLong)
+    } else {
+        Ok(len + 2)
+    }
+}
+
+pub(crate) fn check_remaining(len: usize) -> Result<usize, EncodeError> {
+    if len > MAX_REMAINING_LEN {
+        Err(EncodeError::TooLong)
+    } else {
+        Ok(len)
+    }
+}
+
+/// Sum of `f` over `items`, failing with `TooLong` on any error or overflow.
+pub(crate) fn sum_len<T>(
+    mut items: impl Iterator<Item = T>,
+    f: impl Fn(T) -> Result<usize, EncodeError>,
+) -> Result<usize, EncodeError> {
+    items.try_fold(0usize, |acc, item| {
+        acc.checked_add(f(item)?).ok_or(EncodeError::TooLong)
+    })
+}
+
+/// `a + b`, or `TooLong` on overflow.
+pub(crate) fn add_len(a: usize, b: usize) -> Result<usize, EncodeError> {
+    a.checked_add(b).ok_or(EncodeError::TooLong)
+}
+
+pub(crate) fn nonzero(pid: u16) -> Result<(), EncodeError> {
+    if pid == 0 {
+        Err(EncodeError::ZeroPacketId)
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn no_nul(s: &str) -> Result<(), EncodeError> {
+    if s.contains('\0') {
+        Err(EncodeError::NulChar)
+    } else {
+        Ok(())
+    }
+}
 
 /// A bounds-checked reader over one packet body.
 #[derive(Debug, Clone)]
@@ -16,6 +73,12 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8], ty: PacketType) -> Self {
         Reader { buf, ty }
+    }
+
+    /// The packet type a short read is reported for.
+    #[cfg(feature = "mqtt5")]
+    pub(crate) fn packet_type(&self) -> PacketType {
+        self.ty
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -52,6 +115,32 @@ impl<'a> Reader<'a> {
             .ok_or(DecodeError::BadLength(self.ty))?;
         self.buf = tail;
         Ok(u16::from_be_bytes(bytes))
+    }
+
+    #[cfg(feature = "mqtt5")]
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
+        let (&bytes, tail) = self
+            .buf
+            .split_first_chunk::<4>()
+            .ok_or(DecodeError::BadLength(self.ty))?;
+        self.buf = tail;
+        Ok(u32::from_be_bytes(bytes))
+    }
+
+    /// A variable byte integer (section 1.5.5): at most 4 bytes, so at most
+    /// 268,435,455.  Non-minimal encodings are accepted, as for the
+    /// remaining length.
+    #[cfg(feature = "mqtt5")]
+    pub(crate) fn var_int(&mut self) -> Result<u32, DecodeError> {
+        let mut value: u32 = 0;
+        for shift in [0u32, 7, 14, 21] {
+            let byte = self.u8()?;
+            value |= u32::from(byte & 0x7F) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(DecodeError::BadVarInt)
     }
 
     /// A nonzero packet identifier.
@@ -114,6 +203,28 @@ impl<'a> Writer<'a> {
         self.put(&v.to_be_bytes())
     }
 
+    #[cfg(feature = "mqtt5")]
+    pub(crate) fn u32(&mut self, v: u32) -> Result<(), EncodeError> {
+        self.put(&v.to_be_bytes())
+    }
+
+    /// A variable byte integer, minimal encoding.
+    #[cfg(feature = "mqtt5")]
+    pub(crate) fn var_int(&mut self, v: usize) -> Result<(), EncodeError> {
+        let tail = self
+            .buf
+            .get_mut(self.pos..)
+            .ok_or(EncodeError::BufferTooSmall { needed: self.pos })?;
+        let n = super::encode_remaining_len(v, tail).map_err(|e| match e {
+            EncodeError::BufferTooSmall { needed } => EncodeError::BufferTooSmall {
+                needed: self.pos.saturating_add(needed),
+            },
+            e => e,
+        })?;
+        self.pos = self.pos.saturating_add(n);
+        Ok(())
+    }
+
     /// Length-prefixed binary data (also used for strings).
     pub(crate) fn binary(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         let len = u16::try_from(bytes.len()).map_err(|_| EncodeError::TooLong)?;
@@ -173,6 +284,42 @@ mod tests {
         let mut r = Reader::new(&[0x00, 0x02, 0xC3, 0xA9], PacketType::Connect); // "é"
         assert_eq!(r.str(), Ok("é"));
         assert!(r.is_empty());
+    }
+
+    #[cfg(feature = "mqtt5")]
+    #[test]
+    fn var_int_read_and_write() {
+        let cases: &[(u32, &[u8])] = &[
+            (0, &[0x00]),
+            (127, &[0x7F]),
+            (128, &[0x80, 0x01]),
+            (16_384, &[0x80, 0x80, 0x01]),
+            (268_435_455, &[0xFF, 0xFF, 0xFF, 0x7F]),
+        ];
+        for &(v, enc) in cases {
+            let mut r = Reader::new(enc, PacketType::Publish);
+            assert_eq!(r.var_int(), Ok(v));
+            assert!(r.is_empty());
+            let mut buf = [0u8; 4];
+            let mut w = Writer::new(&mut buf);
+            w.var_int(v as usize).unwrap();
+            assert_eq!(&buf[..enc.len()], enc);
+        }
+        let mut r = Reader::new(&[0xFF, 0xFF, 0xFF, 0xFF, 0x01], PacketType::Publish);
+        assert_eq!(r.var_int(), Err(DecodeError::BadVarInt)); // 5 bytes
+        let mut r = Reader::new(&[0x80], PacketType::Publish);
+        assert_eq!(
+            r.var_int(),
+            Err(DecodeError::BadLength(PacketType::Publish))
+        );
+        let mut buf = [0u8; 2];
+        let mut w = Writer::new(&mut buf);
+        w.u8(0).unwrap();
+        assert_eq!(
+            w.var_int(128),
+            Err(EncodeError::BufferTooSmall { needed: 3 })
+        );
+        assert_eq!(w.var_int(268_435_456), Err(EncodeError::TooLong));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use core::fmt;
 
 use super::PacketType;
 
-/// Why received bytes are not a valid MQTT 3.1.1 packet.
+/// Why received bytes are not a valid MQTT 3.1.1 (or MQTT 5) packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DecodeError {
@@ -36,6 +36,52 @@ pub enum DecodeError {
     EmptyPayload(PacketType),
     /// CONNECT protocol name/level or connect flags invalid.
     BadConnect,
+    /// MQTT 5: a variable byte integer (property length, Subscription
+    /// Identifier) longer than 4 bytes.
+    #[cfg(feature = "mqtt5")]
+    BadVarInt,
+    /// MQTT 5: a property unknown, not allowed in this packet, repeated, or
+    /// with a value out of range.
+    #[cfg(feature = "mqtt5")]
+    Property(PropertyError),
+    /// MQTT 5: a reason code not defined for this packet type.
+    #[cfg(feature = "mqtt5")]
+    BadReasonCode(PacketType, u8),
+    /// MQTT 5: a SUBSCRIBE options byte with reserved bits set or retain
+    /// handling 3, or No Local on a shared subscription (the byte is carried).
+    #[cfg(feature = "mqtt5")]
+    BadSubscriptionOptions(u8),
+}
+
+/// Which rule an MQTT 5 property breaks; each carries the property
+/// identifier.
+#[cfg(feature = "mqtt5")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyError {
+    /// An identifier the protocol does not define (a malformed packet).
+    Unknown(u8),
+    /// Defined, but not allowed in this packet (a malformed packet); also
+    /// Authentication Data without an Authentication Method.
+    NotAllowed(u8),
+    /// Present twice where only User Property (and, in PUBLISH,
+    /// Subscription Identifier) may repeat (a protocol error).
+    Repeated(u8),
+    /// A value out of range: 0 where 0 is forbidden (Receive Maximum,
+    /// Maximum Packet Size, Topic Alias, Subscription Identifier), a
+    /// 0-or-1 byte above 1, or (encoding only) a string with U+0000.
+    BadValue(u8),
+}
+
+#[cfg(feature = "mqtt5")]
+impl fmt::Display for PropertyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PropertyError::Unknown(id) => write!(f, "unknown property {id:#04x}"),
+            PropertyError::NotAllowed(id) => write!(f, "property {id:#04x} not allowed here"),
+            PropertyError::Repeated(id) => write!(f, "property {id:#04x} repeated"),
+            PropertyError::BadValue(id) => write!(f, "property {id:#04x} value out of range"),
+        }
+    }
 }
 
 impl fmt::Display for DecodeError {
@@ -53,6 +99,16 @@ impl fmt::Display for DecodeError {
             DecodeError::BadTopic => f.write_str("invalid topic"),
             DecodeError::EmptyPayload(t) => write!(f, "{t:?} has no entries"),
             DecodeError::BadConnect => f.write_str("invalid CONNECT header or flags"),
+            #[cfg(feature = "mqtt5")]
+            DecodeError::BadVarInt => f.write_str("variable byte integer over 4 bytes"),
+            #[cfg(feature = "mqtt5")]
+            DecodeError::Property(e) => e.fmt(f),
+            #[cfg(feature = "mqtt5")]
+            DecodeError::BadReasonCode(t, c) => write!(f, "invalid {t:?} reason code {c:#04x}"),
+            #[cfg(feature = "mqtt5")]
+            DecodeError::BadSubscriptionOptions(b) => {
+                write!(f, "invalid subscription options {b:#04x}")
+            }
         }
     }
 }
@@ -81,8 +137,20 @@ pub enum EncodeError {
     /// PUBLISH with DUP set at QoS 0.
     DupWithQos0,
     /// A SUBACK code not in {0, 1, 2, 0x80}, or a CONNACK with session present
-    /// and a refusal code (the offending code is carried).
+    /// and a refusal code (the offending code is carried); in MQTT 5 any
+    /// reason code not defined for the packet.
     BadReturnCode(u8),
+    /// MQTT 5: a property not allowed in the packet, repeated, or out of
+    /// range.
+    #[cfg(feature = "mqtt5")]
+    Property(PropertyError),
+    /// MQTT 5: No Local on a shared subscription (`$share/...`).
+    #[cfg(feature = "mqtt5")]
+    NoLocalOnShared,
+    /// Something MQTT 3.1.1 cannot carry (a property, a reason code or
+    /// subscription option it lacks, AUTH) asked for in a 3.1.1 encoding.
+    #[cfg(feature = "mqtt5")]
+    NotInVersion,
 }
 
 impl fmt::Display for EncodeError {
@@ -100,6 +168,12 @@ impl fmt::Display for EncodeError {
             EncodeError::EmptyList => f.write_str("list of entries is empty"),
             EncodeError::DupWithQos0 => f.write_str("DUP flag set on a QoS 0 publish"),
             EncodeError::BadReturnCode(c) => write!(f, "invalid return code {c:#04x}"),
+            #[cfg(feature = "mqtt5")]
+            EncodeError::Property(e) => e.fmt(f),
+            #[cfg(feature = "mqtt5")]
+            EncodeError::NoLocalOnShared => f.write_str("no local on a shared subscription"),
+            #[cfg(feature = "mqtt5")]
+            EncodeError::NotInVersion => f.write_str("not expressible in MQTT 3.1.1"),
         }
     }
 }
@@ -165,5 +239,16 @@ mod tests {
             "invalid topic: wildcard in topic name"
         );
         assert_eq!(TopicError::Empty.to_string(), "topic is empty");
+        #[cfg(feature = "mqtt5")]
+        {
+            assert_eq!(
+                DecodeError::Property(PropertyError::Repeated(0x21)).to_string(),
+                "property 0x21 repeated"
+            );
+            assert_eq!(
+                DecodeError::BadReasonCode(PacketType::Puback, 0x05).to_string(),
+                "invalid Puback reason code 0x05"
+            );
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! "remaining length". Framing happens here, before any body is looked at, so
 //! a caller can refuse an oversized packet before reading it.
 
-use super::{DecodeError, EncodeError, PacketType};
+use super::{DecodeError, EncodeError, PacketType, Version};
 
 /// Largest remaining length the 4-byte varint can express.
 pub const MAX_REMAINING_LEN: usize = 268_435_455;
@@ -50,7 +50,17 @@ pub(crate) fn check_flags(ty: PacketType, flags: u8) -> Result<(), DecodeError> 
     }
 }
 
-/// Parse the fixed header at the start of `buf`.
+/// Parse the fixed header of an MQTT 3.1.1 packet at the start of `buf`:
+/// [`parse_fixed_header_for`] with [`Version::V311`].
+///
+/// # Errors
+/// As [`parse_fixed_header_for`].
+pub fn parse_fixed_header(buf: &[u8]) -> Result<Option<FixedHeader>, DecodeError> {
+    parse_fixed_header_for(buf, Version::V311)
+}
+
+/// Parse the fixed header at the start of `buf` for protocol `version`
+/// (AUTH, type 15, exists only in MQTT 5).
 ///
 /// Returns `Ok(None)` when more bytes are needed to know the header. The type
 /// and flags are checked as soon as the first byte is there.
@@ -60,13 +70,17 @@ pub(crate) fn check_flags(ty: PacketType, flags: u8) -> Result<(), DecodeError> 
 /// [`DecodeError::BadQos`] (PUBLISH QoS 3), or
 /// [`DecodeError::BadRemainingLength`] when the 4th length byte still has its
 /// continuation bit set.
-pub fn parse_fixed_header(buf: &[u8]) -> Result<Option<FixedHeader>, DecodeError> {
+pub fn parse_fixed_header_for(
+    buf: &[u8],
+    version: Version,
+) -> Result<Option<FixedHeader>, DecodeError> {
     let Some((&first, rest)) = buf.split_first() else {
         return Ok(None);
     };
     let type_bits = first >> 4;
-    let packet_type =
-        PacketType::from_u8(type_bits).ok_or(DecodeError::UnknownPacketType(type_bits))?;
+    let packet_type = PacketType::from_u8(type_bits)
+        .filter(|&t| version.is_v5() || !is_v5_only(t))
+        .ok_or(DecodeError::UnknownPacketType(type_bits))?;
     let flags = first & 0x0F;
     check_flags(packet_type, flags)?;
 
@@ -89,6 +103,16 @@ pub fn parse_fixed_header(buf: &[u8]) -> Result<Option<FixedHeader>, DecodeError
     } else {
         Ok(None)
     }
+}
+
+/// AUTH: a packet type only MQTT 5 has.
+fn is_v5_only(ty: PacketType) -> bool {
+    #[cfg(feature = "mqtt5")]
+    if ty == PacketType::Auth {
+        return true;
+    }
+    let _ = ty;
+    false
 }
 
 /// Number of bytes the minimal remaining-length encoding of `len` takes
@@ -222,6 +246,23 @@ mod tests {
         assert_eq!(
             parse_fixed_header(&[0xF0]),
             Err(DecodeError::UnknownPacketType(15))
+        );
+    }
+
+    #[cfg(feature = "mqtt5")]
+    #[test]
+    fn auth_only_in_v5() {
+        assert_eq!(
+            parse_fixed_header_for(&[0xF0, 0x00], Version::V311),
+            Err(DecodeError::UnknownPacketType(15))
+        );
+        let h = parse_fixed_header_for(&[0xF0, 0x00], Version::V5)
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.packet_type, PacketType::Auth);
+        assert_eq!(
+            parse_fixed_header_for(&[0xF1, 0x00], Version::V5),
+            Err(DecodeError::ReservedFlags(PacketType::Auth))
         );
     }
 
