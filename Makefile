@@ -215,12 +215,14 @@ test-board: deps-board firmware
 	@# Installed with the firmware's own mip from a web server, then used.
 	$(PYTHON) $(TOP)/tests/natmod/mip_install.py $(OUT)/$(FIRMWARE) $(TOP)/build/natmod/x64/lib
 else ifeq ($(TEST_KIND),qemu-natmod)
-# A qemu firmware without the module: the board's natmod (NATMOD_ARCH) put in
-# through the raw REPL passes tests/qemu (tools/run-natmod-qemu.py).
+# A qemu firmware without the module: the board's natmod (NATMOD_ARCH, and
+# NATMOD_ALSO: older architectures it loads too) put in through the raw REPL
+# passes tests/qemu (tools/run-natmod-qemu.py).
 test-board: deps-board firmware
-	$(MAKE) natmod
-	/usr/bin/python3 $(TOP)/tools/run-natmod-qemu.py "$(QEMU)" $(OUT)/$(FIRMWARE) \
-		$(TOP)/build/natmod/$(ARCH)/umqtt_rs.mpy $(MPY_DIR)
+	for a in $(ARCH) $(NATMOD_ALSO); do \
+		$(MAKE) natmod ARCH=$$a && \
+		/usr/bin/python3 $(TOP)/tools/run-natmod-qemu.py "$(QEMU)" $(OUT)/$(FIRMWARE) \
+			$(TOP)/build/natmod/$$a/umqtt_rs.mpy $(MPY_DIR) || exit 1; done
 else
 test-board:
 	@echo "make BOARD=$(BOARD) test: nothing to test on this machine"; exit 2
@@ -268,9 +270,6 @@ NATMOD_BINUTILS :=
 else ifeq ($(ARCH),armv6m)
 NATMOD_RUST := thumbv6m-none-eabi
 NATMOD_BINUTILS := arm-none-eabi-
-# Cortex-M0 has no 64-bit multiply or Thumb-2 switch tables: libgcc's
-# __aeabi_lmul and __gnu_thumb1_case_* go in (mpy_ld.py picks just those).
-NATMOD_LINK_RUNTIME := 1
 else ifeq ($(ARCH),armv7m)
 NATMOD_RUST := thumbv7m-none-eabi
 NATMOD_BINUTILS := arm-none-eabi-
@@ -286,6 +285,8 @@ NATMOD_RUST := xtensa-esp32-none-elf
 NATMOD_BINUTILS := xtensa-esp32-elf-
 NATMOD_TOOLCHAIN := esp
 endif
+# 1: link libgcc's helpers the code calls (mpy_ld.py needs PyPI's `ar` for
+# that); none is needed: urs_natmod.c has armv6m's __aeabi_lmul.
 NATMOD_LINK_RUNTIME ?= 0
 # NATMOD_URL=https://<host>/<path>: the package.json names its files there
 # (mip on the board takes only absolute URLs); else relative (mpremote).

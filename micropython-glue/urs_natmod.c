@@ -50,6 +50,29 @@ size_t strlen(const char *s) {
     return n;
 }
 
+#if defined(__ARM_ARCH_6M__)
+// Cortex-M0 multiplies only 32 x 32 -> 32 bits: the Rust core's 64-bit
+// products call libgcc's __aeabi_lmul, which a natmod cannot reach.  Made
+// of 16-bit halves so that nothing here needs a wider multiply.  (The glue
+// is built -fno-jump-tables there: no __gnu_thumb1_case_* either.)
+static uint64_t urs_mul_32x32(uint32_t a, uint32_t b) {
+    uint32_t al = a & 0xffff, ah = a >> 16, bl = b & 0xffff, bh = b >> 16;
+    uint32_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint32_t mid = (ll >> 16) + (lh & 0xffff) + (hl & 0xffff);
+    uint32_t lo = (ll & 0xffff) | (mid << 16);
+    uint32_t hi = hh + (lh >> 16) + (hl >> 16) + (mid >> 16);
+    return ((uint64_t)hi << 32) | lo;
+}
+
+uint64_t __aeabi_lmul(uint64_t a, uint64_t b) {
+    uint32_t a_lo = (uint32_t)a, a_hi = (uint32_t)(a >> 32);
+    uint32_t b_lo = (uint32_t)b, b_hi = (uint32_t)(b >> 32);
+    uint64_t p = urs_mul_32x32(a_lo, b_lo);
+    uint32_t cross = a_lo * b_hi + a_hi * b_lo;
+    return p + ((uint64_t)cross << 32);
+}
+#endif
+
 // ---- what is looked up once, at import ------------------------------------
 
 const mp_obj_type_t *urs_type_bytes;

@@ -5,4 +5,6 @@
 include $(TOP)/boards/qemu-arm/board.mk
 UMQTT_RS_MODULE := 0
 NATMOD_ARCH := armv7m
+# A Cortex-M3 firmware loads armv6m code too: the RP2040 build runs here.
+NATMOD_ALSO := armv6m
 TEST_KIND := qemu-natmod
