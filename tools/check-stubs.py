@@ -4,8 +4,9 @@
 Usage: tools/check-stubs.py FIRMWARE
 
 For each stub micropython-glue/python/<module>.pyi, runs FIRMWARE (a unix
-MicroPython with umqtt_rs and its frozen Python layers) and compares the
-public names (not starting with "_"):
+MicroPython with umqtt_rs and its frozen Python layers, or the stock one with
+the native module installed: tools/mpy-natmod.sh) and compares the public
+names (not starting with "_"):
 
 - of the module: dir(module) against the stub's top-level definitions.  Names
   the layer's own .py binds by importing (`import time`, `from time import
