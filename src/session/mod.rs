@@ -1,4 +1,7 @@
-//! The MQTT 3.1.1 client session: a sans-IO state machine.
+//! The MQTT 3.1.1 client session: a sans-IO state machine.  With the
+//! `mqtt5` feature it speaks MQTT 5 too (module `v5`: the version is set
+//! before connecting; CONNECT properties, the CONNACK's limits, reason
+//! codes, PUBLISH properties), through the same state machine.
 //!
 //! [`Session`] holds no buffers, reads no clock and does no I/O.  The caller
 //! passes the time (`now_ms`, any monotonic millisecond count) and a
@@ -42,6 +45,8 @@ mod rxbuf;
 mod state;
 mod store;
 mod txbuf;
+#[cfg(feature = "mqtt5")]
+mod v5;
 
 #[cfg(test)]
 mod scripted;
@@ -56,6 +61,8 @@ pub use rxbuf::{Chunk, Frame, RxBuf, RxParts};
 pub use state::OutgoingFlow;
 pub use store::Store;
 pub use txbuf::TxBuf;
+#[cfg(feature = "mqtt5")]
+pub use v5::{ConnectOptions, MAX_CONNECT_PROPERTIES, MAX_SUBSCRIBE_FILTERS};
 
 use crate::wire::{
     validate_topic_filter, validate_topic_name, Connect, ConnectReturnCode, EncodeError, Packet,
@@ -114,6 +121,38 @@ pub enum Event<'a> {
     },
     /// PINGRESP.
     Pong,
+    /// MQTT 5: the broker accepted the connection; its CONNACK properties
+    /// (Assigned Client Identifier, Reason String, Response Information,
+    /// User Properties, ...) borrow the receive buffer.  The limits among
+    /// them are kept by the session (`Session::server_receive_maximum`
+    /// and the others).
+    #[cfg(feature = "mqtt5")]
+    Connected5 {
+        /// The broker resumed a stored session.
+        session_present: bool,
+        /// The CONNACK properties.
+        props: crate::wire::Properties<'a>,
+    },
+    /// MQTT 5: an application message and its properties, checked by the
+    /// wire layer ([`Properties::as_bytes`](crate::wire::Properties::as_bytes)
+    /// gives the section's bytes).  Acknowledged as [`Event::Message`].
+    #[cfg(feature = "mqtt5")]
+    Message5 {
+        /// Topic, payload, QoS, packet id.
+        publish: Publish<'a>,
+        /// The PUBLISH properties, borrowing the receive buffer.
+        props: crate::wire::Properties<'a>,
+    },
+    /// MQTT 5: the broker refused outgoing message `pid` (a PUBACK or
+    /// PUBREC with a failure reason code): its flow is over, nothing is
+    /// resent.
+    #[cfg(feature = "mqtt5")]
+    PublishFailed {
+        /// Id returned by [`Session::publish`].
+        pid: u16,
+        /// Why (0x80 or above).
+        reason: crate::wire::ReasonCode,
+    },
 }
 
 /// Where the current connection stands.
@@ -186,6 +225,9 @@ pub struct Session {
     connect_timeout_ms: u64,
     window: usize,
     max_packet_size: usize,
+    /// The protocol version and what MQTT 5 adds per connection.
+    #[cfg(feature = "mqtt5")]
+    v5: v5::V5State,
 }
 
 impl Default for Session {
@@ -205,6 +247,8 @@ impl Session {
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
             window: DEFAULT_WINDOW,
             max_packet_size: PROTOCOL_MAX_PACKET_SIZE,
+            #[cfg(feature = "mqtt5")]
+            v5: v5::V5State::new(),
         }
     }
 
@@ -329,10 +373,22 @@ impl Session {
         connect: &Connect<'_>,
         tx: &mut TxBuf<'_>,
     ) -> Result<(), Error> {
+        #[cfg(feature = "mqtt5")]
+        if self.v5.version.is_v5() {
+            return self.connect_with(now_ms, connect, &ConnectOptions::DEFAULT, tx);
+        }
         let packet = Packet::Connect(*connect);
         self.check_size(&packet)?;
         tx.push(&packet)?;
+        self.start_connection(now_ms, connect, tx);
+        Ok(())
+    }
+
+    /// The state of a connection whose CONNECT was just queued.
+    fn start_connection(&mut self, now_ms: u64, connect: &Connect<'_>, tx: &mut TxBuf<'_>) {
         self.conn = Connection::new();
+        #[cfg(feature = "mqtt5")]
+        self.v5.new_connection();
         self.conn.link = Link::AwaitConnack { since_ms: now_ms };
         self.conn.keepalive_ms = u64::from(connect.keepalive).saturating_mul(1000);
         self.conn.last_tx_ms = now_ms;
@@ -344,7 +400,6 @@ impl Session {
             // Messages sent without a store cannot be resent.
             self.durable.drop_unstored();
         }
-        Ok(())
     }
 
     /// Queues a PUBLISH and returns its packet id (0 for QoS 0).  QoS 1/2
@@ -426,6 +481,8 @@ impl Session {
         };
         self.require_open()?;
         validate_topic_name(topic).map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
+        #[cfg(feature = "mqtt5")]
+        self.v5.check_publish(qos, retain)?;
         // Resent messages go out before new ones (order per topic).
         self.pump_owed(now_ms, tx)?;
         self.pump_resends(now_ms, tx)?;
@@ -436,7 +493,7 @@ impl Session {
         };
         let pid = match flow {
             None => 0,
-            Some(_) if self.durable.outgoing_len() >= self.window => {
+            Some(_) if self.durable.outgoing_len() >= self.send_window() => {
                 return Err(Error::InflightFull)
             }
             Some(_) => self.peek_pid()?,
@@ -449,17 +506,17 @@ impl Session {
             pid,
             payload,
         };
-        let packet = Packet::Publish(publish);
+        let packet = self.out_publish(publish);
         // A streamed payload's header alone (what a resend stores).
         let header = match body {
-            Body::Streamed(n, _) => publish.header_len_for(n).map_err(Error::Encode)?,
+            Body::Streamed(n, _) => packet.header_len_for(n).map_err(Error::Encode)?,
             _ => 0,
         };
         let size = match body {
             Body::Streamed(n, _) => header.saturating_add(n),
             _ => packet.encoded_len().map_err(Error::Encode)?,
         };
-        if size > self.max_packet_size {
+        if size > self.send_limit() {
             return Err(Error::TooLarge { size });
         }
         let stored = match (flow, body) {
@@ -471,11 +528,19 @@ impl Session {
         if stored > tx.store().free() {
             return Err(Error::StoreFull { needed: stored });
         }
-        match body {
-            Body::Whole(_) => tx.push_sized(&packet, size)?,
-            Body::Separate(p) => tx.push_publish_header(&publish, p.len())?,
-            Body::Streamed(n, _) => tx.push_publish_header(&publish, n)?,
-        }
+        // What is queued: the whole packet, or the header alone.
+        let (queued, header_for) = match body {
+            Body::Whole(_) => (size, None),
+            Body::Separate(p) => {
+                let n = p.len();
+                (packet.header_len_for(n).map_err(Error::Encode)?, Some(n))
+            }
+            Body::Streamed(n, _) => (header, Some(n)),
+        };
+        tx.push_with(queued, |dst| match header_for {
+            None => packet.encode(dst),
+            Some(n) => packet.encode_header_for(n, dst),
+        })?;
         self.conn.last_tx_ms = now_ms;
         if let Some(flow) = flow {
             let mut off = 0;
@@ -483,7 +548,7 @@ impl Session {
                 // Cannot fail: the same packet (or header) was just encoded
                 // into the TxBuf.
                 let n = match body {
-                    Body::Streamed(n, _) => publish.encode_header_for(n, dst).unwrap_or(0),
+                    Body::Streamed(n, _) => packet.encode_header_for(n, dst).unwrap_or(0),
                     _ => packet.encode(dst).unwrap_or(0),
                 };
                 off = tx.store_mut().commit(n);
@@ -537,6 +602,10 @@ impl Session {
             validate_topic_filter(filter)
                 .map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
         }
+        #[cfg(feature = "mqtt5")]
+        if self.v5.version.is_v5() {
+            return self.subscribe_v5_qos(now_ms, topics, tx);
+        }
         let pid = self.start_request()?;
         let packet = Packet::Subscribe(Subscribe {
             pid,
@@ -560,6 +629,10 @@ impl Session {
         for filter in topics {
             validate_topic_filter(filter)
                 .map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
+        }
+        #[cfg(feature = "mqtt5")]
+        if self.v5.version.is_v5() {
+            return self.unsubscribe_v5(now_ms, topics, tx);
         }
         let pid = self.start_request()?;
         let packet = Packet::Unsubscribe(Unsubscribe {
@@ -586,6 +659,11 @@ impl Session {
     ) -> Result<u16, Error> {
         self.check_size(packet)?;
         self.send(now_ms, packet, tx)?;
+        self.file_request(pid, kind)
+    }
+
+    /// Files the queued request `pid` as awaiting its `kind` of ack.
+    fn file_request(&mut self, pid: u16, kind: AckKind) -> Result<u16, Error> {
         self.durable.commit_pid(pid);
         self.conn
             .pending
@@ -723,13 +801,7 @@ impl Session {
             Link::AwaitConnack { .. } => return self.handle_connack(now_ms, packet, tx),
             Link::Open => {}
         }
-        // Owed acks first when there is room; if not, they wait and the
-        // packet is handled anyway (a new message's ack is owed behind
-        // them, in order).
-        match self.pump_owed(now_ms, tx) {
-            Ok(()) | Err(Error::TxFull { .. }) => {}
-            Err(e) => return Err(e),
-        }
+        self.pump_owed_before(now_ms, tx)?;
         match packet {
             Packet::Connack(_) => Err(Error::Protocol(ProtocolError::ConnackTwice)),
             Packet::Publish(publish) => self.handle_publish(now_ms, publish, tx),
@@ -778,6 +850,16 @@ impl Session {
         }
     }
 
+    /// Owed acks first when there is room; if not, they wait and the
+    /// packet is handled anyway (a new message's ack is owed behind them,
+    /// in order).
+    fn pump_owed_before(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        match self.pump_owed(now_ms, tx) {
+            Ok(()) | Err(Error::TxFull { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn handle_connack<'p>(
         &mut self,
         now_ms: u64,
@@ -791,8 +873,18 @@ impl Session {
             self.connection_lost();
             return Err(Error::Refused(connack.code));
         }
+        self.accept_connack(now_ms, connack.session_present, tx)
+    }
+
+    /// The broker accepted the connection: resume or drop the session.
+    fn accept_connack<'p>(
+        &mut self,
+        now_ms: u64,
+        session_present: bool,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<Option<Event<'p>>, Error> {
         self.conn.link = Link::Open;
-        if !connack.session_present {
+        if !session_present {
             // The broker has no session: no PUBREL will come for held ids,
             // and messages still with the application need no ack.
             self.durable.clear_incoming(tx.held_bits());
@@ -806,9 +898,7 @@ impl Session {
             Ok(()) | Err(Error::TxFull { .. }) => {}
             Err(e) => return Err(e),
         }
-        Ok(Some(Event::Connected {
-            session_present: connack.session_present,
-        }))
+        Ok(Some(Event::Connected { session_present }))
     }
 
     fn handle_publish<'p>(
@@ -962,11 +1052,46 @@ impl Session {
 
     /// Refuses an outgoing packet over the maximum packet size.
     fn check_size(&self, packet: &Packet<'_>) -> Result<(), Error> {
-        let size = packet.encoded_len().map_err(Error::Encode)?;
-        if size > self.max_packet_size {
+        self.check_len(packet.encoded_len().map_err(Error::Encode)?)
+    }
+
+    /// Refuses an outgoing packet of `size` bytes over the maximum packet
+    /// size (ours, or the broker's when smaller).
+    fn check_len(&self, size: usize) -> Result<(), Error> {
+        if size > self.send_limit() {
             return Err(Error::TooLarge { size });
         }
         Ok(())
+    }
+
+    /// The largest packet that may be sent: ours, and in MQTT 5 the
+    /// broker's Maximum Packet Size when smaller.
+    fn send_limit(&self) -> usize {
+        #[cfg(feature = "mqtt5")]
+        return self.max_packet_size.min(self.v5.server_max_packet_size());
+        #[cfg(not(feature = "mqtt5"))]
+        self.max_packet_size
+    }
+
+    /// Outgoing QoS 1/2 messages allowed in flight: the window, and in
+    /// MQTT 5 the broker's Receive Maximum when smaller.
+    fn send_window(&self) -> usize {
+        #[cfg(feature = "mqtt5")]
+        return self.window.min(self.v5.server_receive_maximum());
+        #[cfg(not(feature = "mqtt5"))]
+        self.window
+    }
+
+    /// `publish` in the session's protocol version.
+    fn out_publish<'p>(&self, publish: Publish<'p>) -> OutPublish<'p> {
+        #[cfg(feature = "mqtt5")]
+        if self.v5.version.is_v5() {
+            return OutPublish::V5(crate::wire::v5::Publish {
+                publish,
+                props: crate::wire::Properties::EMPTY,
+            });
+        }
+        OutPublish::V311(publish)
     }
 
     /// Queues `packet` and notes the time.
@@ -989,6 +1114,48 @@ enum Body<'p> {
     Streamed(usize, bool),
 }
 
+/// An outgoing PUBLISH encoded in the session's protocol version.
+#[derive(Clone, Copy)]
+enum OutPublish<'p> {
+    V311(Publish<'p>),
+    #[cfg(feature = "mqtt5")]
+    V5(crate::wire::v5::Publish<'p>),
+}
+
+impl OutPublish<'_> {
+    fn encoded_len(&self) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => Packet::Publish(*p).encoded_len(),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encoded_len(),
+        }
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => Packet::Publish(*p).encode(out),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encode(out),
+        }
+    }
+
+    fn header_len_for(&self, payload_len: usize) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => p.header_len_for(payload_len),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => p.header_len_for(payload_len),
+        }
+    }
+
+    fn encode_header_for(&self, payload_len: usize, out: &mut [u8]) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => p.encode_header_for(payload_len, out),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => p.encode_header_for(payload_len, out),
+        }
+    }
+}
+
 /// The protocol error for a packet the broker may not send here.
 fn unexpected(packet: &Packet<'_>) -> Error {
     Error::Protocol(ProtocolError::UnexpectedPacket(packet.packet_type()))
@@ -1005,3 +1172,5 @@ fn wrong_ack(pid: u16, got: PacketType, flow: Option<OutgoingFlow>) -> Error {
 
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, feature = "mqtt5"))]
+mod tests_v5;

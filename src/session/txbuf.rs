@@ -182,8 +182,18 @@ impl<'a> TxBuf<'a> {
     /// [`push`](Self::push) for a packet whose `encoded_len` the caller
     /// already has.
     pub(crate) fn push_sized(&mut self, packet: &Packet<'_>, needed: usize) -> Result<(), Error> {
+        self.push_with(needed, |dst| packet.encode(dst))
+    }
+
+    /// Appends the `needed` bytes `encode` writes into the free space (a
+    /// packet in either protocol version, or only its header).
+    pub(crate) fn push_with(
+        &mut self,
+        needed: usize,
+        encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+    ) -> Result<(), Error> {
         let dst = self.reserve(needed)?;
-        let n = packet.encode(dst).map_err(|e| map_encode(e, needed))?;
+        let n = encode(dst).map_err(|e| map_encode(e, needed))?;
         self.len = self.len.saturating_add(n);
         Ok(())
     }
@@ -201,12 +211,7 @@ impl<'a> TxBuf<'a> {
         payload_len: usize,
     ) -> Result<(), Error> {
         let needed = publish.header_len_for(payload_len).map_err(Error::Encode)?;
-        let dst = self.reserve(needed)?;
-        let n = publish
-            .encode_header_for(payload_len, dst)
-            .map_err(|e| map_encode(e, needed))?;
-        self.len = self.len.saturating_add(n);
-        Ok(())
+        self.push_with(needed, |dst| publish.encode_header_for(payload_len, dst))
     }
 
     /// The free space, if at least `needed` bytes.

@@ -1,0 +1,447 @@
+//! Unit tests of the session in MQTT 5 (the `mqtt5` feature): annotated
+//! byte fixtures for CONNECT's properties, the CONNACK limits, reason codes
+//! on acks and DISCONNECT, and incoming PUBLISH properties; and the same
+//! bytes through a 3.1.1 session where behaviour differs.
+
+use super::*;
+use crate::wire::{v5, Properties, Property, PropertyId, ReasonCode, Version, Will};
+
+const T0: u64 = 1_000;
+
+/// A clean CONNECT for client "c", keepalive 10 s.
+fn connect_packet() -> Connect<'static> {
+    Connect {
+        client_id: "c",
+        keepalive: 10,
+        clean_session: true,
+        will: None,
+        username: None,
+        password: None,
+    }
+}
+
+fn take(tx: &mut TxBuf<'_>) -> std::vec::Vec<u8> {
+    let out = tx.pending().to_vec();
+    tx.consume(out.len());
+    out
+}
+
+/// Parses one whole packet in the session's version and hands it over.
+fn feed<'p>(
+    s: &mut Session,
+    bytes: &'p [u8],
+    tx: &mut TxBuf<'_>,
+) -> Result<Option<Event<'p>>, Error> {
+    let (packet, used) = v5::Packet::parse_for(bytes, s.version()).unwrap().unwrap();
+    assert_eq!(used, bytes.len(), "fixture holds one packet");
+    s.handle_v5(T0, packet, tx)
+}
+
+#[rustfmt::skip]
+const CONNECT_V5_DEFAULT: &[u8] = &[
+    0x10, 0x11,                   // CONNECT, remaining 17
+    0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, // protocol name, level 5
+    0x02,                         // flags: clean start
+    0x00, 0x0a,                   // keepalive 10 s
+    0x03,                         // properties: 3 bytes
+    0x21, 0x00, 0x20,             //   receive maximum 32
+    0x00, 0x01, b'c',             // client id "c"
+];
+const CONNACK_V5_OK: &[u8] = &[0x20, 0x03, 0x00, 0x00, 0x00]; // accepted, no properties
+
+/// A v5 session whose CONNECT was accepted without properties.
+fn connected(tx: &mut TxBuf<'_>) -> Session {
+    let mut s = Session::new();
+    s.set_version(Version::V5);
+    s.connect(T0, &connect_packet(), tx).unwrap();
+    assert_eq!(take(tx), CONNECT_V5_DEFAULT);
+    let ev = feed(&mut s, CONNACK_V5_OK, tx).unwrap();
+    assert!(matches!(
+        ev,
+        Some(Event::Connected5 {
+            session_present: false,
+            ..
+        })
+    ));
+    s
+}
+
+#[test]
+fn version_defaults_to_311() {
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = Session::new();
+    assert_eq!(s.version(), Version::V311);
+    s.connect(T0, &connect_packet(), &mut tx).unwrap();
+    assert_eq!(take(&mut tx)[8], 0x04, "protocol level 4");
+}
+
+#[test]
+fn connect_with_properties() {
+    #[rustfmt::skip]
+    const CONNECT: &[u8] = &[
+        0x10, 0x30,                   // CONNECT, remaining 48
+        0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, // protocol name, level 5
+        0x06,                         // flags: clean start, will QoS 0
+        0x00, 0x0a,                   // keepalive 10 s
+        0x16,                         // properties: 22 bytes
+        0x11, 0x00, 0x00, 0x0e, 0x10, //   session expiry 3600 s
+        0x21, 0x00, 0x0a,             //   receive maximum 10
+        0x27, 0x00, 0x00, 0x04, 0x00, //   maximum packet size 1024
+        0x17, 0x00,                   //   request problem information 0
+        0x26, 0x00, 0x01, b'a', 0x00, 0x01, b'b', // user property a=b
+        0x00, 0x01, b'c',             // client id "c"
+        0x05,                         // will properties: 5 bytes
+        0x18, 0x00, 0x00, 0x00, 0x05, //   will delay 5 s
+        0x00, 0x01, b'w',             // will topic "w"
+        0x00, 0x01, b'x',             // will message "x"
+    ];
+    let mut mem = [0u8; 128];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = Session::new();
+    s.set_version(Version::V5);
+    s.set_max_packet_size(1024);
+    let connect = Connect {
+        will: Some(Will {
+            topic: "w",
+            message: b"x",
+            qos: QoS::AtMostOnce,
+            retain: false,
+        }),
+        ..connect_packet()
+    };
+    let opts = ConnectOptions {
+        session_expiry: 3600,
+        receive_maximum: 10,
+        request_problem_information: false,
+        props: &[Property::UserProperty(("a", "b"))],
+        will_props: &[Property::WillDelayInterval(5)],
+    };
+    s.connect_with(T0, &connect, &opts, &mut tx).unwrap();
+    assert_eq!(take(&mut tx), CONNECT);
+
+    // A property the session sets itself is refused, nothing queued.
+    let twice = ConnectOptions {
+        props: &[Property::ReceiveMaximum(3)],
+        ..ConnectOptions::DEFAULT
+    };
+    assert!(matches!(
+        s.connect_with(T0, &connect, &twice, &mut tx),
+        Err(Error::Encode(EncodeError::Property(_)))
+    ));
+    assert!(tx.is_empty());
+    // 3.1.1 cannot carry properties.
+    s.set_version(Version::V311);
+    assert_eq!(
+        s.connect_with(T0, &connect, &opts, &mut tx),
+        Err(Error::Encode(EncodeError::NotInVersion))
+    );
+}
+
+#[rustfmt::skip]
+const CONNACK_LIMITS: &[u8] = &[
+    0x20, 0x1b,                   // CONNACK, remaining 27
+    0x00, 0x00,                   // no session, success
+    0x18,                         // properties: 24 bytes
+    0x21, 0x00, 0x02,             //   receive maximum 2
+    0x24, 0x01,                   //   maximum QoS 1
+    0x25, 0x00,                   //   retain not available
+    0x27, 0x00, 0x00, 0x00, 0x20, //   maximum packet size 32
+    0x12, 0x00, 0x03, b'i', b'd', b'1', // assigned client id "id1"
+    0x13, 0x00, 0x05,             //   server keep alive 5 s
+    0x22, 0x00, 0x04,             //   topic alias maximum 4
+];
+
+#[test]
+fn connack_limits_are_kept() {
+    let mut mem = [0u8; 128];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = Session::new();
+    s.set_version(Version::V5);
+    s.connect(T0, &connect_packet(), &mut tx).unwrap();
+    take(&mut tx);
+    let Some(Event::Connected5 { props, .. }) = feed(&mut s, CONNACK_LIMITS, &mut tx).unwrap()
+    else {
+        panic!("not connected");
+    };
+    assert_eq!(
+        props.get(PropertyId::AssignedClientIdentifier),
+        Some(Property::AssignedClientIdentifier("id1"))
+    );
+    assert_eq!(s.server_keep_alive(), Some(5));
+    assert_eq!(
+        s.poll_at(),
+        Some(T0 + 2_500),
+        "ping at half the server's 5 s"
+    );
+    assert_eq!(s.server_topic_alias_maximum(), 4);
+    assert_eq!(s.server_receive_maximum(), 2);
+    assert_eq!(s.server_maximum_qos(), QoS::AtLeastOnce);
+
+    // Above the broker's limits: refused before anything is queued.
+    assert_eq!(
+        s.publish(T0, "t", b"p", QoS::ExactlyOnce, false, &mut tx),
+        Err(Error::QosNotSupported {
+            max: QoS::AtLeastOnce
+        })
+    );
+    assert_eq!(
+        s.publish(T0, "t", b"p", QoS::AtMostOnce, true, &mut tx),
+        Err(Error::RetainNotSupported)
+    );
+    assert_eq!(
+        s.publish(T0, "t", &[0; 30], QoS::AtMostOnce, false, &mut tx),
+        Err(Error::TooLarge { size: 36 })
+    );
+    assert!(tx.is_empty());
+
+    // The receive maximum caps the window (16 by default).
+    #[rustfmt::skip]
+    const PUBLISH_QOS1_ID1: &[u8] = &[
+        0x32, 0x07,                   // PUBLISH QoS 1, remaining 7
+        0x00, 0x01, b't',             // topic "t"
+        0x00, 0x01,                   // packet id 1
+        0x00,                         // no properties
+        b'p',                         // payload "p"
+    ];
+    assert_eq!(
+        s.publish(T0, "t", b"p", QoS::AtLeastOnce, false, &mut tx),
+        Ok(1)
+    );
+    assert_eq!(take(&mut tx), PUBLISH_QOS1_ID1);
+    assert_eq!(
+        s.publish(T0, "t", b"p", QoS::AtLeastOnce, false, &mut tx),
+        Ok(2)
+    );
+    assert_eq!(
+        s.publish(T0, "t", b"p", QoS::AtLeastOnce, false, &mut tx),
+        Err(Error::InflightFull)
+    );
+
+    // The next connection starts without the broker's limits.
+    s.connect(T0, &connect_packet(), &mut tx).unwrap();
+    assert_eq!(s.server_receive_maximum(), u16::MAX);
+    assert_eq!(s.server_keep_alive(), None);
+}
+
+#[test]
+fn connack_refused_carries_the_v5_code() {
+    const CONNACK_NOT_AUTHORIZED: &[u8] = &[0x20, 0x03, 0x00, 0x87, 0x00]; // refused, 0x87
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = Session::new();
+    s.set_version(Version::V5);
+    s.connect(T0, &connect_packet(), &mut tx).unwrap();
+    let err = feed(&mut s, CONNACK_NOT_AUTHORIZED, &mut tx).unwrap_err();
+    assert_eq!(err, Error::Refused5(ReasonCode::NotAuthorized));
+    assert!(err.is_fatal());
+    assert!(!s.is_connected());
+}
+
+#[test]
+fn puback_failure_reaches_the_application() {
+    const PUBACK_1_NOT_AUTHORIZED: &[u8] = &[0x40, 0x03, 0x00, 0x01, 0x87]; // id 1, 0x87
+    const PUBACK_2_NO_SUBSCRIBERS: &[u8] = &[0x40, 0x03, 0x00, 0x02, 0x10]; // id 2, 0x10
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = connected(&mut tx);
+    for pid in [1, 2] {
+        assert_eq!(
+            s.publish(T0, "t", b"p", QoS::AtLeastOnce, false, &mut tx),
+            Ok(pid)
+        );
+    }
+    take(&mut tx);
+    assert!(matches!(
+        feed(&mut s, PUBACK_1_NOT_AUTHORIZED, &mut tx),
+        Ok(Some(Event::PublishFailed {
+            pid: 1,
+            reason: ReasonCode::NotAuthorized
+        }))
+    ));
+    // Below 0x80 is a success.
+    assert!(matches!(
+        feed(&mut s, PUBACK_2_NO_SUBSCRIBERS, &mut tx),
+        Ok(Some(Event::Published { pid: 2 }))
+    ));
+    assert_eq!(s.inflight_len(), 0);
+    assert!(tx.is_empty());
+    // A failure for an id not in flight is a protocol error, as in 3.1.1.
+    assert_eq!(
+        feed(&mut s, PUBACK_1_NOT_AUTHORIZED, &mut tx).unwrap_err(),
+        Error::Protocol(ProtocolError::UnknownPacketId(1))
+    );
+}
+
+#[test]
+fn pubrec_failure_ends_the_flow_without_pubrel() {
+    const PUBREC_1_QUOTA: &[u8] = &[0x50, 0x03, 0x00, 0x01, 0x97]; // id 1, quota exceeded
+    const PUBREC_2: &[u8] = &[0x50, 0x02, 0x00, 0x02]; // id 2, success (short form)
+    const PUBREL_2: &[u8] = &[0x62, 0x02, 0x00, 0x02]; // our PUBREL id 2, short form
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = connected(&mut tx);
+    for pid in [1, 2] {
+        assert_eq!(
+            s.publish(T0, "t", b"p", QoS::ExactlyOnce, false, &mut tx),
+            Ok(pid)
+        );
+    }
+    take(&mut tx);
+    assert!(matches!(
+        feed(&mut s, PUBREC_1_QUOTA, &mut tx),
+        Ok(Some(Event::PublishFailed {
+            pid: 1,
+            reason: ReasonCode::QuotaExceeded
+        }))
+    ));
+    assert!(
+        tx.is_empty(),
+        "no PUBREL after a failed PUBREC (MQTT 5, 4.3.3)"
+    );
+    assert!(!s.is_inflight(1));
+    assert!(matches!(feed(&mut s, PUBREC_2, &mut tx), Ok(None)));
+    assert_eq!(take(&mut tx), PUBREL_2);
+}
+
+#[test]
+fn subscribe_and_suback_codes() {
+    #[rustfmt::skip]
+    const SUBSCRIBE: &[u8] = &[
+        0x82, 0x0d,                   // SUBSCRIBE, remaining 13
+        0x00, 0x01,                   // packet id 1
+        0x00,                         // no properties
+        0x00, 0x03, b'a', b'/', b'b', 0x01, // "a/b" QoS 1
+        0x00, 0x01, b'c', 0x02,       // "c" QoS 2
+    ];
+    #[rustfmt::skip]
+    const SUBACK: &[u8] = &[
+        0x90, 0x05,                   // SUBACK, remaining 5
+        0x00, 0x01,                   // packet id 1
+        0x00,                         // no properties
+        0x01, 0x87,                   // granted QoS 1; not authorized
+    ];
+    #[rustfmt::skip]
+    const UNSUBSCRIBE: &[u8] = &[
+        0xa2, 0x06,                   // UNSUBSCRIBE, remaining 6
+        0x00, 0x02,                   // packet id 2
+        0x00,                         // no properties
+        0x00, 0x01, b'c',             // "c"
+    ];
+    const UNSUBACK: &[u8] = &[0xb0, 0x04, 0x00, 0x02, 0x00, 0x11]; // id 2, no subscription existed
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = connected(&mut tx);
+    let topics = [("a/b", QoS::AtLeastOnce), ("c", QoS::ExactlyOnce)];
+    assert_eq!(s.subscribe(T0, &topics, &mut tx), Ok(1));
+    assert_eq!(take(&mut tx), SUBSCRIBE);
+    let Ok(Some(Event::Subscribed { pid, return_codes })) = feed(&mut s, SUBACK, &mut tx) else {
+        panic!()
+    };
+    assert_eq!((pid, return_codes), (1, &[0x01, 0x87][..]));
+    assert_eq!(s.unsubscribe(T0, &["c"], &mut tx), Ok(2));
+    assert_eq!(take(&mut tx), UNSUBSCRIBE);
+    assert!(matches!(
+        feed(&mut s, UNSUBACK, &mut tx),
+        Ok(Some(Event::Unsubscribed { pid: 2 }))
+    ));
+}
+
+#[test]
+fn server_disconnect_is_an_error_with_its_code() {
+    const DISCONNECT_SHUTTING_DOWN: &[u8] = &[0xe0, 0x01, 0x8b]; // server shutting down
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = connected(&mut tx);
+    let err = feed(&mut s, DISCONNECT_SHUTTING_DOWN, &mut tx).unwrap_err();
+    assert_eq!(err, Error::ServerDisconnect(ReasonCode::ServerShuttingDown));
+    assert!(err.is_fatal());
+    assert!(!s.is_connected());
+
+    // In 3.1.1 a broker may not send DISCONNECT at all.
+    let mut s = Session::new();
+    s.connect(T0, &connect_packet(), &mut tx).unwrap();
+    feed(&mut s, &[0x20, 0x02, 0x00, 0x00], &mut tx).unwrap(); // CONNACK accepted
+    assert_eq!(
+        feed(&mut s, &[0xe0, 0x00], &mut tx).unwrap_err(), // DISCONNECT
+        Error::Protocol(ProtocolError::UnexpectedPacket(PacketType::Disconnect))
+    );
+}
+
+#[test]
+fn incoming_publish_properties_are_lent() {
+    #[rustfmt::skip]
+    const PUBLISH: &[u8] = &[
+        0x32, 0x16,                   // PUBLISH QoS 1, remaining 22
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        0x00, 0x0a,                   // packet id 10
+        0x0c,                         // properties: 12 bytes
+        0x02, 0x00, 0x00, 0x00, 0x3c, //   message expiry 60 s
+        0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // user property k=v
+        b'h', b'i',                   // payload "hi"
+    ];
+    const PUBACK_10: &[u8] = &[0x40, 0x02, 0x00, 0x0a]; // our PUBACK id 10, short form
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = connected(&mut tx);
+    let Ok(Some(Event::Message5 { publish, props })) = feed(&mut s, PUBLISH, &mut tx) else {
+        panic!()
+    };
+    assert_eq!(
+        (publish.topic, publish.payload, publish.pid),
+        ("a/b", &b"hi"[..], 10)
+    );
+    assert_eq!(props.as_bytes(), Some(&PUBLISH[10..22]));
+    assert_eq!(
+        props.user_properties().collect::<std::vec::Vec<_>>(),
+        [("k", "v")]
+    );
+    assert!(tx.is_empty(), "acknowledged by the application only");
+    s.ack(T0, 10, &mut tx).unwrap();
+    assert_eq!(take(&mut tx), PUBACK_10);
+}
+
+#[test]
+fn topic_alias_is_a_protocol_error() {
+    #[rustfmt::skip]
+    const PUBLISH_ALIAS: &[u8] = &[
+        0x30, 0x0a,                   // PUBLISH QoS 0, remaining 10
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        0x03,                         // properties: 3 bytes
+        0x23, 0x00, 0x01,             //   topic alias 1
+        b'x',                         // payload "x"
+    ];
+    #[rustfmt::skip]
+    const PUBLISH_NO_TOPIC: &[u8] = &[
+        0x30, 0x04,                   // PUBLISH QoS 0, remaining 4
+        0x00, 0x00,                   // empty topic
+        0x00,                         // no properties (no alias)
+        b'x',                         // payload "x"
+    ];
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = connected(&mut tx);
+    // We announced no Topic Alias Maximum: any alias is over it.
+    assert_eq!(
+        feed(&mut s, PUBLISH_ALIAS, &mut tx).unwrap_err(),
+        Error::Protocol(ProtocolError::TopicAlias(1))
+    );
+    // Neither topic nor alias: the wire layer refuses it already.
+    assert!(v5::Packet::parse(PUBLISH_NO_TOPIC).is_err());
+}
+
+/// The empty property view compares equal to a received empty section.
+#[test]
+fn connected_without_properties() {
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = Session::new();
+    s.set_version(Version::V5);
+    s.connect(T0, &connect_packet(), &mut tx).unwrap();
+    let Ok(Some(Event::Connected5 { props, .. })) = feed(&mut s, CONNACK_V5_OK, &mut tx) else {
+        panic!()
+    };
+    assert_eq!(props, Properties::EMPTY);
+    assert_eq!(s.server_receive_maximum(), u16::MAX);
+    assert_eq!(s.poll_at(), Some(T0 + 5_000), "our keepalive");
+}
