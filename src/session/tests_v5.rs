@@ -236,6 +236,14 @@ fn connack_refused_carries_the_v5_code() {
     assert_eq!(err, Error::Refused5(ReasonCode::NotAuthorized));
     assert!(err.is_fatal());
     assert!(!s.is_connected());
+
+    // A 3.1.1 session keeps the 3.1.1 error through handle_v5.
+    let mut s = Session::new();
+    s.connect(T0, &connect_packet(), &mut tx).unwrap();
+    assert_eq!(
+        feed(&mut s, &[0x20, 0x02, 0x00, 0x05], &mut tx).unwrap_err(), // CONNACK refused (5)
+        Error::Refused(ConnectReturnCode::NotAuthorized)
+    );
 }
 
 #[test]

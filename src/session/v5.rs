@@ -31,8 +31,8 @@ use super::{AckKind, Error, Event, Link, OutgoingFlow, ProtocolError, Session, T
 use super::{MAX_UNACKED, PROTOCOL_MAX_PACKET_SIZE};
 use crate::wire::v5::{self, SubscriptionOptions};
 use crate::wire::{
-    validate_topic_filter, Connect, EncodeError, Packet, PacketType, Properties, Property, QoS,
-    Suback, UnsubscribeTopics, Version,
+    validate_topic_filter, Connack, Connect, ConnectReturnCode, EncodeError, Packet, PacketType,
+    Properties, Property, QoS, Suback, UnsubscribeTopics, Version,
 };
 
 /// Caller properties [`ConnectOptions::props`] may hold.
@@ -327,14 +327,20 @@ impl Session {
         use v5::Packet as P;
         let v5 = self.v5.version.is_v5();
         let same = match packet {
-            P::Connack(c) => {
-                return match self.conn.link {
-                    Link::AwaitConnack { .. } => self.handle_connack_v5(now_ms, c, tx),
-                    Link::Open => Err(ProtocolError::ConnackTwice.into()),
-                    Link::Closed => Err(Error::NotConnected),
-                }
-            }
             // 3.1.1 bytes read into the v5 form: 3.1.1 rules.
+            P::Connack(c) => match (v5, ConnectReturnCode::from_reason(c.reason)) {
+                (false, Some(code)) => Packet::Connack(Connack {
+                    session_present: c.session_present,
+                    code,
+                }),
+                _ => {
+                    return match self.conn.link {
+                        Link::AwaitConnack { .. } => self.handle_connack_v5(now_ms, c, tx),
+                        Link::Open => Err(ProtocolError::ConnackTwice.into()),
+                        Link::Closed => Err(Error::NotConnected),
+                    }
+                }
+            },
             P::Publish(p) if !v5 => Packet::Publish(p.publish),
             P::Disconnect(_) if !v5 => Packet::Disconnect,
             P::Puback(a) if !a.reason.is_error() => Packet::Puback(a.pid),
