@@ -103,6 +103,12 @@ pub enum Error {
     /// Available 0: a caller error, nothing was queued.
     #[cfg(feature = "mqtt5")]
     RetainNotSupported,
+    /// MQTT 5: a connect resuming the session (`clean_session` false) in
+    /// another protocol version than the messages in flight were stored
+    /// in: they cannot be resent.  Connect in their version, or clean.
+    /// Nothing was queued.
+    #[cfg(feature = "mqtt5")]
+    VersionMismatch,
 }
 
 impl Error {
@@ -178,6 +184,10 @@ impl fmt::Display for Error {
             }
             #[cfg(feature = "mqtt5")]
             Self::RetainNotSupported => f.write_str("broker does not support retained messages"),
+            #[cfg(feature = "mqtt5")]
+            Self::VersionMismatch => {
+                f.write_str("messages in flight were stored in the other protocol version")
+            }
         }
     }
 }

@@ -377,6 +377,9 @@ impl Session {
         if self.v5.version.is_v5() {
             return self.connect_with(now_ms, connect, &ConnectOptions::DEFAULT, tx);
         }
+        #[cfg(feature = "mqtt5")]
+        self.v5
+            .check_resume(connect.clean_session, self.durable.outgoing_len())?;
         let packet = Packet::Connect(*connect);
         self.check_size(&packet)?;
         tx.push(&packet)?;

@@ -453,3 +453,63 @@ fn connected_without_properties() {
     assert_eq!(s.server_receive_maximum(), u16::MAX);
     assert_eq!(s.poll_at(), Some(T0 + 5_000), "our keepalive");
 }
+
+/// Messages in flight are stored in the session's version: a v5 session
+/// saves them flagged as v5, only a v5 session restores them, resends them
+/// with DUP, and a resuming connect in the other version is refused.
+#[test]
+fn stored_messages_keep_their_version() {
+    #[rustfmt::skip]
+    const PUBLISH_QOS1_ID1_DUP: &[u8] = &[
+        0x3a, 0x07,                   // PUBLISH QoS 1 DUP, remaining 7
+        0x00, 0x01, b't',             // topic "t"
+        0x00, 0x01,                   // packet id 1
+        0x00,                         // no properties
+        b'p',                         // payload "p"
+    ];
+    const CONNACK_V5_PRESENT: &[u8] = &[0x20, 0x03, 0x01, 0x00, 0x00]; // session present
+    let (mut mem, mut store) = ([0u8; 128], [0u8; 64]);
+    let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+    let mut s = connected(&mut tx);
+    assert_eq!(
+        s.publish(T0, "t", b"p", QoS::AtLeastOnce, false, &mut tx),
+        Ok(1)
+    );
+    take(&mut tx);
+    s.connection_lost();
+    let mut saved = [0u8; 64];
+    let n = s.save(&mut tx, b"", &mut saved).unwrap();
+    assert_eq!(saved[5], 0x01, "flags: v5 packets");
+
+    // A 3.1.1 session does not take them.
+    let (mut mem2, mut store2) = ([0u8; 128], [0u8; 64]);
+    let mut tx2 = TxBuf::with_store(&mut mem2, 0, Store::new(&mut store2, 0));
+    let mut s311 = Session::new();
+    assert_eq!(
+        s311.restore(&saved[..n], &mut tx2),
+        Err(Error::Restore(RestoreError::Foreign))
+    );
+    // A v5 one does, and resends them in v5.
+    let mut s5 = Session::new();
+    s5.set_version(Version::V5);
+    s5.restore(&saved[..n], &mut tx2).unwrap();
+    let resume = Connect {
+        clean_session: false,
+        ..connect_packet()
+    };
+    s5.connect(T0, &resume, &mut tx2).unwrap();
+    take(&mut tx2);
+    feed(&mut s5, CONNACK_V5_PRESENT, &mut tx2).unwrap();
+    assert_eq!(take(&mut tx2), PUBLISH_QOS1_ID1_DUP);
+
+    // Resuming those in 3.1.1 cannot be done; a clean connect can.
+    s5.connection_lost();
+    s5.set_version(Version::V311);
+    assert_eq!(
+        s5.connect(T0, &resume, &mut tx2),
+        Err(Error::VersionMismatch)
+    );
+    assert!(tx2.is_empty());
+    s5.connect(T0, &connect_packet(), &mut tx2).unwrap();
+    assert_eq!(s5.inflight_len(), 0);
+}

@@ -115,6 +115,9 @@ impl Limits {
 #[derive(Debug)]
 pub(super) struct V5State {
     pub(super) version: Version,
+    /// The version of the PUBLISH packets in the store (what a resend
+    /// sends): the version of the last connect, or of restored bytes.
+    stored: Version,
     limits: Limits,
 }
 
@@ -122,12 +125,32 @@ impl V5State {
     pub(super) const fn new() -> Self {
         Self {
             version: Version::V311,
+            stored: Version::V311,
             limits: Limits::NONE,
         }
     }
 
-    /// A CONNECT was queued: forget the previous broker's CONNACK.
+    /// Refuses to resume (`clean` false) messages stored in the other
+    /// version: their bytes cannot be resent on this connection.
+    pub(super) fn check_resume(&self, clean: bool, outgoing: usize) -> Result<(), Error> {
+        if !clean && outgoing > 0 && self.stored != self.version {
+            return Err(Error::VersionMismatch);
+        }
+        Ok(())
+    }
+
+    pub(super) fn stored_version(&self) -> Version {
+        self.stored
+    }
+
+    pub(super) fn set_stored_version(&mut self, version: Version) {
+        self.stored = version;
+    }
+
+    /// A CONNECT was queued: forget the previous broker's CONNACK; what is
+    /// stored from now on is in this version.
     pub(super) fn new_connection(&mut self) {
+        self.stored = self.version;
         self.limits = Limits::NONE;
     }
 
@@ -159,8 +182,10 @@ impl V5State {
 
 impl Session {
     /// Sets the protocol version of the next connection (3.1.1 by
-    /// default).  Takes effect at [`connect`](Self::connect); the durable
-    /// state is kept.
+    /// default; set it before [`restore`](Self::restore) too).  Takes
+    /// effect at [`connect`](Self::connect); the durable state is kept,
+    /// but messages in flight stored in the other version can only be
+    /// dropped by a clean connect ([`Error::VersionMismatch`]).
     pub fn set_version(&mut self, version: Version) {
         self.v5.version = version;
     }
@@ -202,7 +227,8 @@ impl Session {
     /// 3.1.1 session the options must be [`ConnectOptions::DEFAULT`]'s).
     ///
     /// # Errors
-    /// As [`connect`](Self::connect); [`Error::Encode`] with
+    /// As [`connect`](Self::connect); [`Error::VersionMismatch`];
+    /// [`Error::Encode`] with
     /// [`EncodeError::Property`] for a property refused, or
     /// [`EncodeError::NotInVersion`] for options 3.1.1 cannot carry.
     pub fn connect_with(
@@ -212,6 +238,8 @@ impl Session {
         opts: &ConnectOptions<'_>,
         tx: &mut TxBuf<'_>,
     ) -> Result<(), Error> {
+        let outgoing = self.durable.outgoing_len();
+        self.v5.check_resume(connect.clean_session, outgoing)?;
         let mut list: Vec<Property<'_>, { OWN_CONNECT_PROPERTIES + MAX_CONNECT_PROPERTIES }> =
             Vec::new();
         if self.v5.version.is_v5() {
