@@ -1,0 +1,302 @@
+//! A driver of an MQTT 5 [`Session`] in safe Rust (the C ABI speaks 3.1.1
+//! only so far): the broker's bytes, cut anywhere, read with
+//! `v5::Packet::parse_for` and handed to `Session::handle_v5`, interleaved
+//! with the application's calls (publish, subscribe, unsubscribe, ack,
+//! abandon, ping, reconnect, disconnect) and time passing.  Shared by the
+//! fuzz target `session5` (through `#[path]`) and `tests/session5_props.rs`.
+//!
+//! On every step it checks what must hold whatever the broker sends: no
+//! panic, every byte the client queues parses as an MQTT 5 client packet,
+//! a message event's topic is a valid topic name and its properties
+//! iterate, and the outgoing messages in flight never exceed the window
+//! nor the broker's Receive Maximum.
+
+use umqtt_rs::session::{ConnectOptions, Event, Session, Store, TxBuf};
+use umqtt_rs::wire::v5::{Packet, RetainHandling, SubscriptionOptions};
+use umqtt_rs::wire::{validate_topic_name, Connect, PacketType, Property, QoS, Version};
+
+const TOPICS: [&str; 4] = ["a/b", "t", "\u{e9}/x", "a/+"];
+const FILTERS: [&str; 4] = ["a/#", "+/b", "t", "$share/g/t"];
+
+/// The fuzzer's bytes, read as operations.
+pub struct Input<'a>(pub &'a [u8]);
+
+impl<'a> Input<'a> {
+    fn u8(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, tail) = self.0.split_at(n.min(self.0.len()));
+        self.0 = tail;
+        head
+    }
+}
+
+/// One operation as bytes: broker bytes (`op` 0).  (For the property
+/// test; the fuzz target takes its bytes as they come.)
+#[allow(dead_code)]
+pub fn broker_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    for chunk in bytes.chunks(255) {
+        out.push(0);
+        out.push(chunk.len() as u8);
+        out.extend_from_slice(chunk);
+    }
+}
+
+/// What a run saw, for tests that the driver gets somewhere.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub connected: usize,
+    pub messages: usize,
+    pub published: usize,
+    pub failed: usize,
+}
+
+struct Client {
+    seen: Seen,
+    session: Session,
+    /// Broker bytes not yet framed.
+    rx: Vec<u8>,
+    /// Messages with the application awaiting ack: (pid, ack rather than
+    /// abandon).
+    unacked: Vec<(u16, bool)>,
+}
+
+/// Runs the operations in `data`.
+pub fn run(data: &[u8]) -> Seen {
+    let mut i = Input(data);
+    let (Some(sizes), Some(flags)) = (i.u8(), i.u8()) else {
+        return Seen::default();
+    };
+    let mut tx_mem = vec![0u8; 32 + usize::from(sizes & 0x0f) * 16];
+    let mut store_mem = vec![0u8; usize::from(sizes >> 4) * 32];
+    let mut tx = TxBuf::with_store(&mut tx_mem, 0, Store::new(&mut store_mem, 0));
+    let mut c = Client {
+        seen: Seen::default(),
+        session: Session::new(),
+        rx: Vec::new(),
+        unacked: Vec::new(),
+    };
+    c.session.set_version(Version::V5);
+    c.session.set_window(usize::from(flags >> 4) + 1);
+    c.session.set_max_packet_size(usize::from(sizes) * 8);
+    let mut now: u64 = 1_000;
+    c.reconnect(now, true, flags, &mut tx);
+    while let Some(op) = i.u8() {
+        let arg = i.u8().unwrap_or(0);
+        match op % 16 {
+            0..=5 => {
+                let chunk = i.take(usize::from(arg));
+                c.rx.extend_from_slice(chunk);
+                c.receive(now, flags, &mut tx);
+            }
+            6 => {
+                now = now.saturating_add(u64::from(arg) * 97);
+                if c.session.poll(now, &mut tx).is_err_and(|e| e.is_fatal()) {
+                    c.lose();
+                }
+            }
+            7 | 8 => {
+                let topic = TOPICS[usize::from(arg) % TOPICS.len()];
+                let payload = vec![0x5a; usize::from(i.u8().unwrap_or(0))];
+                let qos = QoS::from_u8((arg >> 4) % 3).unwrap_or(QoS::AtMostOnce);
+                let retain = arg & 0x80 != 0;
+                let sent = c
+                    .session
+                    .publish(now, topic, &payload, qos, retain, &mut tx);
+                if sent.is_ok_and(|pid| pid != 0) {
+                    // New publishes keep to the window and the broker's
+                    // Receive Maximum (resends of an earlier connection
+                    // may be more).
+                    let quota = usize::from(c.session.server_receive_maximum());
+                    assert!(c.session.inflight_len() <= c.session.window().min(quota));
+                }
+            }
+            9 => {
+                let mut options = SubscriptionOptions::new(QoS::AtLeastOnce);
+                options.no_local = arg & 0x10 != 0 && arg % 4 != 3; // not on $share
+                options.retain_as_published = arg & 0x20 != 0;
+                options.retain_handling = match (arg >> 6) % 3 {
+                    0 => RetainHandling::SendAtSubscribe,
+                    1 => RetainHandling::SendIfNew,
+                    _ => RetainHandling::DoNotSend,
+                };
+                let filter = FILTERS[usize::from(arg) % FILTERS.len()];
+                let _ = c
+                    .session
+                    .subscribe_with_options(now, &[(filter, options)], &mut tx);
+            }
+            10 => {
+                let filter = FILTERS[usize::from(arg) % FILTERS.len()];
+                let _ = c.session.unsubscribe(now, &[filter], &mut tx);
+            }
+            11 => {
+                let _ = c.session.ping(now, &mut tx);
+            }
+            12 => {
+                c.lose();
+                c.reconnect(now, arg & 1 == 0, arg, &mut tx);
+            }
+            13 => {
+                let _ = c.session.disconnect(&mut tx);
+                c.lose();
+            }
+            _ => c.deliver(now, &mut tx),
+        }
+        c.flush(&mut tx);
+    }
+    c.seen
+}
+
+impl Client {
+    fn reconnect(&mut self, now: u64, clean: bool, flags: u8, tx: &mut TxBuf<'_>) {
+        let connect = Connect {
+            client_id: if clean { "" } else { "c5" },
+            keepalive: u16::from(flags % 8),
+            clean_session: clean,
+            will: None,
+            username: None,
+            password: None,
+        };
+        let props = [Property::UserProperty(("k", "v"))];
+        let opts = ConnectOptions {
+            session_expiry: u32::from(flags & 0x40 != 0) * 60,
+            receive_maximum: u16::from(flags % 5),
+            props: &props,
+            ..ConnectOptions::DEFAULT
+        };
+        self.flush(tx);
+        let _ = self.session.connect_with(now, &connect, &opts, tx);
+    }
+
+    fn lose(&mut self) {
+        self.session.connection_lost();
+        self.rx.clear();
+        self.unacked.clear();
+        self.session.abandon_all();
+    }
+
+    /// Frames and handles every whole packet in `rx`.
+    fn receive(&mut self, now: u64, flags: u8, tx: &mut TxBuf<'_>) {
+        loop {
+            if let Err(e) = self.session.check_incoming_size(self.rx.len().min(1 << 20)) {
+                assert!(e.is_fatal());
+            }
+            let (packet, used) = match Packet::parse_for(&self.rx, Version::V5) {
+                Ok(Some(p)) => p,
+                Ok(None) => return,
+                Err(_) => {
+                    self.lose();
+                    return;
+                }
+            };
+            let result = match self.session.handle_v5(now, packet, tx) {
+                Err(umqtt_rs::session::Error::TxFull { .. }) => {
+                    flush(tx);
+                    self.session.handle_v5(now, packet, tx)
+                }
+                other => other,
+            };
+            match result {
+                Ok(Some(ev)) => {
+                    check_event(&ev);
+                    match ev {
+                        Event::Connected5 { .. } => self.seen.connected += 1,
+                        Event::Message5 { .. } => self.seen.messages += 1,
+                        Event::Published { .. } => self.seen.published += 1,
+                        Event::PublishFailed { .. } => self.seen.failed += 1,
+                        _ => {}
+                    }
+                    if let Some((pid, qos)) = message_of(&ev) {
+                        if qos != QoS::AtMostOnce {
+                            self.unacked.push((pid, flags & 1 == 0 || pid % 2 == 0));
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(e) if e.is_fatal() => {
+                    self.lose();
+                    return;
+                }
+                // Not connected, more unacked than fit, held set full,
+                // tx still full: the connection goes.
+                Err(_) => {
+                    self.lose();
+                    return;
+                }
+            }
+            self.rx.drain(..used);
+        }
+    }
+
+    /// The application is done with its messages: acks or abandons them.
+    fn deliver(&mut self, now: u64, tx: &mut TxBuf<'_>) {
+        for (pid, ack) in std::mem::take(&mut self.unacked) {
+            if ack {
+                let _ = self.session.ack(now, pid, tx);
+            } else {
+                self.session.abandon(pid);
+            }
+        }
+    }
+
+    fn flush(&mut self, tx: &mut TxBuf<'_>) {
+        flush(tx);
+    }
+}
+
+/// Writes what is queued: every packet must be a client's MQTT 5 one.
+fn flush(tx: &mut TxBuf<'_>) {
+    {
+        let mut bytes = tx.pending();
+        while !bytes.is_empty() {
+            let Ok(Some((packet, used))) = Packet::parse_for(bytes, Version::V5) else {
+                panic!("client queued bytes that are no MQTT 5 packet: {bytes:02x?}");
+            };
+            let ty = packet.packet_type();
+            assert!(
+                !matches!(
+                    ty,
+                    PacketType::Connack
+                        | PacketType::Suback
+                        | PacketType::Unsuback
+                        | PacketType::Pingresp
+                ),
+                "client sent {ty:?}"
+            );
+            if let Packet::Publish(p) = packet {
+                assert!(p.props.subscription_identifiers().next().is_none());
+            }
+            bytes = &bytes[used..];
+        }
+        let n = tx.len();
+        tx.consume(n);
+    }
+}
+
+fn message_of(ev: &Event<'_>) -> Option<(u16, QoS)> {
+    match ev {
+        Event::Message(p) => Some((p.pid, p.qos)),
+        Event::Message5 { publish, .. } => Some((publish.pid, publish.qos)),
+        _ => None,
+    }
+}
+
+fn check_event(ev: &Event<'_>) {
+    match ev {
+        Event::Message5 { publish, props } => {
+            validate_topic_name(publish.topic).expect("a delivered topic is valid");
+            assert!(props.topic_alias().is_none(), "aliases are refused");
+            assert_eq!(props.iter().count() > 0, !props.is_empty());
+        }
+        Event::Connected5 { props, .. } => {
+            let _ = props.iter().count();
+        }
+        Event::PublishFailed { reason, .. } => assert!(reason.is_error()),
+        Event::Message(_) => panic!("a v5 session gives Message5"),
+        _ => {}
+    }
+}
