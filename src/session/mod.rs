@@ -420,7 +420,8 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, Body::Whole(payload), qos, retain, tx)
+        let body = Body::Whole(payload);
+        self.start_publish(now_ms, topic, body, qos, retain, OutProps::default(), tx)
     }
 
     /// Like [`publish`](Self::publish) but queues only the bytes before the
@@ -440,7 +441,8 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, Body::Separate(payload), qos, retain, tx)
+        let body = Body::Separate(payload);
+        self.start_publish(now_ms, topic, body, qos, retain, OutProps::default(), tx)
     }
 
     /// Like [`publish_header`](Self::publish_header) for a payload of
@@ -466,9 +468,12 @@ impl Session {
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
         let body = Body::Streamed(payload_len, resendable);
-        self.start_publish(now_ms, topic, body, qos, retain, tx)
+        self.start_publish(now_ms, topic, body, qos, retain, OutProps::default(), tx)
     }
 
+    /// The one publish path: `props` are MQTT 5's (nothing without the
+    /// feature).
+    #[allow(clippy::too_many_arguments)]
     fn start_publish(
         &mut self,
         now_ms: u64,
@@ -476,6 +481,7 @@ impl Session {
         body: Body<'_>,
         qos: QoS,
         retain: bool,
+        props: OutProps<'_>,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
         let payload = match body {
@@ -509,7 +515,13 @@ impl Session {
             pid,
             payload,
         };
-        let packet = self.out_publish(publish);
+        #[cfg(feature = "mqtt5")]
+        let packet = self.out_publish(publish, props)?;
+        #[cfg(not(feature = "mqtt5"))]
+        let packet = {
+            let _ = props;
+            OutPublish::V311(publish)
+        };
         // A streamed payload's header alone (what a resend stores).
         let header = match body {
             Body::Streamed(n, _) => packet.header_len_for(n).map_err(Error::Encode)?,
@@ -1085,16 +1097,23 @@ impl Session {
         self.window
     }
 
-    /// `publish` in the session's protocol version.
-    fn out_publish<'p>(&self, publish: Publish<'p>) -> OutPublish<'p> {
-        #[cfg(feature = "mqtt5")]
+    /// `publish` with `props` in the session's protocol version.
+    ///
+    /// # Errors
+    /// [`EncodeError::NotInVersion`] for properties in 3.1.1.
+    #[cfg(feature = "mqtt5")]
+    fn out_publish<'p>(
+        &self,
+        publish: Publish<'p>,
+        props: OutProps<'p>,
+    ) -> Result<OutPublish<'p>, Error> {
         if self.v5.version.is_v5() {
-            return OutPublish::V5(crate::wire::v5::Publish {
-                publish,
-                props: crate::wire::Properties::EMPTY,
-            });
+            Ok(OutPublish::V5(crate::wire::v5::Publish { publish, props }))
+        } else if props.is_empty() {
+            Ok(OutPublish::V311(publish))
+        } else {
+            Err(Error::Encode(EncodeError::NotInVersion))
         }
-        OutPublish::V311(publish)
     }
 
     /// Queues `packet` and notes the time.
@@ -1116,6 +1135,12 @@ enum Body<'p> {
     /// stored for a resend when the caller can write them again.
     Streamed(usize, bool),
 }
+
+/// An outgoing PUBLISH's properties: MQTT 5's, nothing without the feature.
+#[cfg(feature = "mqtt5")]
+type OutProps<'p> = crate::wire::Properties<'p>;
+#[cfg(not(feature = "mqtt5"))]
+type OutProps<'p> = core::marker::PhantomData<&'p ()>;
 
 /// An outgoing PUBLISH encoded in the session's protocol version.
 #[derive(Clone, Copy)]

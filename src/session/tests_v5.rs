@@ -513,3 +513,56 @@ fn stored_messages_keep_their_version() {
     s5.connect(T0, &connect_packet(), &mut tx2).unwrap();
     assert_eq!(s5.inflight_len(), 0);
 }
+
+#[test]
+fn publish_with_properties() {
+    #[rustfmt::skip]
+    const PUBLISH: &[u8] = &[
+        0x32, 0x12,                   // PUBLISH QoS 1, remaining 18
+        0x00, 0x01, b't',             // topic "t"
+        0x00, 0x01,                   // packet id 1
+        0x0b,                         // properties: 11 bytes
+        0x01, 0x01,                   //   payload format: UTF-8
+        0x08, 0x00, 0x01, b'r',       //   response topic "r"
+        0x09, 0x00, 0x02, 0xab, 0xcd, //   correlation data ab cd
+        b'p',                         // payload "p"
+    ];
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = connected(&mut tx);
+    let props = [
+        Property::PayloadFormatIndicator(1),
+        Property::ResponseTopic("r"),
+        Property::CorrelationData(&[0xab, 0xcd]),
+    ];
+    assert_eq!(
+        s.publish_with(T0, "t", b"p", QoS::AtLeastOnce, false, &props, &mut tx),
+        Ok(1)
+    );
+    assert_eq!(take(&mut tx), PUBLISH);
+
+    // What a client may not send, or PUBLISH may not carry: nothing queued.
+    for bad in [
+        Property::SubscriptionIdentifier(1),
+        Property::TopicAlias(1),
+        Property::ReceiveMaximum(1),
+    ] {
+        assert!(matches!(
+            s.publish_with(T0, "t", b"p", QoS::AtMostOnce, false, &[bad], &mut tx),
+            Err(Error::Encode(EncodeError::Property(_)))
+        ));
+    }
+    assert!(tx.is_empty());
+    assert_eq!(s.inflight_len(), 1);
+
+    // 3.1.1 cannot carry them.
+    let mut s311 = Session::new();
+    s311.connect(T0, &connect_packet(), &mut tx).unwrap();
+    feed(&mut s311, &[0x20, 0x02, 0x00, 0x00], &mut tx).unwrap(); // CONNACK accepted
+    take(&mut tx);
+    assert_eq!(
+        s311.publish_with(T0, "t", b"p", QoS::AtMostOnce, false, &props, &mut tx),
+        Err(Error::Encode(EncodeError::NotInVersion))
+    );
+    assert!(tx.is_empty());
+}

@@ -32,7 +32,7 @@ use super::{MAX_UNACKED, PROTOCOL_MAX_PACKET_SIZE};
 use crate::wire::v5::{self, SubscriptionOptions};
 use crate::wire::{
     validate_topic_filter, Connack, Connect, ConnectReturnCode, EncodeError, Packet, PacketType,
-    Properties, Property, QoS, Suback, UnsubscribeTopics, Version,
+    Properties, Property, PropertyError, QoS, Suback, UnsubscribeTopics, Version,
 };
 
 /// Caller properties [`ConnectOptions::props`] may hold.
@@ -268,6 +268,44 @@ impl Session {
         self.send_v5(now_ms, &packet, tx)?;
         self.start_connection(now_ms, connect, tx);
         Ok(())
+    }
+
+    /// [`publish`](Self::publish) with MQTT 5 PUBLISH properties (Payload
+    /// Format Indicator, Message Expiry Interval, Content Type, Response
+    /// Topic, Correlation Data, User Properties), borrowed: they are
+    /// encoded into the packet (and the store, for a resend).
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish); [`Error::Encode`] with
+    /// [`EncodeError::Property`] for a property refused (a Subscription
+    /// Identifier, which only the broker sends; a Topic Alias, which the
+    /// session does not manage yet; one not allowed in PUBLISH), or
+    /// [`EncodeError::NotInVersion`] in a 3.1.1 session.
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish_with(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        props: &[Property<'_>],
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
+        if let Some(p) = props.iter().find(|p| {
+            matches!(
+                p,
+                Property::SubscriptionIdentifier(_) | Property::TopicAlias(_)
+            )
+        }) {
+            let id = p.id() as u8;
+            return Err(Error::Encode(EncodeError::Property(
+                PropertyError::NotAllowed(id),
+            )));
+        }
+        let props = Properties::from_list(props);
+        let body = super::Body::Whole(payload);
+        self.start_publish(now_ms, topic, body, qos, retain, props, tx)
     }
 
     /// MQTT 5 SUBSCRIBE with options per filter; returns the packet id,
