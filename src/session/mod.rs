@@ -143,6 +143,15 @@ pub enum Event<'a> {
         /// The PUBLISH properties, borrowing the receive buffer.
         props: crate::wire::Properties<'a>,
     },
+    /// MQTT 5: UNSUBACK with one reason code per filter (Success, No
+    /// subscription existed 0x11, or a failure from 0x80).
+    #[cfg(feature = "mqtt5")]
+    Unsubscribed5 {
+        /// Id returned by [`Session::unsubscribe`].
+        pid: u16,
+        /// Reason codes in request order.
+        reason_codes: &'a [u8],
+    },
     /// MQTT 5: the broker refused outgoing message `pid` (a PUBACK or
     /// PUBREC with a failure reason code): its flow is over, nothing is
     /// resent.

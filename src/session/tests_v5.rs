@@ -349,10 +349,11 @@ fn subscribe_and_suback_codes() {
     assert_eq!((pid, return_codes), (1, &[0x01, 0x87][..]));
     assert_eq!(s.unsubscribe(T0, &["c"], &mut tx), Ok(2));
     assert_eq!(take(&mut tx), UNSUBSCRIBE);
-    assert!(matches!(
-        feed(&mut s, UNSUBACK, &mut tx),
-        Ok(Some(Event::Unsubscribed { pid: 2 }))
-    ));
+    let Ok(Some(Event::Unsubscribed5 { pid, reason_codes })) = feed(&mut s, UNSUBACK, &mut tx)
+    else {
+        panic!()
+    };
+    assert_eq!((pid, reason_codes), (2, &[0x11][..]));
 }
 
 #[test]
@@ -565,4 +566,40 @@ fn publish_with_properties() {
         Err(Error::Encode(EncodeError::NotInVersion))
     );
     assert!(tx.is_empty());
+}
+
+#[test]
+fn disconnect_with_reason() {
+    #[rustfmt::skip]
+    const DISCONNECT: &[u8] = &[
+        0xe0, 0x08,                   // DISCONNECT, remaining 8
+        0x04,                         // disconnect with will message
+        0x06,                         // properties: 6 bytes
+        0x1f, 0x00, 0x03, b'b', b'y', b'e', // reason string "bye"
+    ];
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = connected(&mut tx);
+    // CONNECT said session expiry 0: DISCONNECT may not raise it.
+    assert!(matches!(
+        s.disconnect_with(
+            ReasonCode::Success,
+            &[Property::SessionExpiryInterval(60)],
+            &mut tx
+        ),
+        Err(Error::Encode(EncodeError::Property(_)))
+    ));
+    assert!(tx.is_empty() && s.is_connected());
+    s.disconnect_with(
+        ReasonCode::DisconnectWithWillMessage,
+        &[Property::ReasonString("bye")],
+        &mut tx,
+    )
+    .unwrap();
+    assert_eq!(take(&mut tx), DISCONNECT);
+    assert!(!s.is_connected());
+    // The plain form is the same bytes in both versions.
+    let mut s = connected(&mut tx);
+    s.disconnect(&mut tx).unwrap();
+    assert_eq!(take(&mut tx), [0xe0, 0x00]); // DISCONNECT, normal
 }

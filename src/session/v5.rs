@@ -32,7 +32,8 @@ use super::{MAX_UNACKED, PROTOCOL_MAX_PACKET_SIZE};
 use crate::wire::v5::{self, SubscriptionOptions};
 use crate::wire::{
     validate_topic_filter, Connack, Connect, ConnectReturnCode, EncodeError, Packet, PacketType,
-    Properties, Property, PropertyError, QoS, Suback, UnsubscribeTopics, Version,
+    Properties, Property, PropertyError, PropertyId, QoS, ReasonCode, Suback, UnsubscribeTopics,
+    Version,
 };
 
 /// Caller properties [`ConnectOptions::props`] may hold.
@@ -118,6 +119,9 @@ pub(super) struct V5State {
     /// The version of the PUBLISH packets in the store (what a resend
     /// sends): the version of the last connect, or of restored bytes.
     stored: Version,
+    /// CONNECT said Session Expiry Interval 0: DISCONNECT may not set
+    /// another (MQTT-3.14.2-2).
+    expiry_zero: bool,
     limits: Limits,
 }
 
@@ -126,6 +130,7 @@ impl V5State {
         Self {
             version: Version::V311,
             stored: Version::V311,
+            expiry_zero: true,
             limits: Limits::NONE,
         }
     }
@@ -265,8 +270,10 @@ impl Session {
             props: Properties::from_list(&list),
             will_props: Properties::from_list(opts.will_props),
         });
+        let expiry_zero = opts.session_expiry == 0;
         self.send_v5(now_ms, &packet, tx)?;
         self.start_connection(now_ms, connect, tx);
+        self.v5.expiry_zero = expiry_zero;
         Ok(())
     }
 
@@ -306,6 +313,46 @@ impl Session {
         let props = Properties::from_list(props);
         let body = super::Body::Whole(payload);
         self.start_publish(now_ms, topic, body, qos, retain, props, tx)
+    }
+
+    /// MQTT 5 DISCONNECT with a reason code (Normal disconnection 0x00,
+    /// Disconnect with Will Message 0x04, or a failure from 0x80) and
+    /// properties (Session Expiry Interval, Reason String, User
+    /// Properties); then as [`disconnect`](Self::disconnect).
+    ///
+    /// # Errors
+    /// As [`disconnect`](Self::disconnect); [`Error::Encode`] for a reason
+    /// code or property DISCONNECT may not carry, a Session Expiry
+    /// Interval after CONNECT said 0 (MQTT-3.14.2-2), or anything but
+    /// the plain form in 3.1.1 ([`EncodeError::NotInVersion`]); nothing is
+    /// queued then.
+    pub fn disconnect_with(
+        &mut self,
+        reason: ReasonCode,
+        props: &[Property<'_>],
+        tx: &mut TxBuf<'_>,
+    ) -> Result<(), Error> {
+        if self.conn.link == Link::Closed {
+            return Err(Error::NotConnected);
+        }
+        let sets_expiry = props
+            .iter()
+            .any(|p| matches!(p, Property::SessionExpiryInterval(n) if *n != 0));
+        if sets_expiry && self.v5.expiry_zero {
+            let id = PropertyId::SessionExpiryInterval as u8;
+            return Err(Error::Encode(EncodeError::Property(
+                PropertyError::BadValue(id),
+            )));
+        }
+        let packet = v5::Packet::Disconnect(v5::ReasonOnly {
+            reason,
+            props: Properties::from_list(props),
+        });
+        // The connection ends: no timer needs the time.
+        let now_ms = self.conn.last_tx_ms;
+        self.send_v5(now_ms, &packet, tx)?;
+        self.connection_lost();
+        Ok(())
     }
 
     /// MQTT 5 SUBSCRIBE with options per filter; returns the packet id,
@@ -376,6 +423,7 @@ impl Session {
     /// - CONNACK: a failure is [`Error::Refused5`]; the properties set the
     ///   limits the session keeps to (see the accessors) and reach the
     ///   caller in [`Event::Connected5`];
+    /// - UNSUBACK gives [`Event::Unsubscribed5`] with its reason codes;
     /// - PUBACK/PUBREC with a failure code end the flow (no PUBREL) and
     ///   give [`Event::PublishFailed`];
     /// - PUBLISH gives [`Event::Message5`] with its properties (a Topic
@@ -418,6 +466,15 @@ impl Session {
                 pid: s.pid,
                 return_codes: s.reasons,
             }),
+            P::Unsuback(s) if v5 => {
+                return Ok(match self.handle(now_ms, Packet::Unsuback(s.pid), tx)? {
+                    Some(Event::Unsubscribed { pid }) => Some(Event::Unsubscribed5 {
+                        pid,
+                        reason_codes: s.reasons,
+                    }),
+                    other => other,
+                });
+            }
             P::Unsuback(s) => Packet::Unsuback(s.pid),
             P::Pingresp => Packet::Pingresp,
             P::Puback(_)

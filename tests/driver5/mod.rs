@@ -2,7 +2,7 @@
 //! only so far): the broker's bytes, cut anywhere, read with
 //! `v5::Packet::parse_for` and handed to `Session::handle_v5`, interleaved
 //! with the application's calls (publish, subscribe, unsubscribe, ack,
-//! abandon, ping, reconnect, disconnect) and time passing.  Shared by the
+//! abandon, ping, reconnect, disconnect with a reason) and time passing.  Shared by the
 //! fuzz target `session5` (through `#[path]`) and `tests/session5_props.rs`.
 //!
 //! On every step it checks what must hold whatever the broker sends: no
@@ -13,7 +13,9 @@
 
 use umqtt_rs::session::{ConnectOptions, Event, Session, Store, TxBuf};
 use umqtt_rs::wire::v5::{Packet, RetainHandling, SubscriptionOptions};
-use umqtt_rs::wire::{validate_topic_name, Connect, PacketType, Property, QoS, Version};
+use umqtt_rs::wire::{
+    validate_topic_name, Connect, PacketType, Property, QoS, ReasonCode, Version,
+};
 
 const TOPICS: [&str; 4] = ["a/b", "t", "\u{e9}/x", "a/+"];
 const FILTERS: [&str; 4] = ["a/#", "+/b", "t", "$share/g/t"];
@@ -141,7 +143,19 @@ pub fn run(data: &[u8]) -> Seen {
                 c.reconnect(now, arg & 1 == 0, arg, &mut tx);
             }
             13 => {
-                let _ = c.session.disconnect(&mut tx);
+                let _ = match arg % 3 {
+                    0 => c.session.disconnect(&mut tx),
+                    1 => c.session.disconnect_with(
+                        ReasonCode::DisconnectWithWillMessage,
+                        &[Property::ReasonString("bye")],
+                        &mut tx,
+                    ),
+                    _ => c.session.disconnect_with(
+                        ReasonCode::Success,
+                        &[Property::SessionExpiryInterval(u32::from(arg))],
+                        &mut tx,
+                    ),
+                };
                 c.lose();
             }
             _ => c.deliver(now, &mut tx),
