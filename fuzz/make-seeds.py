@@ -72,8 +72,8 @@ def session_seeds():
 
 def session5_seeds():
     # sizes (tx 32 + 16 * low nibble, store 32 * high nibble, maximum packet
-    # size 8 * the byte), flags (window - 1 in the high nibble, keepalive and
-    # receive maximum from the low bits); then ops as for `session`: 0-5
+    # size 8 * the byte), flags (window - 1 in the high nibble, bit 3 an alias
+    # map, keepalive and receive maximum from the low bits); then ops as for `session`: 0-5
     # broker bytes, 6 time, 7-8 publish (arg: topic, QoS in bits 4-5, retain
     # bit 7; then payload length), 9 subscribe, 10 unsubscribe, 11 ping,
     # 12 reconnect, 13 disconnect, 14-15 the application acks.
@@ -87,7 +87,9 @@ def session5_seeds():
         "incoming": hdr + feed(connack) + bytes([9, 0x10]) + feed(bytes([0x90, 4, 0, 1, 0, 1]))
         + feed(bytes([0x32, 14, 0, 1]) + b"t" + bytes([0, 2, 7, 0x26, 0, 1]) + b"k" + bytes([0, 1]) + b"v" + b"x")
         + bytes([14, 0]),
-        "alias": hdr + feed(connack) + feed(bytes([0x30, 8, 0, 1]) + b"t" + bytes([3, 0x23, 0, 1]) + b"x"),
+        # flags bit 3: an alias map, topic alias maximum 3
+        "alias": bytes([0xFF, 0x3A]) + feed(connack) + feed(bytes([0x30, 8, 0, 1]) + b"t" + bytes([3, 0x23, 0, 1]) + b"x")
+        + feed(bytes([0x30, 7, 0, 0, 3, 0x23, 0, 1]) + b"y"),
         "disconnect": hdr + feed(connack) + feed(PACKETS5["v5_disconnect"]) + bytes([12, 1]) + feed(connack),
     }
 

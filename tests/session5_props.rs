@@ -35,7 +35,8 @@ const PACKETS: &[&[u8]] = &[
     &[0x32, 0x0e, 0x00, 0x01, b't', 0x00, 0x02,        // PUBLISH QoS 1 id 2,
         0x07, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', //   user property k=v
         b'x'],
-    &[0x30, 0x08, 0x00, 0x01, b't', 0x03, 0x23, 0x00, 0x01, b'x'], // PUBLISH alias 1
+    &[0x30, 0x08, 0x00, 0x01, b't', 0x03, 0x23, 0x00, 0x01, b'x'], // PUBLISH "t" sets alias 1
+    &[0x30, 0x07, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01, b'y'],       // PUBLISH alias 1 alone
 ];
 
 #[derive(Debug, Clone)]
@@ -122,4 +123,17 @@ fn fuzz_seeds_run() {
         connected += driver5::run(&data).connected;
     }
     assert!(connected >= 5, "every seed connects");
+}
+
+/// With an alias map (flags bit 3) an alias set by one PUBLISH gives the
+/// next its topic.
+#[test]
+fn driver_resolves_aliases() {
+    let mut data = vec![0xff, 0x08];
+    for k in [0, 17, 18] {
+        driver5::broker_bytes(&mut data, PACKETS[k]); // CONNACK, set alias 1, use it
+    }
+    assert_eq!(driver5::run(&data).messages, 2);
+    data[1] = 0x00; // no map: the first alias is a protocol error
+    assert_eq!(driver5::run(&data).messages, 0);
 }

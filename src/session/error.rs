@@ -109,6 +109,15 @@ pub enum Error {
     /// Nothing was queued.
     #[cfg(feature = "mqtt5")]
     VersionMismatch,
+    /// MQTT 5: the broker set a topic alias whose topic does not fit the
+    /// alias map ([`TopicAliases`](super::TopicAliases)): `needed` bytes
+    /// would.  The mapping cannot be kept, so the connection must be
+    /// closed (reconnect with a larger map or a smaller maximum).
+    #[cfg(feature = "mqtt5")]
+    AliasTableFull {
+        /// Bytes the map needs.
+        needed: usize,
+    },
 }
 
 impl Error {
@@ -128,7 +137,10 @@ impl Error {
 
     #[cfg(feature = "mqtt5")]
     fn is_fatal_v5(&self) -> bool {
-        matches!(self, Self::Refused5(_) | Self::ServerDisconnect(_))
+        matches!(
+            self,
+            Self::Refused5(_) | Self::ServerDisconnect(_) | Self::AliasTableFull { .. }
+        )
     }
 
     #[cfg(not(feature = "mqtt5"))]
@@ -185,6 +197,10 @@ impl fmt::Display for Error {
             #[cfg(feature = "mqtt5")]
             Self::RetainNotSupported => f.write_str("broker does not support retained messages"),
             #[cfg(feature = "mqtt5")]
+            Self::AliasTableFull { needed } => {
+                write!(f, "topic alias map full ({needed} bytes needed)")
+            }
+            #[cfg(feature = "mqtt5")]
             Self::VersionMismatch => {
                 f.write_str("messages in flight were stored in the other protocol version")
             }
@@ -216,7 +232,8 @@ pub enum ProtocolError {
     /// A second CONNACK on the same connection.
     ConnackTwice,
     /// MQTT 5: a PUBLISH with a Topic Alias above the maximum the client
-    /// announced.
+    /// announced, or without a topic and an alias not set on this
+    /// connection.
     #[cfg(feature = "mqtt5")]
     TopicAlias(u16),
     /// An acknowledgement of the wrong kind for an outgoing message that

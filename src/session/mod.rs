@@ -37,6 +37,8 @@
 //! those whose PUBREC had come [MQTT-4.4.0-1]; nothing is retransmitted
 //! within a live connection.
 
+#[cfg(feature = "mqtt5")]
+mod alias;
 mod delivery;
 mod error;
 mod held;
@@ -53,6 +55,8 @@ mod scripted;
 
 use heapless::Vec;
 
+#[cfg(feature = "mqtt5")]
+pub use alias::TopicAliases;
 pub use delivery::MAX_UNACKED;
 pub use error::{Error, ProtocolError};
 pub use held::{HELD_BITMAP_BYTES, INLINE_HELD};
@@ -138,7 +142,7 @@ pub enum Event<'a> {
     /// gives the section's bytes).  Acknowledged as [`Event::Message`].
     #[cfg(feature = "mqtt5")]
     Message5 {
-        /// Topic, payload, QoS, packet id.
+        /// Topic (a topic alias resolved), payload, QoS, packet id.
         publish: Publish<'a>,
         /// The PUBLISH properties, borrowing the receive buffer.
         props: crate::wire::Properties<'a>,

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::wire::{v5, Properties, Property, PropertyId, ReasonCode, Version, Will};
+use std::string::String;
 
 const T0: u64 = 1_000;
 
@@ -114,6 +115,7 @@ fn connect_with_properties() {
         session_expiry: 3600,
         receive_maximum: 10,
         request_problem_information: false,
+        topic_alias_maximum: 0,
         props: &[Property::UserProperty(("a", "b"))],
         will_props: &[Property::WillDelayInterval(5)],
     };
@@ -602,4 +604,96 @@ fn disconnect_with_reason() {
     let mut s = connected(&mut tx);
     s.disconnect(&mut tx).unwrap();
     assert_eq!(take(&mut tx), [0xe0, 0x00]); // DISCONNECT, normal
+}
+
+#[test]
+fn incoming_topic_aliases() {
+    #[rustfmt::skip]
+    const CONNECT_ALIASES: &[u8] = &[
+        0x10, 0x14,                   // CONNECT, remaining 20
+        0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, // protocol name, level 5
+        0x02,                         // flags: clean start
+        0x00, 0x0a,                   // keepalive 10 s
+        0x06,                         // properties: 6 bytes
+        0x21, 0x00, 0x20,             //   receive maximum 32
+        0x22, 0x00, 0x02,             //   topic alias maximum 2
+        0x00, 0x01, b'c',             // client id "c"
+    ];
+    #[rustfmt::skip]
+    const SET_1: &[u8] = &[
+        0x30, 0x0a,                   // PUBLISH QoS 0, remaining 10
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        0x03, 0x23, 0x00, 0x01,       // properties: topic alias 1
+        b'x',                         // payload "x"
+    ];
+    #[rustfmt::skip]
+    const USE_1: &[u8] = &[
+        0x30, 0x07,                   // PUBLISH QoS 0, remaining 7
+        0x00, 0x00,                   // no topic
+        0x03, 0x23, 0x00, 0x01,       // properties: topic alias 1
+        b'y',                         // payload "y"
+    ];
+    const USE_2: &[u8] = &[0x30, 0x07, 0x00, 0x00, 0x03, 0x23, 0x00, 0x02, b'y']; // alias 2, not set
+    const USE_3: &[u8] = &[0x30, 0x07, 0x00, 0x00, 0x03, 0x23, 0x00, 0x03, b'y']; // alias 3 > 2
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut table = [0u8; 16];
+    let mut s = Session::new();
+    s.set_version(Version::V5);
+    let opts = ConnectOptions {
+        topic_alias_maximum: 2,
+        ..ConnectOptions::DEFAULT
+    };
+    s.connect_with(T0, &connect_packet(), &opts, &mut tx)
+        .unwrap();
+    assert_eq!(take(&mut tx), CONNECT_ALIASES);
+    feed(&mut s, CONNACK_V5_OK, &mut tx).unwrap();
+
+    fn handle(
+        s: &mut Session,
+        bytes: &[u8],
+        table: &mut [u8],
+        tx: &mut TxBuf<'_>,
+    ) -> Result<String, Error> {
+        let (packet, _) = v5::Packet::parse(bytes).unwrap().unwrap();
+        let mut aliases = TopicAliases::new(table);
+        match s.handle_v5_aliased(T0, packet, &mut aliases, tx)? {
+            Some(Event::Message5 { publish, .. }) => Ok(publish.topic.into()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        handle(&mut s, SET_1, &mut table, &mut tx).as_deref(),
+        Ok("a/b")
+    );
+    assert_eq!(
+        handle(&mut s, USE_1, &mut table, &mut tx).as_deref(),
+        Ok("a/b")
+    );
+    for (bytes, alias) in [(USE_2, 2), (USE_3, 3)] {
+        assert_eq!(
+            handle(&mut s, bytes, &mut table, &mut tx),
+            Err(Error::Protocol(ProtocolError::TopicAlias(alias)))
+        );
+    }
+    // A topic the map cannot hold: exact or refuse.
+    let mut small = [0u8; 8];
+    let err = handle(&mut s, SET_1, &mut small, &mut tx).unwrap_err();
+    assert_eq!(err, Error::AliasTableFull { needed: 9 });
+    assert!(err.is_fatal());
+
+    // Aliases last one connection.
+    s.connection_lost();
+    s.connect_with(T0, &connect_packet(), &opts, &mut tx)
+        .unwrap();
+    feed(&mut s, CONNACK_V5_OK, &mut tx).unwrap();
+    assert_eq!(
+        handle(&mut s, USE_1, &mut table, &mut tx),
+        Err(Error::Protocol(ProtocolError::TopicAlias(1)))
+    );
+    // Without a map every alias is refused.
+    assert_eq!(
+        feed(&mut s, SET_1, &mut tx).unwrap_err(),
+        Error::Protocol(ProtocolError::TopicAlias(1))
+    );
 }

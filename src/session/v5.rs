@@ -22,11 +22,14 @@
 //! borrowed property view of [`Event::Connected5`], for it to copy what it
 //! wants.
 //!
-//! Topic aliases: the session announces no Topic Alias Maximum (0), so a
-//! PUBLISH with a Topic Alias is a protocol error, and it sends none.
+//! Topic aliases: incoming ones within the Topic Alias Maximum the caller
+//! announces, kept in memory it lends ([`TopicAliases`],
+//! [`Session::handle_v5_aliased`]); without, any alias is a protocol
+//! error.  The session sends none (the broker's maximum is only stored).
 
 use heapless::Vec;
 
+use super::alias::TopicAliases;
 use super::{AckKind, Error, Event, Link, OutgoingFlow, ProtocolError, Session, TxBuf};
 use super::{MAX_UNACKED, PROTOCOL_MAX_PACKET_SIZE};
 use crate::wire::v5::{self, SubscriptionOptions};
@@ -47,7 +50,7 @@ pub const MAX_SUBSCRIBE_FILTERS: usize = 16;
 const RECEIVE_MAXIMUM: u16 = MAX_UNACKED as u16;
 const _: () = assert!(MAX_UNACKED <= u16::MAX as usize);
 /// The CONNECT properties the session writes itself.
-const OWN_CONNECT_PROPERTIES: usize = 4;
+const OWN_CONNECT_PROPERTIES: usize = 5;
 
 /// What an MQTT 5 CONNECT says besides the 3.1.1 fields; borrowed, nothing
 /// is copied.  The session adds Maximum Packet Size
@@ -62,6 +65,11 @@ pub struct ConnectOptions<'a> {
     pub receive_maximum: u16,
     /// Request Problem Information (the broker's default is true).
     pub request_problem_information: bool,
+    /// Topic Alias Maximum: the highest alias the broker may use in its
+    /// PUBLISH packets (0, the default: none).  Above 0 the packets must
+    /// be handled with [`Session::handle_v5_aliased`] and a map of enough
+    /// memory for the topics.
+    pub topic_alias_maximum: u16,
     /// More CONNECT properties: User Property, Authentication Method and
     /// Data, Request Response Information (at most
     /// [`MAX_CONNECT_PROPERTIES`]; checked by the encoder, a property the
@@ -77,6 +85,7 @@ impl ConnectOptions<'_> {
         session_expiry: 0,
         receive_maximum: RECEIVE_MAXIMUM,
         request_problem_information: true,
+        topic_alias_maximum: 0,
         props: &[],
         will_props: &[],
     };
@@ -122,6 +131,10 @@ pub(super) struct V5State {
     /// CONNECT said Session Expiry Interval 0: DISCONNECT may not set
     /// another (MQTT-3.14.2-2).
     expiry_zero: bool,
+    /// Our Topic Alias Maximum on this connection.
+    alias_max: u16,
+    /// The alias map still holds an earlier connection's aliases.
+    aliases_stale: bool,
     limits: Limits,
 }
 
@@ -131,6 +144,8 @@ impl V5State {
             version: Version::V311,
             stored: Version::V311,
             expiry_zero: true,
+            alias_max: 0,
+            aliases_stale: true,
             limits: Limits::NONE,
         }
     }
@@ -156,6 +171,8 @@ impl V5State {
     /// stored from now on is in this version.
     pub(super) fn new_connection(&mut self) {
         self.stored = self.version;
+        self.alias_max = 0;
+        self.aliases_stale = true;
         self.limits = Limits::NONE;
     }
 
@@ -261,6 +278,9 @@ impl Session {
             if !opts.request_problem_information {
                 let _ = list.push(Property::RequestProblemInformation(0));
             }
+            if opts.topic_alias_maximum > 0 {
+                let _ = list.push(Property::TopicAliasMaximum(opts.topic_alias_maximum));
+            }
         }
         if list.extend_from_slice(opts.props).is_err() {
             return Err(Error::Encode(EncodeError::TooLong));
@@ -274,6 +294,9 @@ impl Session {
         self.send_v5(now_ms, &packet, tx)?;
         self.start_connection(now_ms, connect, tx);
         self.v5.expiry_zero = expiry_zero;
+        if self.v5.version.is_v5() {
+            self.v5.alias_max = opts.topic_alias_maximum;
+        }
         Ok(())
     }
 
@@ -438,6 +461,37 @@ impl Session {
         packet: v5::Packet<'p>,
         tx: &mut TxBuf<'_>,
     ) -> Result<Option<Event<'p>>, Error> {
+        self.handle_v5_in(now_ms, packet, None, tx)
+    }
+
+    /// [`handle_v5`](Self::handle_v5) for a connection that announced a
+    /// Topic Alias Maximum ([`ConnectOptions::topic_alias_maximum`]): a
+    /// PUBLISH with a topic and an alias sets the alias in `aliases`, one
+    /// with an alias alone gets its topic from there (borrowed: the event
+    /// borrows `aliases` as it borrows the packet).  Lend the same map to
+    /// every call of a connection.
+    ///
+    /// # Errors
+    /// As [`handle_v5`](Self::handle_v5); [`ProtocolError::TopicAlias`]
+    /// for an alias over our maximum or not set on this connection;
+    /// [`Error::AliasTableFull`] when a topic does not fit the map.
+    pub fn handle_v5_aliased<'p>(
+        &mut self,
+        now_ms: u64,
+        packet: v5::Packet<'p>,
+        aliases: &'p mut TopicAliases<'_>,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<Option<Event<'p>>, Error> {
+        self.handle_v5_in(now_ms, packet, Some(aliases), tx)
+    }
+
+    fn handle_v5_in<'p>(
+        &mut self,
+        now_ms: u64,
+        packet: v5::Packet<'p>,
+        aliases: Option<&'p mut TopicAliases<'_>>,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<Option<Event<'p>>, Error> {
         use v5::Packet as P;
         let v5 = self.v5.version.is_v5();
         let same = match packet {
@@ -485,7 +539,7 @@ impl Session {
             | P::Connect(_)
             | P::Subscribe(_)
             | P::Unsubscribe(_)
-            | P::Pingreq => return self.handle_v5_only(now_ms, packet, tx),
+            | P::Pingreq => return self.handle_v5_only(now_ms, packet, aliases, tx),
         };
         self.handle(now_ms, same, tx)
     }
@@ -511,6 +565,7 @@ impl Session {
         &mut self,
         now_ms: u64,
         packet: v5::Packet<'p>,
+        aliases: Option<&'p mut TopicAliases<'_>>,
         tx: &mut TxBuf<'_>,
     ) -> Result<Option<Event<'p>>, Error> {
         use v5::Packet as P;
@@ -524,11 +579,10 @@ impl Session {
         match packet {
             P::Puback(a) => self.refused(a.pid, a.reason, PacketType::Puback, tx),
             P::Pubrec(a) => self.refused(a.pid, a.reason, PacketType::Pubrec, tx),
-            P::Publish(p) => {
-                // Our Topic Alias Maximum is 0: every alias is over it (and
-                // the wire layer refuses an empty topic without one).
+            P::Publish(mut p) => {
+                // (The wire layer refuses an empty topic without an alias.)
                 if let Some(alias) = p.props.topic_alias() {
-                    return Err(ProtocolError::TopicAlias(alias).into());
+                    p.publish.topic = self.resolve_alias(alias, p.publish.topic, aliases)?;
                 }
                 Ok(match self.handle_publish(now_ms, p.publish, tx)? {
                     Some(Event::Message(publish)) => Some(Event::Message5 {
@@ -544,6 +598,33 @@ impl Session {
             }
             _ => Err(unexpected),
         }
+    }
+
+    /// The topic of a PUBLISH with `alias` and `topic` (empty: the alias
+    /// alone), noting a new alias.  Doing it twice for the same packet
+    /// (handled again after `TxFull`) changes nothing more.
+    fn resolve_alias<'p>(
+        &mut self,
+        alias: u16,
+        topic: &'p str,
+        aliases: Option<&'p mut TopicAliases<'_>>,
+    ) -> Result<&'p str, Error> {
+        let unknown = Error::Protocol(ProtocolError::TopicAlias(alias));
+        let Some(table) = aliases.filter(|_| alias <= self.v5.alias_max) else {
+            return Err(unknown);
+        };
+        if self.v5.aliases_stale {
+            table.clear();
+            self.v5.aliases_stale = false;
+        }
+        if topic.is_empty() {
+            let table: &'p TopicAliases<'_> = table;
+            return table.get(alias).ok_or(unknown);
+        }
+        table
+            .set(alias, topic)
+            .map_err(|needed| Error::AliasTableFull { needed })?;
+        Ok(topic)
     }
 
     /// A PUBACK/PUBREC (`got`) with failure `reason` for outgoing message

@@ -11,7 +11,7 @@
 //! iterate, and the outgoing messages in flight never exceed the window
 //! nor the broker's Receive Maximum.
 
-use umqtt_rs::session::{ConnectOptions, Event, Session, Store, TxBuf};
+use umqtt_rs::session::{ConnectOptions, Event, Session, Store, TopicAliases, TxBuf};
 use umqtt_rs::wire::v5::{Packet, RetainHandling, SubscriptionOptions};
 use umqtt_rs::wire::{
     validate_topic_name, Connect, PacketType, Property, QoS, ReasonCode, Version,
@@ -62,6 +62,8 @@ struct Client {
     session: Session,
     /// Broker bytes not yet framed.
     rx: Vec<u8>,
+    /// The topic alias map (bit 3 of the flags: none, aliases refused).
+    aliases: Option<Vec<u8>>,
     /// Messages with the application awaiting ack: (pid, ack rather than
     /// abandon).
     unacked: Vec<(u16, bool)>,
@@ -80,6 +82,7 @@ pub fn run(data: &[u8]) -> Seen {
         seen: Seen::default(),
         session: Session::new(),
         rx: Vec::new(),
+        aliases: (flags & 0x08 != 0).then(|| vec![0; usize::from(sizes & 0x0f) * 8]),
         unacked: Vec::new(),
     };
     c.session.set_version(Version::V5);
@@ -179,6 +182,7 @@ impl Client {
         let opts = ConnectOptions {
             session_expiry: u32::from(flags & 0x40 != 0) * 60,
             receive_maximum: u16::from(flags % 5),
+            topic_alias_maximum: if self.aliases.is_some() { 3 } else { 0 },
             props: &props,
             ..ConnectOptions::DEFAULT
         };
@@ -207,12 +211,13 @@ impl Client {
                     return;
                 }
             };
-            let result = match self.session.handle_v5(now, packet, tx) {
-                Err(umqtt_rs::session::Error::TxFull { .. }) => {
-                    flush(tx);
-                    self.session.handle_v5(now, packet, tx)
-                }
-                other => other,
+            // Room for the replies (TxFull then means they can never fit:
+            // the connection goes, as for any error below).
+            flush(tx);
+            let mut table = self.aliases.as_deref_mut().map(TopicAliases::new);
+            let result = match table.as_mut() {
+                Some(t) => self.session.handle_v5_aliased(now, packet, t, tx),
+                None => self.session.handle_v5(now, packet, tx),
             };
             match result {
                 Ok(Some(ev)) => {
@@ -236,7 +241,7 @@ impl Client {
                     return;
                 }
                 // Not connected, more unacked than fit, held set full,
-                // tx still full: the connection goes.
+                // tx too small: the connection goes.
                 Err(_) => {
                     self.lose();
                     return;
@@ -303,7 +308,8 @@ fn check_event(ev: &Event<'_>) {
     match ev {
         Event::Message5 { publish, props } => {
             validate_topic_name(publish.topic).expect("a delivered topic is valid");
-            assert!(props.topic_alias().is_none(), "aliases are refused");
+            assert!(!publish.topic.is_empty(), "an alias is resolved");
+            let _ = props.topic_alias();
             assert_eq!(props.iter().count() > 0, !props.is_empty());
         }
         Event::Connected5 { props, .. } => {
