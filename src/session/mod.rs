@@ -41,6 +41,7 @@
 mod alias;
 mod delivery;
 mod error;
+mod event;
 mod held;
 mod persist;
 mod rxbuf;
@@ -59,6 +60,7 @@ use heapless::Vec;
 pub use alias::TopicAliases;
 pub use delivery::MAX_UNACKED;
 pub use error::{Error, ProtocolError};
+pub use event::Event;
 pub use held::{HELD_BITMAP_BYTES, INLINE_HELD};
 pub use persist::{crc32, RestoreError};
 pub use rxbuf::{Chunk, Frame, RxBuf, RxParts};
@@ -74,6 +76,7 @@ use crate::wire::{
 };
 use delivery::Deliveries;
 use state::Durable;
+use txbuf::{OutProps, OutPublish};
 
 /// Outgoing QoS 1/2 messages that may await acknowledgement at once (the
 /// largest window).
@@ -89,84 +92,6 @@ pub const MAX_PENDING_ACKS: usize = 8;
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// Shortest time allowed for a PINGRESP.
 pub const MIN_PING_TIMEOUT_MS: u64 = 1_000;
-
-/// What the application should learn from a received packet.
-///
-/// Borrowed data (`Message` topic and payload, SUBACK return codes) points
-/// into the receive buffer the packet was parsed from.
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub enum Event<'a> {
-    /// The broker accepted the connection.
-    Connected {
-        /// The broker resumed a stored session.
-        session_present: bool,
-    },
-    /// An application message; deliver it.  At QoS 1/2, call
-    /// [`Session::ack`] with its `pid` once the application has it (or
-    /// [`Session::abandon`]): nothing was acknowledged yet.
-    Message(Publish<'a>),
-    /// An outgoing QoS 1 (PUBACK) or QoS 2 (PUBCOMP) message is delivered.
-    Published {
-        /// Id returned by [`Session::publish`].
-        pid: u16,
-    },
-    /// SUBACK: one return code per requested filter (granted QoS, or 0x80).
-    Subscribed {
-        /// Id returned by [`Session::subscribe`].
-        pid: u16,
-        /// Return codes in request order.
-        return_codes: &'a [u8],
-    },
-    /// UNSUBACK.
-    Unsubscribed {
-        /// Id returned by [`Session::unsubscribe`].
-        pid: u16,
-    },
-    /// PINGRESP.
-    Pong,
-    /// MQTT 5: the broker accepted the connection; its CONNACK properties
-    /// (Assigned Client Identifier, Reason String, Response Information,
-    /// User Properties, ...) borrow the receive buffer.  The limits among
-    /// them are kept by the session (`Session::server_receive_maximum`
-    /// and the others).
-    #[cfg(feature = "mqtt5")]
-    Connected5 {
-        /// The broker resumed a stored session.
-        session_present: bool,
-        /// The CONNACK properties.
-        props: crate::wire::Properties<'a>,
-    },
-    /// MQTT 5: an application message and its properties, checked by the
-    /// wire layer ([`Properties::as_bytes`](crate::wire::Properties::as_bytes)
-    /// gives the section's bytes).  Acknowledged as [`Event::Message`].
-    #[cfg(feature = "mqtt5")]
-    Message5 {
-        /// Topic (a topic alias resolved), payload, QoS, packet id.
-        publish: Publish<'a>,
-        /// The PUBLISH properties, borrowing the receive buffer.
-        props: crate::wire::Properties<'a>,
-    },
-    /// MQTT 5: UNSUBACK with one reason code per filter (Success, No
-    /// subscription existed 0x11, or a failure from 0x80).
-    #[cfg(feature = "mqtt5")]
-    Unsubscribed5 {
-        /// Id returned by [`Session::unsubscribe`].
-        pid: u16,
-        /// Reason codes in request order.
-        reason_codes: &'a [u8],
-    },
-    /// MQTT 5: the broker refused outgoing message `pid` (a PUBACK or
-    /// PUBREC with a failure reason code): its flow is over, nothing is
-    /// resent.
-    #[cfg(feature = "mqtt5")]
-    PublishFailed {
-        /// Id returned by [`Session::publish`].
-        pid: u16,
-        /// Why (0x80 or above).
-        reason: crate::wire::ReasonCode,
-    },
-}
 
 /// Where the current connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1147,54 +1072,6 @@ enum Body<'p> {
     /// This many bytes written by the caller from elsewhere; the header
     /// stored for a resend when the caller can write them again.
     Streamed(usize, bool),
-}
-
-/// An outgoing PUBLISH's properties: MQTT 5's, nothing without the feature.
-#[cfg(feature = "mqtt5")]
-type OutProps<'p> = crate::wire::Properties<'p>;
-#[cfg(not(feature = "mqtt5"))]
-type OutProps<'p> = core::marker::PhantomData<&'p ()>;
-
-/// An outgoing PUBLISH encoded in the session's protocol version.
-#[derive(Clone, Copy)]
-enum OutPublish<'p> {
-    V311(Publish<'p>),
-    #[cfg(feature = "mqtt5")]
-    V5(crate::wire::v5::Publish<'p>),
-}
-
-impl OutPublish<'_> {
-    fn encoded_len(&self) -> Result<usize, EncodeError> {
-        match self {
-            Self::V311(p) => Packet::Publish(*p).encoded_len(),
-            #[cfg(feature = "mqtt5")]
-            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encoded_len(),
-        }
-    }
-
-    fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
-        match self {
-            Self::V311(p) => Packet::Publish(*p).encode(out),
-            #[cfg(feature = "mqtt5")]
-            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encode(out),
-        }
-    }
-
-    fn header_len_for(&self, payload_len: usize) -> Result<usize, EncodeError> {
-        match self {
-            Self::V311(p) => p.header_len_for(payload_len),
-            #[cfg(feature = "mqtt5")]
-            Self::V5(p) => p.header_len_for(payload_len),
-        }
-    }
-
-    fn encode_header_for(&self, payload_len: usize, out: &mut [u8]) -> Result<usize, EncodeError> {
-        match self {
-            Self::V311(p) => p.encode_header_for(payload_len, out),
-            #[cfg(feature = "mqtt5")]
-            Self::V5(p) => p.encode_header_for(payload_len, out),
-        }
-    }
 }
 
 /// The protocol error for a packet the broker may not send here.

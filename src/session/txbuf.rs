@@ -223,6 +223,58 @@ impl<'a> TxBuf<'a> {
     }
 }
 
+/// An outgoing PUBLISH's properties: MQTT 5's, nothing without the feature.
+#[cfg(feature = "mqtt5")]
+pub(crate) type OutProps<'p> = crate::wire::Properties<'p>;
+#[cfg(not(feature = "mqtt5"))]
+pub(crate) type OutProps<'p> = core::marker::PhantomData<&'p ()>;
+
+/// An outgoing PUBLISH encoded in the session's protocol version.
+#[derive(Clone, Copy)]
+pub(crate) enum OutPublish<'p> {
+    V311(Publish<'p>),
+    #[cfg(feature = "mqtt5")]
+    V5(crate::wire::v5::Publish<'p>),
+}
+
+impl OutPublish<'_> {
+    pub(crate) fn encoded_len(&self) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => Packet::Publish(*p).encoded_len(),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encoded_len(),
+        }
+    }
+
+    pub(crate) fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => Packet::Publish(*p).encode(out),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encode(out),
+        }
+    }
+
+    pub(crate) fn header_len_for(&self, payload_len: usize) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => p.header_len_for(payload_len),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => p.header_len_for(payload_len),
+        }
+    }
+
+    pub(crate) fn encode_header_for(
+        &self,
+        payload_len: usize,
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => p.encode_header_for(payload_len, out),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => p.encode_header_for(payload_len, out),
+        }
+    }
+}
+
 /// The encoder only reports a short buffer if `encoded_len` lied; keep the
 /// caller-facing error the same either way.
 fn map_encode(e: EncodeError, needed: usize) -> Error {
