@@ -35,9 +35,7 @@
 
 use core::fmt;
 
-#[cfg(any(test, not(feature = "mqtt5")))]
-use crate::wire::Packet;
-use crate::wire::{Publish, QoS, Version};
+use crate::wire::{Packet, Publish, QoS, Version};
 
 use super::state::Inflight;
 use super::{Error, OutgoingFlow, Session, TxBuf, INLINE_HELD, MAX_INFLIGHT};
@@ -398,20 +396,26 @@ fn check_entry(
     }
 }
 
-/// A whole PUBLISH in `version` and the bytes it took.
+/// A whole PUBLISH in `version` and the bytes it took (for MQTT 5 the
+/// PUBLISH reader alone, not the whole v5 parser).
 fn parse_publish(packet: &[u8], version: Version) -> Option<(Publish<'_>, usize)> {
     #[cfg(feature = "mqtt5")]
-    if let Ok(Some((crate::wire::v5::Packet::Publish(p), used))) =
-        crate::wire::v5::Packet::parse_for(packet, version)
-    {
-        return Some((p.publish, used));
+    if version.is_v5() {
+        use crate::wire::{parse_fixed_header_for, v5, PacketType};
+        let header = parse_fixed_header_for(packet, version).ok()??;
+        let body = packet.get(header.header_len..header.packet_len())?;
+        if header.packet_type != PacketType::Publish || body.len() != header.remaining_len {
+            return None;
+        }
+        let (p, _) = v5::Publish::parse_head(&header, body).ok()??;
+        return Some((p.publish, header.packet_len()));
     }
     #[cfg(not(feature = "mqtt5"))]
-    if let (Ok(Some((Packet::Publish(p), used))), Version::V311) = (Packet::parse(packet), version)
-    {
-        return Some((p, used));
+    let _ = version;
+    match Packet::parse(packet) {
+        Ok(Some((Packet::Publish(p), used))) => Some((p, used)),
+        _ => None,
     }
-    None
 }
 
 #[cfg(test)]
