@@ -11,7 +11,7 @@
 //! iterate, and the outgoing messages in flight never exceed the window
 //! nor the broker's Receive Maximum.
 
-use umqtt_rs::session::{ConnectOptions, Event, Session, Store, TopicAliases, TxBuf};
+use umqtt_rs::session::{ConnectOptions, Event, RxBuf, Session, Store, TopicAliases, TxBuf};
 use umqtt_rs::wire::v5::{Packet, RetainHandling, SubscriptionOptions};
 use umqtt_rs::wire::{
     validate_topic_name, Connect, PacketType, Property, QoS, ReasonCode, Version,
@@ -57,11 +57,11 @@ pub struct Seen {
     pub failed: usize,
 }
 
-struct Client {
+struct Client<'a> {
     seen: Seen,
     session: Session,
-    /// Broker bytes not yet framed.
-    rx: Vec<u8>,
+    /// Broker bytes, framed by the one framer the C ABI uses too.
+    rx: RxBuf<'a>,
     /// The topic alias map (bit 3 of the flags: none, aliases refused).
     aliases: Option<Vec<u8>>,
     /// Messages with the application awaiting ack: (pid, ack rather than
@@ -78,10 +78,11 @@ pub fn run(data: &[u8]) -> Seen {
     let mut tx_mem = vec![0u8; 32 + usize::from(sizes & 0x0f) * 16];
     let mut store_mem = vec![0u8; usize::from(sizes >> 4) * 32];
     let mut tx = TxBuf::with_store(&mut tx_mem, 0, Store::new(&mut store_mem, 0));
+    let mut rx_mem = vec![0u8; 64 + usize::from(sizes) * 4];
     let mut c = Client {
         seen: Seen::default(),
         session: Session::new(),
-        rx: Vec::new(),
+        rx: RxBuf::new(&mut rx_mem),
         aliases: (flags & 0x08 != 0).then(|| vec![0; usize::from(sizes & 0x0f) * 8]),
         unacked: Vec::new(),
     };
@@ -95,8 +96,7 @@ pub fn run(data: &[u8]) -> Seen {
         match op % 16 {
             0..=5 => {
                 let chunk = i.take(usize::from(arg));
-                c.rx.extend_from_slice(chunk);
-                c.receive(now, flags, &mut tx);
+                c.receive(now, chunk, flags, &mut tx);
             }
             6 => {
                 now = now.saturating_add(u64::from(arg) * 97);
@@ -168,7 +168,7 @@ pub fn run(data: &[u8]) -> Seen {
     c.seen
 }
 
-impl Client {
+impl Client<'_> {
     fn reconnect(&mut self, now: u64, clean: bool, flags: u8, tx: &mut TxBuf<'_>) {
         let connect = Connect {
             client_id: if clean { "" } else { "c5" },
@@ -198,18 +198,34 @@ impl Client {
     }
 
     /// Frames and handles every whole packet in `rx`.
-    fn receive(&mut self, now: u64, flags: u8, tx: &mut TxBuf<'_>) {
-        loop {
-            if let Err(e) = self.session.check_incoming_size(self.rx.len().min(1 << 20)) {
-                assert!(e.is_fatal());
+    /// Reads `bytes` into the receive buffer as a socket would, handling
+    /// every whole packet.
+    fn receive(&mut self, now: u64, mut bytes: &[u8], flags: u8, tx: &mut TxBuf<'_>) {
+        while !bytes.is_empty() {
+            let window = self.rx.window();
+            let n = window.len().min(bytes.len());
+            window[..n].copy_from_slice(&bytes[..n]);
+            self.rx.commit(n);
+            bytes = &bytes[n..];
+            if !self.handle_all(now, flags, tx) || (n == 0 && !bytes.is_empty()) {
+                // The connection went (with the rest of the bytes), or
+                // the buffer is full without a whole packet.
+                self.lose();
+                return;
             }
-            let (packet, used) = match Packet::parse_for(&self.rx, Version::V5) {
+        }
+    }
+
+    /// Handles the whole packets in the receive buffer; false when the
+    /// connection must go.
+    fn handle_all(&mut self, now: u64, flags: u8, tx: &mut TxBuf<'_>) -> bool {
+        loop {
+            let max = self.session.max_packet_size();
+            let packet = match self.rx.next_packet_v5(max, Version::V5) {
                 Ok(Some(p)) => p,
-                Ok(None) => return,
-                Err(_) => {
-                    self.lose();
-                    return;
-                }
+                Ok(None) => return true,
+                // Malformed, over the maximum, larger than the buffer.
+                Err(_) => return false,
             };
             // Room for the replies (TxFull then means they can never fit:
             // the connection goes, as for any error below).
@@ -236,18 +252,10 @@ impl Client {
                     }
                 }
                 Ok(None) => {}
-                Err(e) if e.is_fatal() => {
-                    self.lose();
-                    return;
-                }
-                // Not connected, more unacked than fit, held set full,
-                // tx too small: the connection goes.
-                Err(_) => {
-                    self.lose();
-                    return;
-                }
+                // Fatal, or not connected, more unacked than fit, held
+                // set full, tx too small: the connection goes.
+                Err(_) => return false,
             }
-            self.rx.drain(..used);
         }
     }
 
