@@ -132,12 +132,21 @@ fn connect_with_properties() {
         Err(Error::Encode(EncodeError::Property(_)))
     ));
     assert!(tx.is_empty());
-    // 3.1.1 cannot carry properties.
+    // 3.1.1 cannot carry properties, nor the options it has no word for.
     s.set_version(Version::V311);
     assert_eq!(
         s.connect_with(T0, &connect, &opts, &mut tx),
         Err(Error::Encode(EncodeError::NotInVersion))
     );
+    let expiry = ConnectOptions {
+        session_expiry: 60,
+        ..ConnectOptions::DEFAULT
+    };
+    assert_eq!(
+        s.connect_with(T0, &connect, &expiry, &mut tx),
+        Err(Error::Encode(EncodeError::NotInVersion))
+    );
+    assert!(tx.is_empty());
 }
 
 #[rustfmt::skip]
@@ -696,4 +705,28 @@ fn incoming_topic_aliases() {
         feed(&mut s, SET_1, &mut tx).unwrap_err(),
         Error::Protocol(ProtocolError::TopicAlias(1))
     );
+}
+
+/// A payload the caller writes itself follows a v5 header (with its
+/// property length); the store keeps the whole packet for a resend.
+#[test]
+fn publish_header_in_v5() {
+    #[rustfmt::skip]
+    const HEADER: &[u8] = &[
+        0x32, 0x09,                   // PUBLISH QoS 1, remaining 9
+        0x00, 0x01, b't',             // topic "t"
+        0x00, 0x01,                   // packet id 1
+        0x00,                         // no properties
+    ]; // (payload "abc" written by the caller)
+    let (mut mem, mut store) = ([0u8; 64], [0u8; 64]);
+    let mut tx = TxBuf::with_store(&mut mem, 0, Store::new(&mut store, 0));
+    let mut s = connected(&mut tx);
+    assert_eq!(
+        s.publish_header(T0, "t", b"abc", QoS::AtLeastOnce, false, &mut tx),
+        Ok(1)
+    );
+    assert_eq!(take(&mut tx), HEADER);
+    let mut whole = HEADER.to_vec();
+    whole.extend_from_slice(b"abc");
+    assert_eq!(tx.store().get(0, whole.len()), &whole[..]);
 }

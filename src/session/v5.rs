@@ -61,7 +61,8 @@ pub struct ConnectOptions<'a> {
     /// connection (the default), `u32::MAX` never.
     pub session_expiry: u32,
     /// Receive Maximum: incoming QoS 1/2 messages the client holds
-    /// unacknowledged at once, 1..=[`MAX_UNACKED`] (0 or more: that).
+    /// unacknowledged at once, 1..=[`MAX_UNACKED`] (0 or more: that;
+    /// not sent in 3.1.1).
     pub receive_maximum: u16,
     /// Request Problem Information (the broker's default is true).
     pub request_problem_information: bool,
@@ -245,8 +246,9 @@ impl Session {
         self.v5.limits.maximum_qos
     }
 
-    /// [`connect`](Self::connect) with MQTT 5's CONNECT properties (in a
-    /// 3.1.1 session the options must be [`ConnectOptions::DEFAULT`]'s).
+    /// [`connect`](Self::connect) with MQTT 5's CONNECT properties.  In a
+    /// 3.1.1 session the options must say nothing 3.1.1 cannot (the
+    /// receive maximum is ignored there).
     ///
     /// # Errors
     /// As [`connect`](Self::connect); [`Error::VersionMismatch`];
@@ -264,6 +266,14 @@ impl Session {
         self.v5.check_resume(connect.clean_session, outgoing)?;
         let mut list: Vec<Property<'_>, { OWN_CONNECT_PROPERTIES + MAX_CONNECT_PROPERTIES }> =
             Vec::new();
+        if !self.v5.version.is_v5()
+            && (opts.session_expiry != 0
+                || opts.topic_alias_maximum != 0
+                || !opts.request_problem_information)
+        {
+            // 3.1.1 has no way to say them: refused, not dropped.
+            return Err(Error::Encode(EncodeError::NotInVersion));
+        }
         if self.v5.version.is_v5() {
             if opts.session_expiry != 0 {
                 let _ = list.push(Property::SessionExpiryInterval(opts.session_expiry));
