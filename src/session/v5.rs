@@ -61,7 +61,7 @@ pub struct ConnectOptions<'a> {
     /// connection (the default), `u32::MAX` never.
     pub session_expiry: u32,
     /// Receive Maximum: incoming QoS 1/2 messages the client holds
-    /// unacknowledged at once, 1..=[`MAX_UNACKED`] (0 or more: that;
+    /// unacknowledged at once, at most [`MAX_UNACKED`] (0 or more: that;
     /// not sent in 3.1.1).
     pub receive_maximum: u16,
     /// Request Problem Information (the broker's default is true).
@@ -205,7 +205,10 @@ impl V5State {
 
 impl Session {
     /// Sets the protocol version of the next connection (3.1.1 by
-    /// default; set it before [`restore`](Self::restore) too).  Takes
+    /// default; set it before [`restore`](Self::restore) too).  Feed an
+    /// MQTT 5 session with [`handle_v5`](Self::handle_v5) (packets read
+    /// with [`RxBuf::next_packet_v5`](super::RxBuf::next_packet_v5)), not
+    /// [`handle`](Self::handle).  Takes
     /// effect at [`connect`](Self::connect); the durable state is kept,
     /// but messages in flight stored in the other version can only be
     /// dropped by a clean connect ([`Error::VersionMismatch`]).
@@ -278,7 +281,10 @@ impl Session {
             if opts.session_expiry != 0 {
                 let _ = list.push(Property::SessionExpiryInterval(opts.session_expiry));
             }
-            let receive_maximum = opts.receive_maximum.clamp(1, RECEIVE_MAXIMUM);
+            let receive_maximum = match opts.receive_maximum {
+                0 => RECEIVE_MAXIMUM,
+                n => n.min(RECEIVE_MAXIMUM),
+            };
             let _ = list.push(Property::ReceiveMaximum(receive_maximum));
             if self.max_packet_size < PROTOCOL_MAX_PACKET_SIZE {
                 // Below the protocol's maximum, which fits a u32.
