@@ -236,6 +236,10 @@ pub enum ProtocolError {
     /// connection.
     #[cfg(feature = "mqtt5")]
     TopicAlias(u16),
+    /// MQTT 5: more unacknowledged QoS 1/2 messages than the Receive
+    /// Maximum the client announced.
+    #[cfg(feature = "mqtt5")]
+    ReceiveMaximumExceeded,
     /// An acknowledgement of the wrong kind for an outgoing message that
     /// awaits another (a broker without QoS 2 answering PUBLISH QoS 2 with
     /// PUBACK, for one).
@@ -255,6 +259,10 @@ impl fmt::Display for ProtocolError {
             Self::UnexpectedPacket(t) => write!(f, "unexpected {t:?} packet"),
             Self::UnknownPacketId(pid) => write!(f, "acknowledgement for unknown packet id {pid}"),
             Self::ConnackTwice => f.write_str("second CONNACK"),
+            #[cfg(feature = "mqtt5")]
+            Self::ReceiveMaximumExceeded => {
+                f.write_str("more unacknowledged messages than our receive maximum")
+            }
             #[cfg(feature = "mqtt5")]
             Self::TopicAlias(a) => write!(f, "topic alias {a} over the maximum announced"),
             Self::WrongAck { pid, got, awaited } => match (got, awaited) {

@@ -691,7 +691,13 @@ impl Session {
                 self.deliveries.owe(d);
                 Ok(())
             }
-            other => other,
+            other => {
+                #[cfg(feature = "mqtt5")]
+                if other.is_ok() && d.qos == QoS::AtLeastOnce {
+                    self.v5.quota_released();
+                }
+                other
+            }
         }
     }
 
@@ -728,6 +734,10 @@ impl Session {
         while let Some(d) = self.deliveries.first_owed() {
             self.send(now_ms, &d.ack_packet(), tx)?;
             self.deliveries.paid(d);
+            #[cfg(feature = "mqtt5")]
+            if d.qos == QoS::AtLeastOnce {
+                self.v5.quota_released();
+            }
         }
         Ok(())
     }
@@ -778,6 +788,8 @@ impl Session {
                 // Answered even for an unknown id (MQTT-4.3.3-2 ff.): the
                 // PUBCOMP may have been lost with the previous connection.
                 self.send(now_ms, &Packet::Pubcomp(pid), tx)?;
+                #[cfg(feature = "mqtt5")]
+                self.v5.quota_released();
                 self.durable.release_incoming(pid, tx.held_bits());
                 Ok(None)
             }
@@ -875,6 +887,8 @@ impl Session {
             }
         }
         if publish.qos != QoS::AtMostOnce {
+            #[cfg(feature = "mqtt5")]
+            self.v5.check_quota()?;
             if self.deliveries.is_full() {
                 // Acks waiting for tx room: that is backpressure, the
                 // message waits for them to go out.
@@ -892,6 +906,8 @@ impl Session {
                 return Err(Error::HeldFull);
             }
             self.deliveries.start(pid, publish.qos);
+            #[cfg(feature = "mqtt5")]
+            self.v5.quota_taken();
         }
         Ok(Some(Event::Message(publish)))
     }

@@ -730,3 +730,55 @@ fn publish_header_in_v5() {
     whole.extend_from_slice(b"abc");
     assert_eq!(tx.store().get(0, whole.len()), &whole[..]);
 }
+
+/// Our Receive Maximum bounds the broker's unacknowledged QoS 1/2
+/// messages on this connection: a PUBACK (QoS 1) or PUBCOMP (QoS 2) frees
+/// a place, a PUBREC does not.
+#[test]
+fn receive_maximum_is_enforced() {
+    #[rustfmt::skip]
+    const fn publish(qos_flags: u8, pid: u8) -> [u8; 9] {
+        [
+            qos_flags, 0x07,          // PUBLISH QoS 1 (0x32) or 2 (0x34), remaining 7
+            0x00, 0x01, b't',         // topic "t"
+            0x00, pid,                // packet id
+            0x00,                     // no properties
+            b'x',                     // payload "x"
+        ]
+    }
+    const PUBREL_2: &[u8] = &[0x62, 0x02, 0x00, 0x02]; // PUBREL id 2
+    let (p1, p2, p3, p4) = (
+        publish(0x32, 1),
+        publish(0x34, 2),
+        publish(0x32, 3),
+        publish(0x32, 4),
+    );
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = Session::new();
+    s.set_version(Version::V5);
+    let opts = ConnectOptions {
+        receive_maximum: 2,
+        ..ConnectOptions::DEFAULT
+    };
+    s.connect_with(T0, &connect_packet(), &opts, &mut tx)
+        .unwrap();
+    assert_eq!(
+        take(&mut tx)[13..16],
+        [0x21, 0x00, 0x02],
+        "receive maximum 2"
+    );
+    feed(&mut s, CONNACK_V5_OK, &mut tx).unwrap();
+    feed(&mut s, &p1, &mut tx).unwrap();
+    feed(&mut s, &p2, &mut tx).unwrap();
+    assert_eq!(
+        feed(&mut s, &p3, &mut tx).unwrap_err(),
+        Error::Protocol(ProtocolError::ReceiveMaximumExceeded)
+    );
+    s.ack(T0, 1, &mut tx).unwrap(); // PUBACK 1: a place is free
+    feed(&mut s, &p3, &mut tx).unwrap();
+    s.ack(T0, 2, &mut tx).unwrap(); // PUBREC 2: still counted
+    assert!(feed(&mut s, &p4, &mut tx).unwrap_err().is_fatal());
+    feed(&mut s, PUBREL_2, &mut tx).unwrap(); // PUBCOMP 2: free
+    feed(&mut s, &p4, &mut tx).unwrap();
+}

@@ -136,6 +136,13 @@ pub(super) struct V5State {
     alias_max: u16,
     /// The alias map still holds an earlier connection's aliases.
     aliases_stale: bool,
+    /// Our Receive Maximum on this connection (0: none, 3.1.1).
+    receive_max: u16,
+    /// Incoming QoS 1/2 messages of this connection whose PUBACK or
+    /// PUBCOMP is not sent yet.  An undercount at worst (a PUBCOMP for a
+    /// message of an earlier connection also counts down), never an
+    /// overcount: a broker is never accused wrongly.
+    quota_used: u16,
     limits: Limits,
 }
 
@@ -147,6 +154,8 @@ impl V5State {
             expiry_zero: true,
             alias_max: 0,
             aliases_stale: true,
+            receive_max: 0,
+            quota_used: 0,
             limits: Limits::NONE,
         }
     }
@@ -174,7 +183,28 @@ impl V5State {
         self.stored = self.version;
         self.alias_max = 0;
         self.aliases_stale = true;
+        self.receive_max = 0;
+        self.quota_used = 0;
         self.limits = Limits::NONE;
+    }
+
+    /// Refuses a new incoming QoS 1/2 message beyond our Receive Maximum
+    /// (MQTT 5, section 3.3.4).
+    pub(super) fn check_quota(&self) -> Result<(), Error> {
+        if self.receive_max > 0 && self.quota_used >= self.receive_max {
+            return Err(ProtocolError::ReceiveMaximumExceeded.into());
+        }
+        Ok(())
+    }
+
+    /// A new incoming QoS 1/2 message was delivered.
+    pub(super) fn quota_taken(&mut self) {
+        self.quota_used = self.quota_used.saturating_add(1);
+    }
+
+    /// A PUBACK or PUBCOMP was queued.
+    pub(super) fn quota_released(&mut self) {
+        self.quota_used = self.quota_used.saturating_sub(1);
     }
 
     /// Refuses a publish the broker said it does not take.
@@ -277,11 +307,12 @@ impl Session {
             // 3.1.1 has no way to say them: refused, not dropped.
             return Err(Error::Encode(EncodeError::NotInVersion));
         }
+        let mut receive_maximum = 0;
         if self.v5.version.is_v5() {
             if opts.session_expiry != 0 {
                 let _ = list.push(Property::SessionExpiryInterval(opts.session_expiry));
             }
-            let receive_maximum = match opts.receive_maximum {
+            receive_maximum = match opts.receive_maximum {
                 0 => RECEIVE_MAXIMUM,
                 n => n.min(RECEIVE_MAXIMUM),
             };
@@ -312,6 +343,7 @@ impl Session {
         self.v5.expiry_zero = expiry_zero;
         if self.v5.version.is_v5() {
             self.v5.alias_max = opts.topic_alias_maximum;
+            self.v5.receive_max = receive_maximum;
         }
         Ok(())
     }
