@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the committed seed corpora (fuzz/corpus/<target>/): one seed per
 packet type for `decode` and `roundtrip`, a few broker conversations for
-`session`.  Rerun after changing a target's input format."""
+`session` (3.1.1, through the C ABI) and `session5` (MQTT 5, tests/driver5).  Rerun after changing a target's input format."""
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -70,6 +70,30 @@ def session_seeds():
     }
 
 
+def session5_seeds():
+    # sizes (tx 32 + 16 * low nibble, store 32 * high nibble, maximum packet
+    # size 8 * the byte), flags (window - 1 in the high nibble, bit 3 an alias
+    # map, keepalive and receive maximum from the low bits); then ops as for `session`: 0-5
+    # broker bytes, 6 time, 7-8 publish (arg: topic, QoS in bits 4-5, retain
+    # bit 7; then payload length), 9 subscribe, 10 unsubscribe, 11 ping,
+    # 12 reconnect, 13 disconnect, 14-15 the application acks.
+    hdr = bytes([0xFF, 0x32])
+    connack = PACKETS5["v5_connack"]
+    return {
+        "publish_refused": hdr + feed(connack) + bytes([7, 0x10, 2, 7, 0x20, 2])
+        + feed(bytes([0x40, 3, 0, 1, 0x87])) + feed(bytes([0x50, 3, 0, 2, 0x97])),
+        "limits": hdr + feed(bytes([0x20, 13, 0, 0, 10, 0x21, 0, 1, 0x24, 0, 0x25, 0, 0x13, 0, 2]))
+        + bytes([7, 0x10, 2, 7, 0x80, 2, 6, 30]),
+        "incoming": hdr + feed(connack) + bytes([9, 0x10]) + feed(bytes([0x90, 4, 0, 1, 0, 1]))
+        + feed(bytes([0x32, 14, 0, 1]) + b"t" + bytes([0, 2, 7, 0x26, 0, 1]) + b"k" + bytes([0, 1]) + b"v" + b"x")
+        + bytes([14, 0]),
+        # flags bit 3: an alias map, topic alias maximum 3
+        "alias": bytes([0xFF, 0x3A]) + feed(connack) + feed(bytes([0x30, 8, 0, 1]) + b"t" + bytes([3, 0x23, 0, 1]) + b"x")
+        + feed(bytes([0x30, 7, 0, 0, 3, 0x23, 0, 1]) + b"y"),
+        "disconnect": hdr + feed(connack) + feed(PACKETS5["v5_disconnect"]) + bytes([12, 1]) + feed(connack),
+    }
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -91,6 +115,7 @@ write("roundtrip", {
     for k, name in enumerate(list(PACKETS) + ["auth"])
 })
 write("session", session_seeds())
+write("session5", session5_seeds())
 # restore: what follows magic and version in saved session bytes (the target
 # adds those and the checksum): flags, next id, messages, held-id runs.
 write("restore", {

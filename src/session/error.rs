@@ -3,6 +3,8 @@
 use core::fmt;
 
 use crate::wire::{ConnectReturnCode, DecodeError, EncodeError, PacketType};
+#[cfg(feature = "mqtt5")]
+use crate::wire::{QoS, ReasonCode};
 
 use super::{OutgoingFlow, RestoreError};
 
@@ -82,6 +84,40 @@ pub enum Error {
     /// Saved session bytes cannot be restored
     /// ([`Session::restore`](super::Session::restore)); nothing changed.
     Restore(RestoreError),
+    /// MQTT 5: the broker refused the connection with this CONNACK reason
+    /// code (0x80 or above).
+    #[cfg(feature = "mqtt5")]
+    Refused5(ReasonCode),
+    /// MQTT 5: the broker closed the connection with a DISCONNECT carrying
+    /// this reason code.
+    #[cfg(feature = "mqtt5")]
+    ServerDisconnect(ReasonCode),
+    /// MQTT 5: a publish above the broker's Maximum QoS (its CONNACK): a
+    /// caller error, nothing was queued.
+    #[cfg(feature = "mqtt5")]
+    QosNotSupported {
+        /// The highest QoS the broker accepts.
+        max: QoS,
+    },
+    /// MQTT 5: a retained publish to a broker whose CONNACK said Retain
+    /// Available 0: a caller error, nothing was queued.
+    #[cfg(feature = "mqtt5")]
+    RetainNotSupported,
+    /// MQTT 5: a connect resuming the session (`clean_session` false) in
+    /// another protocol version than the messages in flight were stored
+    /// in: they cannot be resent.  Connect in their version, or clean.
+    /// Nothing was queued.
+    #[cfg(feature = "mqtt5")]
+    VersionMismatch,
+    /// MQTT 5: the broker set a topic alias whose topic does not fit the
+    /// alias map ([`TopicAliases`](super::TopicAliases)): `needed` bytes
+    /// would.  The mapping cannot be kept, so the connection must be
+    /// closed (reconnect with a larger map or a smaller maximum).
+    #[cfg(feature = "mqtt5")]
+    AliasTableFull {
+        /// Bytes the map needs.
+        needed: usize,
+    },
 }
 
 impl Error {
@@ -96,7 +132,20 @@ impl Error {
                 | Self::Protocol(_)
                 | Self::KeepaliveTimeout
                 | Self::IncomingTooLarge { .. }
+        ) || self.is_fatal_v5()
+    }
+
+    #[cfg(feature = "mqtt5")]
+    fn is_fatal_v5(&self) -> bool {
+        matches!(
+            self,
+            Self::Refused5(_) | Self::ServerDisconnect(_) | Self::AliasTableFull { .. }
         )
+    }
+
+    #[cfg(not(feature = "mqtt5"))]
+    fn is_fatal_v5(&self) -> bool {
+        false
     }
 }
 
@@ -137,6 +186,24 @@ impl fmt::Display for Error {
             }
             Self::Encode(e) => write!(f, "cannot encode packet: {e}"),
             Self::Restore(e) => write!(f, "cannot restore session: {e}"),
+            #[cfg(feature = "mqtt5")]
+            Self::Refused5(code) => write!(f, "connection refused by broker: {code:?}"),
+            #[cfg(feature = "mqtt5")]
+            Self::ServerDisconnect(code) => write!(f, "broker disconnected: {code:?}"),
+            #[cfg(feature = "mqtt5")]
+            Self::QosNotSupported { max } => {
+                write!(f, "broker accepts publishes up to {max:?} only")
+            }
+            #[cfg(feature = "mqtt5")]
+            Self::RetainNotSupported => f.write_str("broker does not support retained messages"),
+            #[cfg(feature = "mqtt5")]
+            Self::AliasTableFull { needed } => {
+                write!(f, "topic alias map full ({needed} bytes needed)")
+            }
+            #[cfg(feature = "mqtt5")]
+            Self::VersionMismatch => {
+                f.write_str("messages in flight were stored in the other protocol version")
+            }
         }
     }
 }
@@ -164,6 +231,15 @@ pub enum ProtocolError {
     UnknownPacketId(u16),
     /// A second CONNACK on the same connection.
     ConnackTwice,
+    /// MQTT 5: a PUBLISH with a Topic Alias above the maximum the client
+    /// announced, or without a topic and an alias not set on this
+    /// connection.
+    #[cfg(feature = "mqtt5")]
+    TopicAlias(u16),
+    /// MQTT 5: more unacknowledged QoS 1/2 messages than the Receive
+    /// Maximum the client announced.
+    #[cfg(feature = "mqtt5")]
+    ReceiveMaximumExceeded,
     /// An acknowledgement of the wrong kind for an outgoing message that
     /// awaits another (a broker without QoS 2 answering PUBLISH QoS 2 with
     /// PUBACK, for one).
@@ -183,6 +259,12 @@ impl fmt::Display for ProtocolError {
             Self::UnexpectedPacket(t) => write!(f, "unexpected {t:?} packet"),
             Self::UnknownPacketId(pid) => write!(f, "acknowledgement for unknown packet id {pid}"),
             Self::ConnackTwice => f.write_str("second CONNACK"),
+            #[cfg(feature = "mqtt5")]
+            Self::ReceiveMaximumExceeded => {
+                f.write_str("more unacknowledged messages than our receive maximum")
+            }
+            #[cfg(feature = "mqtt5")]
+            Self::TopicAlias(a) => write!(f, "topic alias {a} over the maximum announced"),
             Self::WrongAck { pid, got, awaited } => match (got, awaited) {
                 (PacketType::Puback, _) => write!(
                     f,

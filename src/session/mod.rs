@@ -1,4 +1,7 @@
-//! The MQTT 3.1.1 client session: a sans-IO state machine.
+//! The MQTT 3.1.1 client session: a sans-IO state machine.  With the
+//! `mqtt5` feature it speaks MQTT 5 too (module `v5`: the version is set
+//! before connecting; CONNECT properties, the CONNACK's limits, reason
+//! codes, PUBLISH properties), through the same state machine.
 //!
 //! [`Session`] holds no buffers, reads no clock and does no I/O.  The caller
 //! passes the time (`now_ms`, any monotonic millisecond count) and a
@@ -34,28 +37,38 @@
 //! those whose PUBREC had come [MQTT-4.4.0-1]; nothing is retransmitted
 //! within a live connection.
 
+#[cfg(feature = "mqtt5")]
+mod alias;
 mod delivery;
 mod error;
+mod event;
 mod held;
 mod persist;
 mod rxbuf;
 mod state;
 mod store;
 mod txbuf;
+#[cfg(feature = "mqtt5")]
+mod v5;
 
 #[cfg(test)]
 mod scripted;
 
 use heapless::Vec;
 
+#[cfg(feature = "mqtt5")]
+pub use alias::TopicAliases;
 pub use delivery::MAX_UNACKED;
 pub use error::{Error, ProtocolError};
+pub use event::Event;
 pub use held::{HELD_BITMAP_BYTES, INLINE_HELD};
 pub use persist::{crc32, RestoreError};
 pub use rxbuf::{Chunk, Frame, RxBuf, RxParts};
 pub use state::OutgoingFlow;
 pub use store::Store;
 pub use txbuf::TxBuf;
+#[cfg(feature = "mqtt5")]
+pub use v5::{ConnectOptions, MAX_CONNECT_PROPERTIES, MAX_SUBSCRIBE_FILTERS};
 
 use crate::wire::{
     validate_topic_filter, validate_topic_name, Connect, ConnectReturnCode, EncodeError, Packet,
@@ -63,6 +76,7 @@ use crate::wire::{
 };
 use delivery::Deliveries;
 use state::Durable;
+use txbuf::{OutProps, OutPublish};
 
 /// Outgoing QoS 1/2 messages that may await acknowledgement at once (the
 /// largest window).
@@ -78,43 +92,6 @@ pub const MAX_PENDING_ACKS: usize = 8;
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// Shortest time allowed for a PINGRESP.
 pub const MIN_PING_TIMEOUT_MS: u64 = 1_000;
-
-/// What the application should learn from a received packet.
-///
-/// Borrowed data (`Message` topic and payload, SUBACK return codes) points
-/// into the receive buffer the packet was parsed from.
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub enum Event<'a> {
-    /// The broker accepted the connection.
-    Connected {
-        /// The broker resumed a stored session.
-        session_present: bool,
-    },
-    /// An application message; deliver it.  At QoS 1/2, call
-    /// [`Session::ack`] with its `pid` once the application has it (or
-    /// [`Session::abandon`]): nothing was acknowledged yet.
-    Message(Publish<'a>),
-    /// An outgoing QoS 1 (PUBACK) or QoS 2 (PUBCOMP) message is delivered.
-    Published {
-        /// Id returned by [`Session::publish`].
-        pid: u16,
-    },
-    /// SUBACK: one return code per requested filter (granted QoS, or 0x80).
-    Subscribed {
-        /// Id returned by [`Session::subscribe`].
-        pid: u16,
-        /// Return codes in request order.
-        return_codes: &'a [u8],
-    },
-    /// UNSUBACK.
-    Unsubscribed {
-        /// Id returned by [`Session::unsubscribe`].
-        pid: u16,
-    },
-    /// PINGRESP.
-    Pong,
-}
 
 /// Where the current connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +163,9 @@ pub struct Session {
     connect_timeout_ms: u64,
     window: usize,
     max_packet_size: usize,
+    /// The protocol version and what MQTT 5 adds per connection.
+    #[cfg(feature = "mqtt5")]
+    v5: v5::V5State,
 }
 
 impl Default for Session {
@@ -205,6 +185,8 @@ impl Session {
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
             window: DEFAULT_WINDOW,
             max_packet_size: PROTOCOL_MAX_PACKET_SIZE,
+            #[cfg(feature = "mqtt5")]
+            v5: v5::V5State::new(),
         }
     }
 
@@ -329,10 +311,25 @@ impl Session {
         connect: &Connect<'_>,
         tx: &mut TxBuf<'_>,
     ) -> Result<(), Error> {
+        #[cfg(feature = "mqtt5")]
+        if self.v5.version.is_v5() {
+            return self.connect_with(now_ms, connect, &ConnectOptions::DEFAULT, tx);
+        }
+        #[cfg(feature = "mqtt5")]
+        self.v5
+            .check_resume(connect.clean_session, self.durable.outgoing_len())?;
         let packet = Packet::Connect(*connect);
         self.check_size(&packet)?;
         tx.push(&packet)?;
+        self.start_connection(now_ms, connect, tx);
+        Ok(())
+    }
+
+    /// The state of a connection whose CONNECT was just queued.
+    fn start_connection(&mut self, now_ms: u64, connect: &Connect<'_>, tx: &mut TxBuf<'_>) {
         self.conn = Connection::new();
+        #[cfg(feature = "mqtt5")]
+        self.v5.new_connection();
         self.conn.link = Link::AwaitConnack { since_ms: now_ms };
         self.conn.keepalive_ms = u64::from(connect.keepalive).saturating_mul(1000);
         self.conn.last_tx_ms = now_ms;
@@ -344,7 +341,6 @@ impl Session {
             // Messages sent without a store cannot be resent.
             self.durable.drop_unstored();
         }
-        Ok(())
     }
 
     /// Queues a PUBLISH and returns its packet id (0 for QoS 0).  QoS 1/2
@@ -362,7 +358,8 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, Body::Whole(payload), qos, retain, tx)
+        let body = Body::Whole(payload);
+        self.start_publish(now_ms, topic, body, qos, retain, OutProps::default(), tx)
     }
 
     /// Like [`publish`](Self::publish) but queues only the bytes before the
@@ -382,7 +379,8 @@ impl Session {
         retain: bool,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        self.start_publish(now_ms, topic, Body::Separate(payload), qos, retain, tx)
+        let body = Body::Separate(payload);
+        self.start_publish(now_ms, topic, body, qos, retain, OutProps::default(), tx)
     }
 
     /// Like [`publish_header`](Self::publish_header) for a payload of
@@ -408,9 +406,12 @@ impl Session {
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
         let body = Body::Streamed(payload_len, resendable);
-        self.start_publish(now_ms, topic, body, qos, retain, tx)
+        self.start_publish(now_ms, topic, body, qos, retain, OutProps::default(), tx)
     }
 
+    /// The one publish path: `props` are MQTT 5's (nothing without the
+    /// feature).
+    #[allow(clippy::too_many_arguments)]
     fn start_publish(
         &mut self,
         now_ms: u64,
@@ -418,6 +419,7 @@ impl Session {
         body: Body<'_>,
         qos: QoS,
         retain: bool,
+        props: OutProps<'_>,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
         let payload = match body {
@@ -426,6 +428,8 @@ impl Session {
         };
         self.require_open()?;
         validate_topic_name(topic).map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
+        #[cfg(feature = "mqtt5")]
+        self.v5.check_publish(qos, retain)?;
         // Resent messages go out before new ones (order per topic).
         self.pump_owed(now_ms, tx)?;
         self.pump_resends(now_ms, tx)?;
@@ -436,7 +440,7 @@ impl Session {
         };
         let pid = match flow {
             None => 0,
-            Some(_) if self.durable.outgoing_len() >= self.window => {
+            Some(_) if self.durable.outgoing_len() >= self.send_window() => {
                 return Err(Error::InflightFull)
             }
             Some(_) => self.peek_pid()?,
@@ -449,17 +453,23 @@ impl Session {
             pid,
             payload,
         };
-        let packet = Packet::Publish(publish);
+        #[cfg(feature = "mqtt5")]
+        let packet = self.out_publish(publish, props)?;
+        #[cfg(not(feature = "mqtt5"))]
+        let packet = {
+            let _ = props;
+            OutPublish::V311(publish)
+        };
         // A streamed payload's header alone (what a resend stores).
         let header = match body {
-            Body::Streamed(n, _) => publish.header_len_for(n).map_err(Error::Encode)?,
+            Body::Streamed(n, _) => packet.header_len_for(n).map_err(Error::Encode)?,
             _ => 0,
         };
         let size = match body {
             Body::Streamed(n, _) => header.saturating_add(n),
             _ => packet.encoded_len().map_err(Error::Encode)?,
         };
-        if size > self.max_packet_size {
+        if size > self.send_limit() {
             return Err(Error::TooLarge { size });
         }
         let stored = match (flow, body) {
@@ -471,11 +481,19 @@ impl Session {
         if stored > tx.store().free() {
             return Err(Error::StoreFull { needed: stored });
         }
-        match body {
-            Body::Whole(_) => tx.push_sized(&packet, size)?,
-            Body::Separate(p) => tx.push_publish_header(&publish, p.len())?,
-            Body::Streamed(n, _) => tx.push_publish_header(&publish, n)?,
-        }
+        // What is queued: the whole packet, or the header alone.
+        let (queued, header_for) = match body {
+            Body::Whole(_) => (size, None),
+            Body::Separate(p) => {
+                let n = p.len();
+                (packet.header_len_for(n).map_err(Error::Encode)?, Some(n))
+            }
+            Body::Streamed(n, _) => (header, Some(n)),
+        };
+        tx.push_with(queued, |dst| match header_for {
+            None => packet.encode(dst),
+            Some(n) => packet.encode_header_for(n, dst),
+        })?;
         self.conn.last_tx_ms = now_ms;
         if let Some(flow) = flow {
             let mut off = 0;
@@ -483,7 +501,7 @@ impl Session {
                 // Cannot fail: the same packet (or header) was just encoded
                 // into the TxBuf.
                 let n = match body {
-                    Body::Streamed(n, _) => publish.encode_header_for(n, dst).unwrap_or(0),
+                    Body::Streamed(n, _) => packet.encode_header_for(n, dst).unwrap_or(0),
                     _ => packet.encode(dst).unwrap_or(0),
                 };
                 off = tx.store_mut().commit(n);
@@ -537,6 +555,10 @@ impl Session {
             validate_topic_filter(filter)
                 .map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
         }
+        #[cfg(feature = "mqtt5")]
+        if self.v5.version.is_v5() {
+            return self.subscribe_v5_qos(now_ms, topics, tx);
+        }
         let pid = self.start_request()?;
         let packet = Packet::Subscribe(Subscribe {
             pid,
@@ -560,6 +582,10 @@ impl Session {
         for filter in topics {
             validate_topic_filter(filter)
                 .map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
+        }
+        #[cfg(feature = "mqtt5")]
+        if self.v5.version.is_v5() {
+            return self.unsubscribe_v5(now_ms, topics, tx);
         }
         let pid = self.start_request()?;
         let packet = Packet::Unsubscribe(Unsubscribe {
@@ -586,6 +612,11 @@ impl Session {
     ) -> Result<u16, Error> {
         self.check_size(packet)?;
         self.send(now_ms, packet, tx)?;
+        self.file_request(pid, kind)
+    }
+
+    /// Files the queued request `pid` as awaiting its `kind` of ack.
+    fn file_request(&mut self, pid: u16, kind: AckKind) -> Result<u16, Error> {
         self.durable.commit_pid(pid);
         self.conn
             .pending
@@ -660,7 +691,13 @@ impl Session {
                 self.deliveries.owe(d);
                 Ok(())
             }
-            other => other,
+            other => {
+                #[cfg(feature = "mqtt5")]
+                if other.is_ok() && d.qos == QoS::AtLeastOnce {
+                    self.v5.quota_released();
+                }
+                other
+            }
         }
     }
 
@@ -697,6 +734,10 @@ impl Session {
         while let Some(d) = self.deliveries.first_owed() {
             self.send(now_ms, &d.ack_packet(), tx)?;
             self.deliveries.paid(d);
+            #[cfg(feature = "mqtt5")]
+            if d.qos == QoS::AtLeastOnce {
+                self.v5.quota_released();
+            }
         }
         Ok(())
     }
@@ -723,13 +764,7 @@ impl Session {
             Link::AwaitConnack { .. } => return self.handle_connack(now_ms, packet, tx),
             Link::Open => {}
         }
-        // Owed acks first when there is room; if not, they wait and the
-        // packet is handled anyway (a new message's ack is owed behind
-        // them, in order).
-        match self.pump_owed(now_ms, tx) {
-            Ok(()) | Err(Error::TxFull { .. }) => {}
-            Err(e) => return Err(e),
-        }
+        self.pump_owed_before(now_ms, tx)?;
         match packet {
             Packet::Connack(_) => Err(Error::Protocol(ProtocolError::ConnackTwice)),
             Packet::Publish(publish) => self.handle_publish(now_ms, publish, tx),
@@ -753,6 +788,8 @@ impl Session {
                 // Answered even for an unknown id (MQTT-4.3.3-2 ff.): the
                 // PUBCOMP may have been lost with the previous connection.
                 self.send(now_ms, &Packet::Pubcomp(pid), tx)?;
+                #[cfg(feature = "mqtt5")]
+                self.v5.quota_released();
                 self.durable.release_incoming(pid, tx.held_bits());
                 Ok(None)
             }
@@ -778,6 +815,16 @@ impl Session {
         }
     }
 
+    /// Owed acks first when there is room; if not, they wait and the
+    /// packet is handled anyway (a new message's ack is owed behind them,
+    /// in order).
+    fn pump_owed_before(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        match self.pump_owed(now_ms, tx) {
+            Ok(()) | Err(Error::TxFull { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn handle_connack<'p>(
         &mut self,
         now_ms: u64,
@@ -791,8 +838,18 @@ impl Session {
             self.connection_lost();
             return Err(Error::Refused(connack.code));
         }
+        self.accept_connack(now_ms, connack.session_present, tx)
+    }
+
+    /// The broker accepted the connection: resume or drop the session.
+    fn accept_connack<'p>(
+        &mut self,
+        now_ms: u64,
+        session_present: bool,
+        tx: &mut TxBuf<'_>,
+    ) -> Result<Option<Event<'p>>, Error> {
         self.conn.link = Link::Open;
-        if !connack.session_present {
+        if !session_present {
             // The broker has no session: no PUBREL will come for held ids,
             // and messages still with the application need no ack.
             self.durable.clear_incoming(tx.held_bits());
@@ -806,9 +863,7 @@ impl Session {
             Ok(()) | Err(Error::TxFull { .. }) => {}
             Err(e) => return Err(e),
         }
-        Ok(Some(Event::Connected {
-            session_present: connack.session_present,
-        }))
+        Ok(Some(Event::Connected { session_present }))
     }
 
     fn handle_publish<'p>(
@@ -832,6 +887,8 @@ impl Session {
             }
         }
         if publish.qos != QoS::AtMostOnce {
+            #[cfg(feature = "mqtt5")]
+            self.v5.check_quota()?;
             if self.deliveries.is_full() {
                 // Acks waiting for tx room: that is backpressure, the
                 // message waits for them to go out.
@@ -849,6 +906,8 @@ impl Session {
                 return Err(Error::HeldFull);
             }
             self.deliveries.start(pid, publish.qos);
+            #[cfg(feature = "mqtt5")]
+            self.v5.quota_taken();
         }
         Ok(Some(Event::Message(publish)))
     }
@@ -962,11 +1021,53 @@ impl Session {
 
     /// Refuses an outgoing packet over the maximum packet size.
     fn check_size(&self, packet: &Packet<'_>) -> Result<(), Error> {
-        let size = packet.encoded_len().map_err(Error::Encode)?;
-        if size > self.max_packet_size {
+        self.check_len(packet.encoded_len().map_err(Error::Encode)?)
+    }
+
+    /// Refuses an outgoing packet of `size` bytes over the maximum packet
+    /// size (ours, or the broker's when smaller).
+    fn check_len(&self, size: usize) -> Result<(), Error> {
+        if size > self.send_limit() {
             return Err(Error::TooLarge { size });
         }
         Ok(())
+    }
+
+    /// The largest packet that may be sent: ours, and in MQTT 5 the
+    /// broker's Maximum Packet Size when smaller.
+    fn send_limit(&self) -> usize {
+        #[cfg(feature = "mqtt5")]
+        return self.max_packet_size.min(self.v5.server_max_packet_size());
+        #[cfg(not(feature = "mqtt5"))]
+        self.max_packet_size
+    }
+
+    /// Outgoing QoS 1/2 messages allowed in flight: the window, and in
+    /// MQTT 5 the broker's Receive Maximum when smaller.
+    fn send_window(&self) -> usize {
+        #[cfg(feature = "mqtt5")]
+        return self.window.min(self.v5.server_receive_maximum());
+        #[cfg(not(feature = "mqtt5"))]
+        self.window
+    }
+
+    /// `publish` with `props` in the session's protocol version.
+    ///
+    /// # Errors
+    /// [`EncodeError::NotInVersion`] for properties in 3.1.1.
+    #[cfg(feature = "mqtt5")]
+    fn out_publish<'p>(
+        &self,
+        publish: Publish<'p>,
+        props: OutProps<'p>,
+    ) -> Result<OutPublish<'p>, Error> {
+        if self.v5.version.is_v5() {
+            Ok(OutPublish::V5(crate::wire::v5::Publish { publish, props }))
+        } else if props.is_empty() {
+            Ok(OutPublish::V311(publish))
+        } else {
+            Err(Error::Encode(EncodeError::NotInVersion))
+        }
     }
 
     /// Queues `packet` and notes the time.
@@ -1005,3 +1106,5 @@ fn wrong_ack(pid: u16, got: PacketType, flow: Option<OutgoingFlow>) -> Error {
 
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, feature = "mqtt5"))]
+mod tests_v5;

@@ -17,7 +17,7 @@
 //! |---|---|
 //! | 4 | magic `UMQS` |
 //! | 1 | version, 1 |
-//! | 1 | flags, 0 |
+//! | 1 | flags: bit 0 set when the stored PUBLISH packets are MQTT 5's (a session of that version restores them), the others 0 |
 //! | 2 | next packet id |
 //! | 1 | outgoing messages, `n` (at most [`MAX_INFLIGHT`](super::MAX_INFLIGHT)) |
 //! | n × (7 + len) | packet id (2), flow (1: awaiting PUBACK, 2: PUBREC, 3: PUBCOMP), len (4), the stored PUBLISH (len bytes; 0 for flow 3) |
@@ -35,7 +35,7 @@
 
 use core::fmt;
 
-use crate::wire::{Packet, QoS};
+use crate::wire::{Packet, Publish, QoS, Version};
 
 use super::state::Inflight;
 use super::{Error, OutgoingFlow, Session, TxBuf, INLINE_HELD, MAX_INFLIGHT};
@@ -181,7 +181,7 @@ impl Session {
             .map_err(|_| Error::Encode(crate::wire::EncodeError::TooLong))?;
         let mut o = Out { buf: out, len: 0 };
         o.put(MAGIC);
-        o.put(&[VERSION, 0]);
+        o.put(&[VERSION, self.saved_flags()]);
         o.put(&self.durable.next_pid().to_be_bytes());
         let saved = self.durable.outgoing().iter().filter(|m| resendable(m));
         // At most MAX_INFLIGHT (32): fits a byte.
@@ -245,7 +245,10 @@ impl Session {
             return Err(bad(RestoreError::Checksum));
         }
         // Checked in full first; applied only when all is well.
-        let _flags = r.u8().map_err(bad)?;
+        let flags = r.u8().map_err(bad)?;
+        let version = self
+            .version_of_flags(flags)
+            .ok_or(bad(RestoreError::Foreign))?;
         let next_pid = r.u16().map_err(bad)?;
         let n = usize::from(r.u8().map_err(bad)?);
         if next_pid == 0 || n > MAX_INFLIGHT {
@@ -262,7 +265,7 @@ impl Session {
             if let Some(slot) = pids.get_mut(k) {
                 *slot = pid;
             }
-            check_entry(pid, flow, packet).map_err(bad)?;
+            check_entry(pid, flow, packet, version).map_err(bad)?;
             stored = stored.saturating_add(packet.len());
         }
         let runs_at = r.at;
@@ -292,6 +295,8 @@ impl Session {
         self.durable.clear(store, bits);
         self.deliveries.clear();
         self.durable.set_next_pid(next_pid);
+        #[cfg(feature = "mqtt5")]
+        self.v5.set_stored_version(version);
         let mut r = In {
             bytes: body,
             at: entries,
@@ -330,8 +335,45 @@ fn read_entry<'a>(r: &mut In<'a>) -> Result<(u16, OutgoingFlow, &'a [u8]), Resto
     Ok((pid, flow, r.take(len)?))
 }
 
-/// A saved message must be what the session would have stored for it.
-fn check_entry(pid: u16, flow: OutgoingFlow, packet: &[u8]) -> Result<(), RestoreError> {
+impl Session {
+    /// The flags byte: which version the stored packets are in.
+    fn saved_flags(&self) -> u8 {
+        #[cfg(feature = "mqtt5")]
+        if self.v5.stored_version().is_v5() {
+            return FLAG_V5;
+        }
+        0
+    }
+
+    /// The version of saved packets with `flags`, if this session reads
+    /// them: only its own version's, and no unknown flag.
+    fn version_of_flags(&self, flags: u8) -> Option<Version> {
+        let version = match flags {
+            0 => Version::V311,
+            #[cfg(feature = "mqtt5")]
+            FLAG_V5 => Version::V5,
+            _ => return None,
+        };
+        #[cfg(feature = "mqtt5")]
+        if version != self.version() {
+            return None;
+        }
+        Some(version)
+    }
+}
+
+/// Flags bit 0: the stored packets are MQTT 5's.
+#[cfg(feature = "mqtt5")]
+const FLAG_V5: u8 = 0x01;
+
+/// A saved message must be what the session would have stored for it (a
+/// PUBLISH in `version`).
+fn check_entry(
+    pid: u16,
+    flow: OutgoingFlow,
+    packet: &[u8],
+    version: Version,
+) -> Result<(), RestoreError> {
     if pid == 0 {
         return Err(RestoreError::Invalid);
     }
@@ -346,13 +388,33 @@ fn check_entry(pid: u16, flow: OutgoingFlow, packet: &[u8]) -> Result<(), Restor
         OutgoingFlow::AwaitPuback => QoS::AtLeastOnce,
         OutgoingFlow::AwaitPubrec => QoS::ExactlyOnce,
     };
-    match Packet::parse(packet) {
-        Ok(Some((Packet::Publish(p), used)))
-            if used == packet.len() && p.pid == pid && p.qos == want && !p.dup =>
-        {
+    match parse_publish(packet, version) {
+        Some((p, used)) if used == packet.len() && p.pid == pid && p.qos == want && !p.dup => {
             Ok(())
         }
         _ => Err(RestoreError::Invalid),
+    }
+}
+
+/// A whole PUBLISH in `version` and the bytes it took (for MQTT 5 the
+/// PUBLISH reader alone, not the whole v5 parser).
+fn parse_publish(packet: &[u8], version: Version) -> Option<(Publish<'_>, usize)> {
+    #[cfg(feature = "mqtt5")]
+    if version.is_v5() {
+        use crate::wire::{parse_fixed_header_for, v5, PacketType};
+        let header = parse_fixed_header_for(packet, version).ok()??;
+        let body = packet.get(header.header_len..header.packet_len())?;
+        if header.packet_type != PacketType::Publish || body.len() != header.remaining_len {
+            return None;
+        }
+        let (p, _) = v5::Publish::parse_head(&header, body).ok()??;
+        return Some((p.publish, header.packet_len()));
+    }
+    #[cfg(not(feature = "mqtt5"))]
+    let _ = version;
+    match Packet::parse(packet) {
+        Ok(Some((Packet::Publish(p), used))) => Some((p, used)),
+        _ => None,
     }
 }
 

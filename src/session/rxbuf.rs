@@ -28,7 +28,9 @@
 //!
 //! [`Client`]: crate::client::Client
 
-use crate::wire::{parse_fixed_header, FixedHeader, Packet, PacketType, Publish};
+use crate::wire::{
+    parse_fixed_header, parse_fixed_header_for, FixedHeader, Packet, PacketType, Publish, Version,
+};
 
 use super::Error;
 
@@ -214,9 +216,19 @@ impl<'a> RxBuf<'a> {
     /// As [`next_packet`](Self::next_packet), without parsing the body.
     #[inline(always)]
     fn framed(&self, max_packet_size: usize) -> Result<Option<FixedHeader>, Error> {
+        self.framed_for(max_packet_size, Version::V311)
+    }
+
+    /// [`framed`](Self::framed) in protocol `version` (AUTH exists in v5).
+    #[inline(always)]
+    fn framed_for(
+        &self,
+        max_packet_size: usize,
+        version: Version,
+    ) -> Result<Option<FixedHeader>, Error> {
         let from = self.at.start.saturating_add(self.at.lent);
         let bytes = self.buf.get(from..self.at.end).unwrap_or_default();
-        let Some(header) = parse_fixed_header(bytes)? else {
+        let Some(header) = parse_fixed_header_for(bytes, version)? else {
             return Ok(None);
         };
         let total = header.packet_len();
@@ -278,6 +290,35 @@ impl<'a> RxBuf<'a> {
             .get(start.saturating_add(header.header_len)..start.saturating_add(total))
             .unwrap_or_default();
         let packet = Packet::parse_body(&header, body)?;
+        self.at.lent = total;
+        Ok(Some(packet))
+    }
+
+    /// [`next_packet`](Self::next_packet) read in protocol `version` into
+    /// the MQTT 5 representation (for [`Session::handle_v5`](super::Session::handle_v5)).
+    /// A PUBLISH too large for the buffer is not passed through in pieces
+    /// yet in v5: it needs a buffer of its size.
+    ///
+    /// # Errors
+    /// As [`next_packet`](Self::next_packet).
+    #[cfg(feature = "mqtt5")]
+    pub fn next_packet_v5(
+        &mut self,
+        max_packet_size: usize,
+        version: Version,
+    ) -> Result<Option<crate::wire::v5::Packet<'_>>, Error> {
+        self.release();
+        let Some(header) = self.framed_for(max_packet_size, version)? else {
+            return Ok(None);
+        };
+        let start = self.at.start;
+        let total = header.packet_len();
+        // `framed_for` saw the whole packet.
+        let body = self
+            .buf
+            .get(start.saturating_add(header.header_len)..start.saturating_add(total))
+            .unwrap_or_default();
+        let packet = crate::wire::v5::Packet::parse_body_for(&header, body, version)?;
         self.at.lent = total;
         Ok(Some(packet))
     }
@@ -483,6 +524,35 @@ mod tests {
         rx.release();
         assert!(rx.is_empty());
         assert_eq!(rx.parts(), RxParts::default());
+    }
+
+    /// In v5 the same framer reads AUTH and reason codes; 3.1.1 refuses
+    /// type 15 from its first byte.
+    #[cfg(feature = "mqtt5")]
+    #[test]
+    fn frames_v5_packets() {
+        use crate::wire::v5;
+        use crate::wire::ReasonCode;
+        const PUBACK_7_REFUSED: &[u8] = &[0x40, 0x03, 0x00, 0x07, 0x87]; // id 7, not authorized
+        const AUTH: &[u8] = &[0xf0, 0x00]; // AUTH, success
+        let mut mem = [0u8; 8];
+        let mut rx = RxBuf::new(&mut mem);
+        read(&mut rx, PUBACK_7_REFUSED);
+        let Ok(Some(v5::Packet::Puback(ack))) = rx.next_packet_v5(MAX, Version::V5) else {
+            panic!()
+        };
+        assert_eq!((ack.pid, ack.reason), (7, ReasonCode::NotAuthorized));
+        read(&mut rx, AUTH);
+        assert!(matches!(
+            rx.next_packet_v5(MAX, Version::V5),
+            Ok(Some(v5::Packet::Auth(_)))
+        ));
+        rx.clear();
+        read(&mut rx, AUTH);
+        assert_eq!(
+            rx.next_packet_v5(MAX, Version::V311),
+            Err(Error::Decode(DecodeError::UnknownPacketType(15)))
+        );
     }
 
     #[test]

@@ -182,8 +182,18 @@ impl<'a> TxBuf<'a> {
     /// [`push`](Self::push) for a packet whose `encoded_len` the caller
     /// already has.
     pub(crate) fn push_sized(&mut self, packet: &Packet<'_>, needed: usize) -> Result<(), Error> {
+        self.push_with(needed, |dst| packet.encode(dst))
+    }
+
+    /// Appends the `needed` bytes `encode` writes into the free space (a
+    /// packet in either protocol version, or only its header).
+    pub(crate) fn push_with(
+        &mut self,
+        needed: usize,
+        encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+    ) -> Result<(), Error> {
         let dst = self.reserve(needed)?;
-        let n = packet.encode(dst).map_err(|e| map_encode(e, needed))?;
+        let n = encode(dst).map_err(|e| map_encode(e, needed))?;
         self.len = self.len.saturating_add(n);
         Ok(())
     }
@@ -201,12 +211,7 @@ impl<'a> TxBuf<'a> {
         payload_len: usize,
     ) -> Result<(), Error> {
         let needed = publish.header_len_for(payload_len).map_err(Error::Encode)?;
-        let dst = self.reserve(needed)?;
-        let n = publish
-            .encode_header_for(payload_len, dst)
-            .map_err(|e| map_encode(e, needed))?;
-        self.len = self.len.saturating_add(n);
-        Ok(())
+        self.push_with(needed, |dst| publish.encode_header_for(payload_len, dst))
     }
 
     /// The free space, if at least `needed` bytes.
@@ -215,6 +220,58 @@ impl<'a> TxBuf<'a> {
             return Err(Error::TxFull { needed });
         }
         self.buf.get_mut(self.len..).ok_or(Error::TxFull { needed })
+    }
+}
+
+/// An outgoing PUBLISH's properties: MQTT 5's, nothing without the feature.
+#[cfg(feature = "mqtt5")]
+pub(crate) type OutProps<'p> = crate::wire::Properties<'p>;
+#[cfg(not(feature = "mqtt5"))]
+pub(crate) type OutProps<'p> = core::marker::PhantomData<&'p ()>;
+
+/// An outgoing PUBLISH encoded in the session's protocol version.
+#[derive(Clone, Copy)]
+pub(crate) enum OutPublish<'p> {
+    V311(Publish<'p>),
+    #[cfg(feature = "mqtt5")]
+    V5(crate::wire::v5::Publish<'p>),
+}
+
+impl OutPublish<'_> {
+    pub(crate) fn encoded_len(&self) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => Packet::Publish(*p).encoded_len(),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encoded_len(),
+        }
+    }
+
+    pub(crate) fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => Packet::Publish(*p).encode(out),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encode(out),
+        }
+    }
+
+    pub(crate) fn header_len_for(&self, payload_len: usize) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => p.header_len_for(payload_len),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => p.header_len_for(payload_len),
+        }
+    }
+
+    pub(crate) fn encode_header_for(
+        &self,
+        payload_len: usize,
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        match self {
+            Self::V311(p) => p.encode_header_for(payload_len, out),
+            #[cfg(feature = "mqtt5")]
+            Self::V5(p) => p.encode_header_for(payload_len, out),
+        }
     }
 }
 

@@ -5,6 +5,15 @@ use super::codec::{add_len, Reader, Writer};
 use super::section::{self, Context, Props};
 use super::{DecodeError, EncodeError, PacketType, Version};
 
+#[cfg(feature = "mqtt5")]
+impl ConnectReturnCode {
+    /// The 3.1.1 return code of the same meaning as the v5 `reason`, if
+    /// 3.1.1 has one.
+    pub fn from_reason(reason: super::ReasonCode) -> Option<Self> {
+        return_code_of(reason).ok().and_then(Self::from_u8)
+    }
+}
+
 /// CONNACK return code of MQTT 3.1.1 (section 3.2.2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]

@@ -398,6 +398,16 @@ impl<'a> Properties<'a> {
         })
     }
 
+    /// The validated bytes of a received list (without its length
+    /// prefix), for a caller that reads them itself (the C glue); `None`
+    /// for a caller's list.
+    pub fn as_bytes(&self) -> Option<&'a [u8]> {
+        match self.0 {
+            Repr::Encoded(b) => Some(b),
+            Repr::List(_) => None,
+        }
+    }
+
     /// No property at all.
     pub fn is_empty(&self) -> bool {
         match self.0 {
