@@ -14,6 +14,9 @@
 #   make lib        only the prelinked Rust object for BOARD
 #   make bindings   regenerate src/ffi/bindings.rs from micropython-glue/umqtt_rs.h
 #   make fuzz       run each cargo-fuzz target for FUZZ_SECONDS (default 60)
+#   make BOARD=esp32c3 [VARIANT=QEMU]
+#                   ESP32 firmware with ESP-IDF (IDF_PATH) and a MicroPython
+#                   git checkout (MPY_DIR); QEMU: OpenETH + a flash image
 #
 # MPY_DIR=/path/to/micropython uses your own MicroPython checkout (v1.24+);
 # otherwise the pinned 1.25 source is fetched into build/micropython.
@@ -35,7 +38,9 @@ LIB_NM ?= nm
 # 0: build the firmware without the module (the baseline of `make size`).
 UMQTT_RS_MODULE ?= 1
 
-OUT ?= $(TOP)/build/$(BOARD)
+# VARIANT: a board variant of the port (esp32: QEMU), built apart.
+VARIANT ?=
+OUT ?= $(TOP)/build/$(BOARD)$(if $(VARIANT),-$(VARIANT))
 MPY_DIR ?= $(TOP)/build/micropython
 PYTHON ?= python3
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -47,13 +52,15 @@ FUZZ_SECONDS ?= 60
 .PHONY: test-host test-reliability test-reliability-short
 .PHONY: fuzz all firmware lib demo test deps mpy-source check-rust check-bindings \
 	bindings test-firmware clean distclean deps-board test-board test-boards \
-	check-lib size
+	check-lib check-offline-build size
 
 all: firmware
 
+# The Rust target is installed here, never inside a firmware build (which
+# must work offline: tools/check-offline-build.sh).
 deps:
 	@$(TOP)/tools/deps.sh $(DEBIAN_PACKAGES) $(TEST_PACKAGES)
-	@$(TOP)/tools/rust-setup.sh
+	@$(TOP)/tools/rust-setup.sh $(if $(filter esp,$(RUST_TOOLCHAIN)),,$(filter-out host,$(RUST_TARGET)))
 
 mpy-source:
 ifeq ($(MPY_DIR),$(TOP)/build/micropython)
@@ -85,8 +92,10 @@ endif
 ifeq ($(BUILD_KIND),idf)
 # ESP32 chips: MicroPython's esp32 port through idf.py (tools/esp-build.sh
 # says what is missing when ESP-IDF, the submodules or the toolchain are).
+# Needs no network: the Rust target comes from `make BOARD=... deps`.
 firmware:
-	@$(TOP)/tools/esp-build.sh $(IDF_TARGET) $(MPY_BOARD) $(OUT) $(MPY_DIR) $(RUST_TOOLCHAIN)
+	@$(TOP)/tools/esp-build.sh $(IDF_TARGET) $(MPY_BOARD) $(OUT) $(MPY_DIR) "$(RUST_TOOLCHAIN)" \
+		"$(VARIANT)" "$(FROZEN_MANIFEST)"
 else
 firmware: mpy-source
 	@$(TOP)/tools/deps.sh $(DEBIAN_PACKAGES)
@@ -173,8 +182,9 @@ ifeq ($(TEST_KIND),qemu)
 test-board: deps-board firmware
 	$(TOP)/tools/run-qemu-tests.sh "$(QEMU)" $(OUT)/$(FIRMWARE) $(MPY_DIR)
 else ifeq ($(TEST_KIND),lib)
-# Chips this machine cannot run: check the object their firmware links.
-test-board: check-lib
+# Chips this machine cannot run: check the object their firmware links, and
+# that building it calls no rustup (ESP-IDF builds must work offline).
+test-board: check-lib check-offline-build
 else ifeq ($(TEST_KIND),stock)
 # A firmware without the module: it runs, has TLS and asyncio, and has no
 # umqtt_rs of its own (MICROPYPATH=.frozen: nothing found on disk).
@@ -191,6 +201,9 @@ endif
 # The Rust object for the board: ELF flags, ISA, exports (tools/check-lib.sh).
 check-lib: lib
 	$(if $(LIB_CHECK),$(TOP)/tools/check-lib.sh $(OUT)/umqtt_rs_core.o $(LIB_CHECK),@echo "check-lib: no check for $(BOARD)")
+
+check-offline-build: deps-board
+	$(TOP)/tools/check-offline-build.sh $(RUST_TARGET) $(LIB_LD) $(LIB_OBJCOPY) $(LIB_NM) "$(LIB_LDFLAGS)"
 
 # Firmware growth with the module, per board built here (docs/size.md).
 size: mpy-source
