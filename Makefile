@@ -17,6 +17,9 @@
 #   make BOARD=esp32c3 [VARIANT=QEMU]
 #                   ESP32 firmware with ESP-IDF (IDF_PATH) and a MicroPython
 #                   git checkout (MPY_DIR); QEMU: OpenETH + a flash image
+#   make BOARD=esp32c3 test-qemu
+#                   that image under Espressif's QEMU (QEMU=...): the
+#                   MicroPython tests against mosquitto, on the device
 #
 # MPY_DIR=/path/to/micropython uses your own MicroPython checkout (v1.24+);
 # otherwise the pinned 1.25 source is fetched into build/micropython.
@@ -204,6 +207,25 @@ check-lib: lib
 
 check-offline-build: deps-board
 	$(TOP)/tools/check-offline-build.sh $(RUST_TARGET) $(LIB_LD) $(LIB_OBJCOPY) $(LIB_NM) "$(LIB_LDFLAGS)"
+
+# ESP32 under Espressif's QEMU (developer-run; needs ESP-IDF, a MicroPython
+# checkout with the QEMU variant, and a qemu-system-riscv32 with the esp32c3
+# machine: QEMU=path, default from PATH).  The QEMU variant is built into
+# build/<board>-QEMU; tools/esp_qemu.py boots it with a private
+# mosquitto reached through user-mode networking restricted to it, and runs
+# tests/micropython on the device (TESTS="name ..." for some of them).
+# Needs socat (QEMU's guestfwd runs one per guest connection).
+ifeq ($(BUILD_KIND),idf)
+QEMU ?= qemu-system-riscv32
+QEMU_OUT := $(TOP)/build/$(BOARD)-QEMU
+ESP_QEMU = $(PYTHON) $(TOP)/tools/esp_qemu.py --qemu "$(QEMU)" --machine $(IDF_TARGET) \
+	--flash $(QEMU_OUT)/flash.bin
+.PHONY: qemu-firmware test-qemu
+qemu-firmware:
+	$(MAKE) BOARD=$(BOARD) VARIANT=QEMU OUT=$(QEMU_OUT) firmware
+test-qemu: qemu-firmware
+	$(ESP_QEMU) test $(TESTS)
+endif
 
 # Firmware growth with the module, per board built here (docs/size.md).
 size: mpy-source
