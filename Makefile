@@ -17,7 +17,7 @@
 #   make BOARD=esp32c3 [VARIANT=QEMU]
 #                   ESP32 firmware with ESP-IDF (IDF_PATH) and a MicroPython
 #                   git checkout (MPY_DIR); QEMU: OpenETH + a flash image
-#   make BOARD=esp32c3 test-qemu
+#   make BOARD=esp32c3 test-qemu (bench-qemu)
 #                   that image under Espressif's QEMU (QEMU=...): the
 #                   MicroPython tests against mosquitto, on the device
 #
@@ -220,11 +220,15 @@ QEMU ?= qemu-system-riscv32
 QEMU_OUT := $(TOP)/build/$(BOARD)-QEMU
 ESP_QEMU = $(PYTHON) $(TOP)/tools/esp_qemu.py --qemu "$(QEMU)" --machine $(IDF_TARGET) \
 	--flash $(QEMU_OUT)/flash.bin
-.PHONY: qemu-firmware test-qemu
+.PHONY: qemu-firmware test-qemu bench-qemu
 qemu-firmware:
 	$(MAKE) BOARD=$(BOARD) VARIANT=QEMU OUT=$(QEMU_OUT) firmware
 test-qemu: qemu-firmware
 	$(ESP_QEMU) test $(TESTS)
+# On-target rates, umqtt_rs vs umqtt.simple frozen in the same firmware
+# (BENCH_ARGS="--runs 5", see tools/esp_qemu.py bench --help).
+bench-qemu: qemu-firmware
+	$(ESP_QEMU) bench $(BENCH_ARGS)
 endif
 
 # Firmware growth with the module, per board built here (docs/size.md).
