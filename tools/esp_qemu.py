@@ -376,6 +376,7 @@ class Session:
 
     def reboot(self, why):
         self.note(why + ": rebooting QEMU")
+        time.sleep(1)  # a panic's register dump and backtrace reach serial.log
         self.dev.close()
         self.dev = None
         self.dev = self._boot()
