@@ -19,6 +19,12 @@
 #                   umqtt_rs as a dynamic native module for stock firmware:
 #                   build/natmod/<arch>/umqtt_rs.mpy (see "Install on stock
 #                   firmware" in the README; xtensawin needs Espressif's Rust)
+#   make BOARD=esp32c3 [VARIANT=QEMU]
+#                   ESP32 firmware with ESP-IDF (IDF_PATH) and a MicroPython
+#                   git checkout (MPY_DIR); QEMU: OpenETH + a flash image
+#   make BOARD=esp32c3 test-qemu (bench-qemu)
+#                   that image under Espressif's QEMU (QEMU=...): the
+#                   MicroPython tests against mosquitto, on the device
 #
 # MPY_DIR=/path/to/micropython uses your own MicroPython checkout (v1.24+);
 # otherwise the pinned 1.25 source is fetched into build/micropython.
@@ -45,7 +51,9 @@ UMQTT_RS_MODULE ?= 1
 MQTT5 ?= 0
 export UMQTT_RS_MQTT5 := $(MQTT5)
 
-OUT ?= $(TOP)/build/$(BOARD)
+# VARIANT: a board variant of the port (esp32: QEMU), built apart.
+VARIANT ?=
+OUT ?= $(TOP)/build/$(BOARD)$(if $(VARIANT),-$(VARIANT))
 MPY_DIR ?= $(TOP)/build/micropython
 PYTHON ?= python3
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -57,13 +65,15 @@ FUZZ_SECONDS ?= 60
 .PHONY: test-host test-reliability test-reliability-short
 .PHONY: fuzz all firmware lib demo test deps mpy-source check-rust check-bindings \
 	bindings test-firmware clean distclean deps-board test-board test-boards \
-	check-lib size
+	check-lib check-offline-build size
 
 all: firmware
 
+# The Rust target is installed here, never inside a firmware build (which
+# must work offline: tools/check-offline-build.sh).
 deps:
 	@$(TOP)/tools/deps.sh $(DEBIAN_PACKAGES) $(TEST_PACKAGES)
-	@$(TOP)/tools/rust-setup.sh
+	@$(TOP)/tools/rust-setup.sh $(if $(filter esp,$(RUST_TOOLCHAIN)),,$(filter-out host,$(RUST_TARGET)))
 
 mpy-source:
 ifeq ($(MPY_DIR),$(TOP)/build/micropython)
@@ -95,8 +105,10 @@ endif
 ifeq ($(BUILD_KIND),idf)
 # ESP32 chips: MicroPython's esp32 port through idf.py (tools/esp-build.sh
 # says what is missing when ESP-IDF, the submodules or the toolchain are).
+# Needs no network: the Rust target comes from `make BOARD=... deps`.
 firmware:
-	@$(TOP)/tools/esp-build.sh $(IDF_TARGET) $(MPY_BOARD) $(OUT) $(MPY_DIR) $(RUST_TOOLCHAIN)
+	@$(TOP)/tools/esp-build.sh $(IDF_TARGET) $(MPY_BOARD) $(OUT) $(MPY_DIR) "$(RUST_TOOLCHAIN)" \
+		"$(VARIANT)" "$(FROZEN_MANIFEST)"
 else
 firmware: mpy-source
 	@$(TOP)/tools/deps.sh $(DEBIAN_PACKAGES)
@@ -192,8 +204,9 @@ ifeq ($(TEST_KIND),qemu)
 test-board: deps-board firmware
 	$(TOP)/tools/run-qemu-tests.sh "$(QEMU)" $(OUT)/$(FIRMWARE) $(MPY_DIR)
 else ifeq ($(TEST_KIND),lib)
-# Chips this machine cannot run: check the object their firmware links.
-test-board: check-lib
+# Chips this machine cannot run: check the object their firmware links, and
+# that building it calls no rustup (ESP-IDF builds must work offline).
+test-board: check-lib check-offline-build
 else ifeq ($(TEST_KIND),stock)
 # A firmware without the module: it has TLS and asyncio and no umqtt_rs of
 # its own (MICROPYPATH=.frozen: nothing found on disk); then the x64 natmod
@@ -231,6 +244,32 @@ endif
 # The Rust object for the board: ELF flags, ISA, exports (tools/check-lib.sh).
 check-lib: lib
 	$(if $(LIB_CHECK),$(TOP)/tools/check-lib.sh $(OUT)/umqtt_rs_core.o $(LIB_CHECK),@echo "check-lib: no check for $(BOARD)")
+
+check-offline-build: deps-board
+	$(TOP)/tools/check-offline-build.sh $(RUST_TARGET) $(LIB_LD) $(LIB_OBJCOPY) $(LIB_NM) "$(LIB_LDFLAGS)"
+
+# ESP32 under Espressif's QEMU (developer-run; needs ESP-IDF, a MicroPython
+# checkout with the QEMU variant, and a qemu-system-riscv32 with the esp32c3
+# machine: QEMU=path, default from PATH).  The QEMU variant is built into
+# build/<board>-QEMU; tools/esp_qemu.py boots it with a private
+# mosquitto reached through user-mode networking restricted to it, and runs
+# tests/micropython on the device (TESTS="name ..." for some of them).
+# Needs socat (QEMU's guestfwd runs one per guest connection).
+ifeq ($(BUILD_KIND),idf)
+QEMU ?= qemu-system-riscv32
+QEMU_OUT := $(TOP)/build/$(BOARD)-QEMU
+ESP_QEMU = $(PYTHON) $(TOP)/tools/esp_qemu.py --qemu "$(QEMU)" --machine $(IDF_TARGET) \
+	--flash $(QEMU_OUT)/flash.bin
+.PHONY: qemu-firmware test-qemu bench-qemu
+qemu-firmware:
+	$(MAKE) BOARD=$(BOARD) VARIANT=QEMU OUT=$(QEMU_OUT) firmware
+test-qemu: qemu-firmware
+	$(ESP_QEMU) test $(TESTS)
+# On-target rates, umqtt_rs vs umqtt.simple frozen in the same firmware
+# (BENCH_ARGS="--runs 5", see tools/esp_qemu.py bench --help).
+bench-qemu: qemu-firmware
+	$(ESP_QEMU) bench $(BENCH_ARGS)
+endif
 
 # Firmware growth with the module, per board built here (docs/size.md).
 size: mpy-source

@@ -16,6 +16,27 @@ target_sources(usermod_umqtt_rs INTERFACE
 )
 target_include_directories(usermod_umqtt_rs INTERFACE ${CMAKE_CURRENT_LIST_DIR})
 
+# The esp32 port links `usermod` into its main component without a keyword,
+# so these INTERFACE sources reach the firmware's executable target too and
+# are compiled twice; the executable's copy is the one linked, and ESP-IDF's
+# per-component flags, its optimization level among them, do not apply to
+# it: the glue went into the firmware at -O0 (25.7 KB of code instead of
+# 17 KB on an ESP32-C3).  An executable that compiles them gets the
+# optimization level of the ESP-IDF configuration.
+if(COMMAND idf_build_get_property)
+    if(CONFIG_COMPILER_OPTIMIZATION_SIZE)
+        set(UMQTT_RS_OPT -Os)
+    elseif(CONFIG_COMPILER_OPTIMIZATION_PERF)
+        set(UMQTT_RS_OPT -O2)
+    elseif(CONFIG_COMPILER_OPTIMIZATION_DEBUG OR CONFIG_COMPILER_OPTIMIZATION_DEFAULT)
+        set(UMQTT_RS_OPT -Og)
+    endif()
+    if(UMQTT_RS_OPT)
+        target_compile_options(usermod_umqtt_rs INTERFACE
+            $<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:${UMQTT_RS_OPT}>)
+    endif()
+endif()
+
 get_filename_component(UMQTT_RS_TOP ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
 
 if(NOT UMQTT_RS_TARGET AND COMMAND idf_build_get_property)

@@ -60,7 +60,7 @@ MP_WEAK void __aeabi_memclr8(void *d, size_t n) {
 // ---- Python API -----------------------------------------------------------
 
 static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
-    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session, ARG_session_file };
+    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session, ARG_session_file, ARG_coalesce };
     URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
@@ -77,6 +77,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
         { MP_QSTR_max_packet_size, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = UMQTT_RS_DEFAULT_MAX_PACKET_SIZE} },
         { MP_QSTR_session, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_session_file, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_coalesce, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
@@ -116,6 +117,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->lw_retain = false;
     self->cb_flags = false;
     self->nonblocking = false;
+    self->coalesce = args[ARG_coalesce].u_bool;
     self->session_present = false;
     self->keepalive = (uint16_t)keepalive;
     self->port = args[ARG_port].u_int;
@@ -276,6 +278,9 @@ static mp_obj_t mqtt_client_disconnect(mp_obj_t self_in) {
     }
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
+        // What coalesced publishes left queued goes first, whether or not
+        // the DISCONNECT fits behind it.
+        urs_flush(self);
         if (umqtt_rs_disconnect(&self->core) == UMQTT_RS_OK) {
             urs_flush(self);
         }
@@ -514,6 +519,18 @@ static mp_obj_t mqtt_client_inflight(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_inflight_obj, mqtt_client_inflight);
 
+// flush(): write what is queued (coalesced publishes); in non-blocking mode
+// what the transport takes now.
+static mp_obj_t mqtt_client_flush(mp_obj_t self_in) {
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (self->sock == mp_const_none) {
+        mp_raise_OSError(MP_ENOTCONN);
+    }
+    urs_flush(self);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_flush_obj, mqtt_client_flush);
+
 // pending(): bytes queued and not yet written (in non-blocking mode the
 // transport may take part of them; check_msg() writes more).
 static mp_obj_t mqtt_client_pending(mp_obj_t self_in) {
@@ -679,6 +696,7 @@ static void mqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     X(MP_QSTR_drain, mqtt_client_drain_obj) \
     X(MP_QSTR_inflight, mqtt_client_inflight_obj) \
     X(MP_QSTR_pending, mqtt_client_pending_obj) \
+    X(MP_QSTR_flush, mqtt_client_flush_obj) \
     X(MP_QSTR_session_bytes, mqtt_client_session_bytes_obj) \
     X(MP_QSTR_session_data, mqtt_client_session_data_obj) \
     X(MP_QSTR_set_session_data, mqtt_client_set_session_data_obj) \

@@ -120,6 +120,9 @@ typedef struct _mqtt_client_obj_t {
     bool session_present;
     // setblocking(False): no call waits for the broker.
     bool nonblocking;
+    // coalesce=True: publishes that do not wait leave their packets queued
+    // for the next write (a full buffer, a call that waits or reads, flush()).
+    bool coalesce;
     // A message callback is running.
     bool delivering;
     // Callbacks get memoryviews into rx instead of bytes objects.

@@ -116,7 +116,14 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         self->tail_stream = streamed;
         self->piece_pos = self->piece_fill = 0;
     }
-    urs_flush(self);
+    // coalesce=True: a publish that does not wait leaves its packet queued;
+    // it goes with the next write (the buffer full: the TX_FULL turn above;
+    // any call that waits or reads; flush(); disconnect()), several packets
+    // in one write.  A tail is written at once (it is the caller's object).
+    bool waits = args[ARG_wait].u_bool && !self->nonblocking && qos > 0;
+    if (!self->coalesce || waits || separate) {
+        urs_flush(self);
+    }
     if (!args[ARG_wait].u_bool || self->nonblocking) {
         return MP_OBJ_NEW_SMALL_INT(pid);
     }

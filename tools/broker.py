@@ -139,8 +139,11 @@ def _make_ca(openssl, d, name, cn):
     _openssl(openssl, ["x509", "-in", name + ".pem", "-outform", "DER", "-out", name + ".der"], d)
 
 
-def make_certs(openssl, d):
-    """Write ca.pem/ca.der, server.pem/server.key and bad-ca.der into directory d."""
+def make_certs(openssl, d, names=()):
+    """Write ca.pem/ca.der, server.pem/server.key and bad-ca.der into directory d.
+
+    names: more names (IP addresses) the server certificate is valid for,
+    e.g. the address an emulated device reaches the broker at."""
     _make_ca(openssl, d, "ca", "umqtt_rs test CA")
     _make_ca(openssl, d, "bad-ca", "umqtt_rs unrelated CA")
     with open(os.path.join(d, "server.ext"), "w") as f:
@@ -150,7 +153,8 @@ def make_certs(openssl, d):
             "basicConstraints=CA:FALSE\n"
             "keyUsage=critical,digitalSignature,keyEncipherment\n"
             "extendedKeyUsage=serverAuth\n"
-            "subjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1\n"
+            "subjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1%s\n"
+            % "".join(",DNS:%s,IP:%s" % (n, n) for n in names)
         )
     _openssl(
         openssl,
@@ -434,10 +438,10 @@ def _big_qos1(fake, conn, deadline):
         conn.sendall(_publish(b"r", b"acked"))
 
 
-def _large_ok(fake, conn, deadline):
+def _large_ok(fake, conn, deadline, size=100000):
     # A 100 KB PUBLISH, larger than the client's buffer but not its memory,
     # then a small one: both must arrive intact.
-    conn.sendall(_publish(b"large", bytes(i & 0xFF for i in range(100000))))
+    conn.sendall(_publish(b"large", bytes(i & 0xFF for i in range(size))))
     conn.sendall(_publish(b"r", b"after"))
 
 
@@ -488,6 +492,8 @@ MALFORMED = {
     "big": (None, _big),
     "bigqos1": (None, _big_qos1),  # 2 MB QoS 1, then "acked" after its PUBACK
     "large": (None, _large_ok),
+    # the same at 40 KB, for a device whose heap cannot hold 100 KB twice
+    "large40k": (None, lambda fake, conn, deadline: _large_ok(fake, conn, deadline, 40000)),
 }
 # Behaviours that close the connection right after their bytes; the others
 # keep it open until the client closes it (or FAKE_CONNECT_TIMEOUT).
@@ -502,11 +508,14 @@ CLOSE_AT_ONCE = {"truncated", "truncconnack"}
 class Broker:
     """Context manager running a private mosquitto (plain + TLS) and the fake broker."""
 
-    def __init__(self, tls=True, keep_dir=False, persistence=False, config=()):
+    def __init__(self, tls=True, keep_dir=False, persistence=False, config=(), cert_names=()):
         # persistence=True: mosquitto keeps sessions, subscriptions and
         # queued messages in DIR/mosquitto.db across restart(); it also lifts
         # the 1,000-message queue limit of offline persistent sessions.
         # config: extra mosquitto.conf lines.
+        # cert_names: more IP addresses the server certificate names (an
+        # emulated device's view of the broker, tools/esp-qemu-test.py).
+        self.cert_names = tuple(cert_names)
         self.tls = tls
         self.keep_dir = keep_dir
         self.persistence = persistence
@@ -608,7 +617,7 @@ class Broker:
         mosquitto, openssl = _ensure_tools(self.tls)
         self.dir = tempfile.mkdtemp(prefix="umqtt-broker-")
         if self.tls:
-            make_certs(openssl, self.dir)
+            make_certs(openssl, self.dir, self.cert_names)
             self.ca = os.path.join(self.dir, "ca.pem")
             self.ca_der = os.path.join(self.dir, "ca.der")
             self.bad_ca_der = os.path.join(self.dir, "bad-ca.der")

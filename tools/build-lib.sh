@@ -20,8 +20,20 @@ case "$target" in
 esac
 # Xtensa needs Espressif's toolchain: UMQTT_RS_CARGO_TOOLCHAIN=esp (espup).
 toolchain=${UMQTT_RS_CARGO_TOOLCHAIN:+"+$UMQTT_RS_CARGO_TOOLCHAIN"}
+# This runs inside firmware builds (the port's make, idf.py through
+# micropython.cmake), which must work offline: never install anything here
+# (no `rustup target add`: it needs the network).  The target's standard
+# library is installed by `make deps` (tools/rust-setup.sh); only check for
+# it, in the sysroot of the rustc cargo will use (RUSTC, as cargo reads it).
+# tools/check-offline-build.sh (make test) holds this script to that.
 if [ -z "$toolchain" ]; then
-    rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
+    sysroot=$("${RUSTC:-rustc}" --print sysroot)
+    ls "$sysroot/lib/rustlib/$target/lib/"libcore-*.rlib >/dev/null 2>&1 || {
+        echo "build-lib: the Rust target $target is not installed (no libcore in $sysroot)." >&2
+        echo "build-lib: install it once, with the network: tools/rust-setup.sh $target" >&2
+        echo "build-lib: (or make BOARD=<board> deps; by hand: rustup target add $target)" >&2
+        exit 2
+    }
 fi
 
 # UMQTT_RS_MQTT5=1 (make MQTT5=1): MQTT 5 in the wire layer too.

@@ -16,4 +16,6 @@ LIB_OBJCOPY := riscv64-unknown-elf-objcopy
 LIB_NM := riscv64-unknown-elf-nm
 # tools/check-lib.sh: binutils prefix and the exact ISA of the chip.
 LIB_CHECK := riscv64-unknown-elf- rv32imc
+# Frozen: the port's manifest + umqtt_rs_robust, umqtt_rs_asyncio.
+FROZEN_MANIFEST := $(TOP)/boards/esp32c3/manifest.py
 TEST_KIND := lib

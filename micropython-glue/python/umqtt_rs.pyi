@@ -52,11 +52,13 @@ class MQTTClient:
         max_packet_size: int = 65536,
         session: Optional[_Buf] = None,
         session_file: Optional[str] = None,
+        coalesce: bool = False,
     ) -> None:
         """port 0: 8883 with ssl, else 1883.  ssl: True (ssl.wrap_socket with
         ssl_params) or an SSLContext.  max_packet_size 0: MQTT's own limit.
         session: bytes from session_bytes(); session_file: a path the session
-        is kept in."""
+        is kept in.  coalesce: publishes that do not wait stay queued until
+        the buffer is full, a call that waits or reads, or flush()."""
     def connect(self, clean_session: bool = True, timeout: Optional[float] = None, *, sock: Any = None) -> Optional[int]:
         """Returns the session-present flag (0/1); None in non-blocking mode,
         where check_msg() takes the CONNACK.  sock: an open stream to use
@@ -89,6 +91,7 @@ class MQTTClient:
         timeout (seconds) ran out."""
     def inflight(self) -> int: ...
     def pending(self) -> int: ...
+    def flush(self) -> None: ...
     def session_bytes(self) -> bytes: ...
     def session_data(self) -> Optional[bytes]: ...
     def set_session_data(self, data: Optional[_Buf], /) -> None:

@@ -147,20 +147,24 @@ class MQTTClient:
                 self._check()
             else:
                 yield from self._writable()
-        # A payload larger than the transmit buffer goes out as the transport
-        # takes it; the caller may reuse `msg` once this returns.
-        while c.pending():
-            yield from self._writable()
-            self._check()
+        # The ack is awaited from here on: while the rest of a large payload
+        # goes out, the reader task may already take its PUBACK/PUBCOMP (seen
+        # on an ESP32-C3), and _on_ack only marks ids registered here.
+        acked = self._acked
         if qos:
-            acked = self._acked
             acked[pid] = False
-            try:
-                while not acked[pid]:
-                    _park(self._ackq)
-                    yield
-                    self._check()
-            finally:
+        try:
+            # A payload larger than the transmit buffer goes out as the
+            # transport takes it; the caller may reuse `msg` once this returns.
+            while c.pending():
+                yield from self._writable()
+                self._check()
+            while qos and not acked[pid]:
+                _park(self._ackq)
+                yield
+                self._check()
+        finally:
+            if qos:
                 del acked[pid]
 
     def subscribe(self, topic, qos=0):

@@ -3,18 +3,26 @@
 #
 # The broker comes from the environment set by tools/broker.py:
 # MQTT_HOST, MQTT_PORT, MQTT_TLS_PORT, MQTT_CA_DER, MQTT_BAD_CA_DER, MQTT_FAKE_PORT.
-import os
+# A device has no environment: tools/esp-qemu-test.py writes the same
+# variables into support/mqtt_env.py (a dict ENV) next to this file.
 import random
 import time
 
 from umqtt_rs import MQTTClient
 
-HOST = os.getenv("MQTT_HOST") or "127.0.0.1"
-PORT = int(os.getenv("MQTT_PORT") or "1883")
-TLS_PORT = int(os.getenv("MQTT_TLS_PORT") or "8883")
-FAKE_PORT = int(os.getenv("MQTT_FAKE_PORT") or "0")
-CA_DER = os.getenv("MQTT_CA_DER")
-BAD_CA_DER = os.getenv("MQTT_BAD_CA_DER")
+try:
+    from os import getenv
+except ImportError:
+    from mqtt_env import ENV
+
+    getenv = ENV.get
+
+HOST = getenv("MQTT_HOST") or "127.0.0.1"
+PORT = int(getenv("MQTT_PORT") or "1883")
+TLS_PORT = int(getenv("MQTT_TLS_PORT") or "8883")
+FAKE_PORT = int(getenv("MQTT_FAKE_PORT") or "0")
+CA_DER = getenv("MQTT_CA_DER")
+BAD_CA_DER = getenv("MQTT_BAD_CA_DER")
 
 # One random tag per test process keeps client ids and topics unique when
 # tests run in parallel or against a shared broker.
