@@ -170,6 +170,6 @@ void urs_persist(mqtt_client_obj_t *self);
 mp_obj_t urs_dict_get(mp_obj_t dict, mp_obj_t key);
 mp_obj_t urs_dict_take(mp_obj_t dict, mp_obj_t key);
 void urs_dict_clear(mp_obj_t dict);
-void urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms);
+bool urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms);
 
 #endif // UMQTT_RS_GLUE_H

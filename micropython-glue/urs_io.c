@@ -2,7 +2,7 @@
 
 #include "umqtt_rs_glue.h"
 
-#if defined(__unix__) || defined(__APPLE__)
+#if (defined(__unix__) || defined(__APPLE__)) && !MICROPY_ENABLE_DYNRUNTIME
 #include <errno.h>
 #include <poll.h>
 #define UMQTT_RS_HAVE_POSIX_POLL (1)
@@ -242,8 +242,11 @@ void urs_shrink_buffers(mqtt_client_obj_t *self) {
 // (timeout_ms < 0: no limit).  Returns early on any readiness or error.
 void urs_wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) {
     #if MICROPY_ENABLE_DYNRUNTIME
-    urs_wait_stream(self, flags, timeout_ms);
-    #else
+    // The natmod has no C poll(): select.poll when the firmware has it.
+    if (urs_wait_stream(self, flags, timeout_ms)) {
+        return;
+    }
+    #endif
     const mp_stream_p_t *stream = urs_stream_of(self);
     int err;
     #if UMQTT_RS_HAVE_POSIX_POLL
@@ -267,13 +270,12 @@ void urs_wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) 
         if (r == MP_STREAM_ERROR || (r & (flags | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP | MP_STREAM_POLL_NVAL))) {
             return;
         }
-        mp_uint_t elapsed = mp_hal_ticks_ms() - start;
+        mp_uint_t elapsed = (mp_hal_ticks_ms() - start) & URS_TICKS_MASK;
         if (timeout_ms >= 0 && elapsed >= (mp_uint_t)timeout_ms) {
             return;
         }
         mp_event_wait_ms(1);
     }
-    #endif
 }
 
 // publish(..., length=n): up to `want` bytes of the source stream into
@@ -526,15 +528,22 @@ uint8_t urs_qos_of(mp_int_t q) {
 // with the dict's own methods (the dict itself standing for "absent": it is
 // never one of its own values).
 
-// The value for key, or MP_OBJ_NULL.
-mp_obj_t urs_dict_get(mp_obj_t dict, mp_obj_t key) {
-    #if MICROPY_ENABLE_DYNRUNTIME
+#if MICROPY_ENABLE_DYNRUNTIME
+// dict.<method>(key, dict): the value, or MP_OBJ_NULL when absent.
+static mp_obj_t dict_lookup(mp_obj_t dict, qstr method, mp_obj_t key) {
     mp_obj_t call[4];
-    mp_load_method(dict, MP_QSTR_get, call);
+    mp_load_method(dict, method, call);
     call[2] = key;
     call[3] = dict;
     mp_obj_t v = mp_call_method_n_kw(2, 0, call);
     return v == dict ? MP_OBJ_NULL : v;
+}
+#endif
+
+// The value for key, or MP_OBJ_NULL.
+mp_obj_t urs_dict_get(mp_obj_t dict, mp_obj_t key) {
+    #if MICROPY_ENABLE_DYNRUNTIME
+    return dict_lookup(dict, MP_QSTR_get, key);
     #else
     mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(dict), key, MP_MAP_LOOKUP);
     return e == NULL ? MP_OBJ_NULL : e->value;
@@ -544,12 +553,7 @@ mp_obj_t urs_dict_get(mp_obj_t dict, mp_obj_t key) {
 // The value for key, removed from the dict, or MP_OBJ_NULL.
 mp_obj_t urs_dict_take(mp_obj_t dict, mp_obj_t key) {
     #if MICROPY_ENABLE_DYNRUNTIME
-    mp_obj_t call[4];
-    mp_load_method(dict, MP_QSTR_pop, call);
-    call[2] = key;
-    call[3] = dict;
-    mp_obj_t v = mp_call_method_n_kw(2, 0, call);
-    return v == dict ? MP_OBJ_NULL : v;
+    return dict_lookup(dict, MP_QSTR_pop, key);
     #else
     mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(dict), key, MP_MAP_LOOKUP_REMOVE_IF_FOUND);
     if (e == NULL) {

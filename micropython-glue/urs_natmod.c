@@ -296,23 +296,11 @@ mp_obj_t mp_stream_write(mp_obj_t self_in, const void *buf, size_t len, byte fla
 // ---- waiting for the transport ----------------------------------------------
 
 // urs_wait_io() of the natmod: select.poll on the transport (the firmware's
-// poll waits without spinning and runs its scheduler); without select, the
-// transport's poll ioctl asked until it is ready, sleeping 1 ms between.
-void urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) {
+// poll waits without spinning and runs its scheduler).  False when the
+// firmware has no select: urs_wait_io() asks the stream's poll ioctl then.
+bool urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) {
     if (urs_poll_fn == MP_OBJ_NULL) {
-        const mp_stream_p_t *stream = urs_stream_of(self);
-        mp_uint_t start = urs_ticks_ms();
-        for (;;) {
-            int err;
-            mp_uint_t r = stream->ioctl(self->sock, MP_STREAM_POLL, flags, &err);
-            if (r == MP_STREAM_ERROR || (r & (flags | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP | MP_STREAM_POLL_NVAL))) {
-                return;
-            }
-            if (timeout_ms >= 0 && ((urs_ticks_ms() - start) & URS_TICKS_MASK) >= (mp_uint_t)timeout_ms) {
-                return;
-            }
-            urs_sleep_ms(1);
-        }
+        return false;
     }
     // One poll object per transport, registered again only when the events
     // waited for change; ipoll() waits without making a result list.
@@ -331,6 +319,7 @@ void urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_
     mp_load_method(self->poller, MP_QSTR_ipoll, call);
     call[2] = MP_OBJ_NEW_SMALL_INT(timeout_ms < 0 ? -1 : timeout_ms);
     mp_call_method_n_kw(1, 0, call);
+    return true;
 }
 
 #endif // MICROPY_ENABLE_DYNRUNTIME
