@@ -25,11 +25,17 @@ front of the subscriber counts those (dup_after_release) and duplicates up
 to that count are the broker's.  Everything else fails: QoS 2, 0 lost and 0
 duplicates outside the windows; QoS 1, 0 lost.  Prints one line beginning
 "power-cut:".  Standard library only; every wait is bounded.
+
+--keep DIR: on failure, copy into DIR what explains it: both clients' logs,
+output and session files, kills.log (each kill with the two logs' line
+counts at that moment), the subscriber's proxy trace and mosquitto's full
+log (log_type all; both recorded only with --keep).
 """
 
 import argparse
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,66 +58,81 @@ def main():
     ap.add_argument("--messages", type=int, default=5000, help="per QoS level")
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--keep", metavar="DIR", help="on failure, keep the evidence in DIR")
     o = ap.parse_args()
     seed = o.seed if o.seed is not None else random.getrandbits(30)
     rng = random.Random(seed)
     t_start = time.monotonic()
-    with tempfile.TemporaryDirectory() as work, Broker(
-        tls=False, config=["max_queued_messages 0", "max_inflight_messages 20"]
-    ) as b, FaultProxy(b.port, mqtt=True) as sp:
-        env = dict(os.environ, MQTT_HOST=b.host, PC_TAG="%08x" % rng.getrandbits(32), PC_N=str(o.messages), PC_DIR=work)
-        procs = {}
+    config = ["max_queued_messages 0", "max_inflight_messages 20"] + (["log_type all"] if o.keep else [])
+    with tempfile.TemporaryDirectory() as work, Broker(tls=False, config=config) as b, FaultProxy(
+        b.port, mqtt=True, trace=os.path.join(work, "sub.trace") if o.keep else None
+    ) as sp:
+        rc = run(o, seed, rng, t_start, work, b, sp)
+        if rc and o.keep:
+            sp.stop()
+            shutil.copytree(work, o.keep, dirs_exist_ok=True)
+            shutil.copy(b.log_path, os.path.join(o.keep, "mosquitto.log"))
+            print("power-cut: evidence kept in %s" % o.keep)
+        return rc
 
-        def start(name, port):
-            script = os.path.join(HERE, "powercut", "pc_%s.py" % name)
-            out = open(os.path.join(work, name + ".out"), "a")
-            procs[name] = subprocess.Popen([o.firmware, script], env=dict(env, PC_PORT=str(port)),
-                                           stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
-        def lines(name):
-            try:
-                with open(os.path.join(work, name + ".log")) as f:
-                    return f.read().split("\n")
-            except OSError:
-                return []
+def run(o, seed, rng, t_start, work, b, sp):
+    env = dict(os.environ, MQTT_HOST=b.host, PC_TAG="%08x" % rng.getrandbits(32), PC_N=str(o.messages), PC_DIR=work)
+    procs = {}
 
-        start("subscriber", sp.port)
-        deadline = time.monotonic() + 20
-        while "ready" not in lines("sub"):
-            if time.monotonic() > deadline:
-                print("power-cut: FAIL subscriber not ready")
-                return 1
-            time.sleep(0.05)
-        start("publisher", b.port)
-        kills = {"publisher": 0, "subscriber": 0}
-        while True:
-            if time.monotonic() - t_start > TIMEOUT:
-                print("power-cut: FAIL still running after %d s" % TIMEOUT)
-                return 1
-            pub_done = "done" in lines("pub")
-            if pub_done and sum(kills.values()) >= o.kills:
-                break
-            time.sleep(rng.uniform(0.02, 0.4))
-            victim = "subscriber" if pub_done or rng.random() < 0.5 else "publisher"
-            p = procs[victim]
-            if p.poll() is None:
-                p.send_signal(signal.SIGKILL)
-                p.wait(10)
-                kills[victim] += 1
-            elif victim == "publisher":
-                continue  # finished: nothing to kill
-            start(victim, sp.port if victim == "subscriber" else b.port)
-        if procs["publisher"].poll() is None:
-            procs["publisher"].wait(30)
-        open(os.path.join(work, "stop"), "w").close()
+    def start(name, port):
+        script = os.path.join(HERE, "powercut", "pc_%s.py" % name)
+        out = open(os.path.join(work, name + ".out"), "a")
+        procs[name] = subprocess.Popen([o.firmware, script], env=dict(env, PC_PORT=str(port)),
+                                       stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def lines(name):
         try:
-            procs["subscriber"].wait(60)
-        except subprocess.TimeoutExpired:
-            procs["subscriber"].kill()
-            print("power-cut: FAIL subscriber did not end")
+            with open(os.path.join(work, name + ".log")) as f:
+                return f.read().split("\n")
+        except OSError:
+            return []
+
+    start("subscriber", sp.port)
+    deadline = time.monotonic() + 20
+    while "ready" not in lines("sub"):
+        if time.monotonic() > deadline:
+            print("power-cut: FAIL subscriber not ready")
             return 1
-        return judge(o.messages, lines("sub"), lines("pub"), kills, sp.mqtt.dup_after_release, seed,
-                     time.monotonic() - t_start)
+        time.sleep(0.05)
+    start("publisher", b.port)
+    kills = {"publisher": 0, "subscriber": 0}
+    while True:
+        if time.monotonic() - t_start > TIMEOUT:
+            print("power-cut: FAIL still running after %d s" % TIMEOUT)
+            return 1
+        pub_done = "done" in lines("pub")
+        if pub_done and sum(kills.values()) >= o.kills:
+            break
+        time.sleep(rng.uniform(0.02, 0.4))
+        victim = "subscriber" if pub_done or rng.random() < 0.5 else "publisher"
+        p = procs[victim]
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            p.wait(10)
+            kills[victim] += 1
+            with open(os.path.join(work, "kills.log"), "a") as f:
+                f.write("kill %s at sub.log line %d, pub.log line %d\n"
+                        % (victim, len(lines("sub")), len(lines("pub"))))
+        elif victim == "publisher":
+            continue  # finished: nothing to kill
+        start(victim, sp.port if victim == "subscriber" else b.port)
+    if procs["publisher"].poll() is None:
+        procs["publisher"].wait(30)
+    open(os.path.join(work, "stop"), "w").close()
+    try:
+        procs["subscriber"].wait(60)
+    except subprocess.TimeoutExpired:
+        procs["subscriber"].kill()
+        print("power-cut: FAIL subscriber did not end")
+        return 1
+    return judge(o.messages, lines("sub"), lines("pub"), kills, sp.mqtt.dup_after_release, seed,
+                 time.monotonic() - t_start)
 
 
 def judge(n, sub, pub, kills, broker_dups, seed, secs):

@@ -3,7 +3,8 @@
 # number) with its session in a file, so that a process killed at any
 # moment and started again goes on where the last one was.  pub.log, one
 # line per event: "start", "try I" before publish(), "sent I" after it
-# returned (the application recording that it did), "done".
+# returned (the application recording that it did), "error I ..." when
+# publish() raised (and is tried again), "done".
 import os
 import sys
 
@@ -34,7 +35,8 @@ for i in range(2 * N):
         try:
             c.publish(TOPICS[i % 2], b"%d" % i, qos=1 + i % 2, wait=False)
             break
-        except OSError:
+        except OSError as e:
+            note("error %d %s inflight %d" % (i, e, c.inflight()))
             connect(c)
     note("sent %d" % i)
 while True:

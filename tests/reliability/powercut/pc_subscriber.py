@@ -3,7 +3,7 @@
 # the callback (the application recording the message; I even: QoS 1, odd:
 # QoS 2), "tick" after each check_msg() that handled something (so the
 # client's own bookkeeping after a callback is over when a later line is
-# there), "ready" once subscribed.  Ends when PC_DIR/stop exists and
+# there), "error E" when check_msg() raised, "ready" once subscribed.  Ends when PC_DIR/stop exists and
 # nothing arrived for a second.
 import os
 import sys
@@ -38,7 +38,8 @@ while True:
     before = got[0]
     try:
         c.check_msg()
-    except OSError:
+    except OSError as e:
+        note("error %s" % e)
         connect(c)
     if got[0] != before:
         note("tick")
