@@ -13,25 +13,23 @@
 
 /// Bytes of the header and of each entry's head.
 const USED: usize = 2;
-const HEAD: usize = 4;
+pub(super) const HEAD: usize = 4;
 
-/// The incoming topic alias map over caller memory (see the module doc).
-/// Lend the same bytes to every [`Session::handle_v5_aliased`](super::Session::handle_v5_aliased)
-/// of a connection.
+/// A list of (alias, topic) entries over caller memory: `used` (2,
+/// big-endian), then per entry the alias (2), the topic's length (2) and
+/// the topic.  The map of each direction is one of these.
 #[derive(Debug)]
-pub struct TopicAliases<'a> {
+pub(super) struct Table<'a> {
     buf: &'a mut [u8],
 }
 
-impl<'a> TopicAliases<'a> {
-    /// The map in `buf` (at least 2 bytes to hold anything; the session
-    /// clears it at the first use on a new connection).
-    pub fn new(buf: &'a mut [u8]) -> Self {
+impl<'a> Table<'a> {
+    pub(super) fn new(buf: &'a mut [u8]) -> Self {
         Self { buf }
     }
 
     /// Bytes of entries in use (0 when the header does not fit or lies).
-    fn used(&self) -> usize {
+    pub(super) fn used(&self) -> usize {
         match self.buf.get(..USED) {
             Some(&[hi, lo]) => {
                 let n = usize::from(u16::from_be_bytes([hi, lo]));
@@ -51,13 +49,17 @@ impl<'a> TopicAliases<'a> {
         }
     }
 
-    /// Forgets every alias.
-    pub fn clear(&mut self) {
+    /// Bytes free for entries.
+    pub(super) fn free(&self) -> usize {
+        self.buf.len().saturating_sub(USED + self.used())
+    }
+
+    pub(super) fn clear(&mut self) {
         self.set_used(0);
     }
 
-    /// The entries: (offset of the entry, alias, topic bytes).
-    fn entries(&self) -> impl Iterator<Item = (usize, u16, &[u8])> {
+    /// The entries in order: (offset of the entry, alias, topic bytes).
+    pub(super) fn entries(&self) -> impl Iterator<Item = (usize, u16, &[u8])> {
         let end = USED + self.used();
         let mut at = USED;
         core::iter::from_fn(move || {
@@ -77,9 +79,81 @@ impl<'a> TopicAliases<'a> {
         })
     }
 
+    /// Removes the `len` bytes of entries at `at`, moving the later ones
+    /// down.
+    pub(super) fn remove(&mut self, at: usize, len: usize) {
+        let used = self.used();
+        if at < USED || at + len > USED + used {
+            return;
+        }
+        self.buf.copy_within(at + len..USED + used, at);
+        self.set_used(used - len);
+    }
+
+    /// Moves the entry of `len` bytes at `at` to the end.
+    pub(super) fn move_to_end(&mut self, at: usize, len: usize) {
+        let end = USED + self.used();
+        if let Some(tail) = self.buf.get_mut(at..end) {
+            if len <= tail.len() {
+                tail.rotate_left(len);
+            }
+        }
+    }
+
+    /// Appends an entry.
+    ///
+    /// # Errors
+    /// `Err(needed)` when it does not fit: the bytes the map would need
+    /// (nothing changes).
+    pub(super) fn push(&mut self, alias: u16, topic: &str) -> Result<(), usize> {
+        let used = self.used();
+        let needed = USED + used + HEAD + topic.len();
+        let Ok(len) = u16::try_from(topic.len()) else {
+            return Err(needed);
+        };
+        if needed - USED > usize::from(u16::MAX) {
+            return Err(needed);
+        }
+        let Some(dst) = self.buf.get_mut(USED + used..needed) else {
+            return Err(needed);
+        };
+        // `dst` is HEAD + topic.len() bytes long.
+        let [a0, a1, l0, l1, bytes @ ..] = dst else {
+            return Err(needed);
+        };
+        [*a0, *a1] = alias.to_be_bytes();
+        [*l0, *l1] = len.to_be_bytes();
+        bytes.copy_from_slice(topic.as_bytes());
+        self.set_used(needed - USED);
+        Ok(())
+    }
+}
+
+/// The incoming topic alias map over caller memory (see the module doc).
+/// Lend the same bytes to every [`Session::handle_v5_aliased`](super::Session::handle_v5_aliased)
+/// of a connection.
+#[derive(Debug)]
+pub struct TopicAliases<'a> {
+    table: Table<'a>,
+}
+
+impl<'a> TopicAliases<'a> {
+    /// The map in `buf` (at least 2 bytes to hold anything; the session
+    /// clears it at the first use on a new connection).
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Self {
+            table: Table::new(buf),
+        }
+    }
+
+    /// Forgets every alias.
+    pub fn clear(&mut self) {
+        self.table.clear();
+    }
+
     /// The topic `alias` stands for.
     pub fn get(&self, alias: u16) -> Option<&str> {
-        let (_, _, topic) = self.entries().find(|&(_, a, _)| a == alias)?;
+        let (_, _, topic) = self.table.entries().find(|&(_, a, _)| a == alias)?;
         // Stored from a validated topic: cannot fail.
         core::str::from_utf8(topic).ok()
     }
@@ -90,37 +164,15 @@ impl<'a> TopicAliases<'a> {
     /// `Err(needed)` when the entry does not fit: the bytes the map would
     /// need (`alias` then stands for nothing).
     pub fn set(&mut self, alias: u16, topic: &str) -> Result<(), usize> {
-        let used = self.used();
-        // Drop the old entry, moving the later ones down.
-        let mut used_now = used;
         let old = self
+            .table
             .entries()
             .find(|&(_, a, _)| a == alias)
             .map(|(at, _, topic)| (at, HEAD + topic.len()));
         if let Some((at, len)) = old {
-            self.buf.copy_within(at + len..USED + used, at);
-            used_now -= len;
+            self.table.remove(at, len);
         }
-        self.set_used(used_now);
-        let needed = USED + used_now + HEAD + topic.len();
-        let Ok(len) = u16::try_from(topic.len()) else {
-            return Err(needed);
-        };
-        let Some(dst) = self.buf.get_mut(USED + used_now..needed) else {
-            return Err(needed);
-        };
-        if needed - USED > usize::from(u16::MAX) {
-            return Err(needed);
-        }
-        // `dst` is HEAD + topic.len() bytes long.
-        let [a0, a1, l0, l1, bytes @ ..] = dst else {
-            return Err(needed);
-        };
-        [*a0, *a1] = alias.to_be_bytes();
-        [*l0, *l1] = len.to_be_bytes();
-        bytes.copy_from_slice(topic.as_bytes());
-        self.set_used(needed - USED);
-        Ok(())
+        self.table.push(alias, topic)
     }
 }
 

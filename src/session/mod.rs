@@ -39,6 +39,8 @@
 
 #[cfg(feature = "mqtt5")]
 mod alias;
+#[cfg(feature = "mqtt5")]
+mod alias_out;
 mod delivery;
 mod error;
 mod event;
@@ -58,6 +60,8 @@ use heapless::Vec;
 
 #[cfg(feature = "mqtt5")]
 pub use alias::TopicAliases;
+#[cfg(feature = "mqtt5")]
+pub use alias_out::OutgoingAliases;
 pub use delivery::MAX_UNACKED;
 pub use error::{Error, ProtocolError};
 pub use event::Event;
@@ -359,7 +363,16 @@ impl Session {
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
         let body = Body::Whole(payload);
-        self.start_publish(now_ms, topic, body, qos, retain, OutProps::default(), tx)
+        self.start_publish(
+            now_ms,
+            topic,
+            body,
+            qos,
+            retain,
+            OutProps::default(),
+            None,
+            tx,
+        )
     }
 
     /// Like [`publish`](Self::publish) but queues only the bytes before the
@@ -380,7 +393,16 @@ impl Session {
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
         let body = Body::Separate(payload);
-        self.start_publish(now_ms, topic, body, qos, retain, OutProps::default(), tx)
+        self.start_publish(
+            now_ms,
+            topic,
+            body,
+            qos,
+            retain,
+            OutProps::default(),
+            None,
+            tx,
+        )
     }
 
     /// Like [`publish_header`](Self::publish_header) for a payload of
@@ -406,11 +428,22 @@ impl Session {
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
         let body = Body::Streamed(payload_len, resendable);
-        self.start_publish(now_ms, topic, body, qos, retain, OutProps::default(), tx)
+        self.start_publish(
+            now_ms,
+            topic,
+            body,
+            qos,
+            retain,
+            OutProps::default(),
+            None,
+            tx,
+        )
     }
 
     /// The one publish path: `props` are MQTT 5's (nothing without the
-    /// feature).
+    /// feature); `wire`, when given, the topic and properties that go out
+    /// on this connection in place of those stored for a resend (a topic
+    /// alias).
     #[allow(clippy::too_many_arguments)]
     fn start_publish(
         &mut self,
@@ -420,6 +453,7 @@ impl Session {
         qos: QoS,
         retain: bool,
         props: OutProps<'_>,
+        wire: Option<(&str, OutProps<'_>)>,
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
         let payload = match body {
@@ -453,12 +487,22 @@ impl Session {
             pid,
             payload,
         };
+        // `packet` is what a resend sends, `sent` what goes out now.
         #[cfg(feature = "mqtt5")]
-        let packet = self.out_publish(publish, props)?;
+        let (packet, sent) = {
+            let packet = self.out_publish(publish, props)?;
+            match wire {
+                Some((topic, props)) => (
+                    packet,
+                    self.out_publish(Publish { topic, ..publish }, props)?,
+                ),
+                None => (packet, packet),
+            }
+        };
         #[cfg(not(feature = "mqtt5"))]
-        let packet = {
-            let _ = props;
-            OutPublish::V311(publish)
+        let (packet, sent) = {
+            let _ = (props, wire);
+            (OutPublish::V311(publish), OutPublish::V311(publish))
         };
         // A streamed payload's header alone (what a resend stores).
         let header = match body {
@@ -469,8 +513,14 @@ impl Session {
             Body::Streamed(n, _) => header.saturating_add(n),
             _ => packet.encoded_len().map_err(Error::Encode)?,
         };
-        if size > self.send_limit() {
-            return Err(Error::TooLarge { size });
+        let sent_size = match wire {
+            Some(_) => sent.encoded_len().map_err(Error::Encode)?,
+            None => size,
+        };
+        if size.max(sent_size) > self.send_limit() {
+            return Err(Error::TooLarge {
+                size: size.max(sent_size),
+            });
         }
         let stored = match (flow, body) {
             (Some(_), _) if tx.store().capacity() == 0 => 0,
@@ -483,23 +533,22 @@ impl Session {
         }
         // What is queued: the whole packet, or the header alone.
         let (queued, header_for) = match body {
-            Body::Whole(_) => (size, None),
+            Body::Whole(_) => (sent_size, None),
             Body::Separate(p) => {
                 let n = p.len();
-                (packet.header_len_for(n).map_err(Error::Encode)?, Some(n))
+                (sent.header_len_for(n).map_err(Error::Encode)?, Some(n))
             }
-            Body::Streamed(n, _) => (header, Some(n)),
+            Body::Streamed(n, _) => (sent.header_len_for(n).map_err(Error::Encode)?, Some(n)),
         };
         tx.push_with(queued, |dst| match header_for {
-            None => packet.encode(dst),
-            Some(n) => packet.encode_header_for(n, dst),
+            None => sent.encode(dst),
+            Some(n) => sent.encode_header_for(n, dst),
         })?;
         self.conn.last_tx_ms = now_ms;
         if let Some(flow) = flow {
             let mut off = 0;
             if let Some(dst) = tx.store_mut().reserve(stored).filter(|_| stored > 0) {
-                // Cannot fail: the same packet (or header) was just encoded
-                // into the TxBuf.
+                // Cannot fail: the packet (or header) was just measured.
                 let n = match body {
                     Body::Streamed(n, _) => packet.encode_header_for(n, dst).unwrap_or(0),
                     _ => packet.encode(dst).unwrap_or(0),

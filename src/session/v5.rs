@@ -25,7 +25,7 @@
 //! Topic aliases: incoming ones within the Topic Alias Maximum the caller
 //! announces, kept in memory it lends ([`TopicAliases`],
 //! [`Session::handle_v5_aliased`]); without, any alias is a protocol
-//! error.  The session sends none (the broker's maximum is only stored).
+//! error.  Outgoing ones: [`Session::publish_aliased`] (`alias_out.rs`).
 
 use heapless::Vec;
 
@@ -136,6 +136,8 @@ pub(super) struct V5State {
     alias_max: u16,
     /// The alias map still holds an earlier connection's aliases.
     aliases_stale: bool,
+    /// The outgoing alias map still holds an earlier connection's.
+    pub(super) out_aliases_stale: bool,
     /// Our Receive Maximum on this connection (0: none, 3.1.1).
     receive_max: u16,
     /// Incoming QoS 1/2 messages of this connection whose PUBACK or
@@ -154,6 +156,7 @@ impl V5State {
             expiry_zero: true,
             alias_max: 0,
             aliases_stale: true,
+            out_aliases_stale: true,
             receive_max: 0,
             quota_used: 0,
             limits: Limits::NONE,
@@ -183,6 +186,7 @@ impl V5State {
         self.stored = self.version;
         self.alias_max = 0;
         self.aliases_stale = true;
+        self.out_aliases_stale = true;
         self.receive_max = 0;
         self.quota_used = 0;
         self.limits = Limits::NONE;
@@ -357,7 +361,8 @@ impl Session {
     /// As [`publish`](Self::publish); [`Error::Encode`] with
     /// [`EncodeError::Property`] for a property refused (a Subscription
     /// Identifier, which only the broker sends; a Topic Alias, which the
-    /// session does not manage yet; one not allowed in PUBLISH), or
+    /// session manages ([`publish_aliased`](Self::publish_aliased)); one
+    /// not allowed in PUBLISH), or
     /// [`EncodeError::NotInVersion`] in a 3.1.1 session.
     #[allow(clippy::too_many_arguments)]
     pub fn publish_with(
@@ -370,6 +375,16 @@ impl Session {
         props: &[Property<'_>],
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
+        Self::check_publish_props(props)?;
+        let props = Properties::from_list(props);
+        let body = super::Body::Whole(payload);
+        self.start_publish(now_ms, topic, body, qos, retain, props, None, tx)
+    }
+
+    /// Refuses what a caller may not put in a PUBLISH: a Subscription
+    /// Identifier (only the broker sends one) or a Topic Alias (the
+    /// session manages them: [`publish_aliased`](Self::publish_aliased)).
+    pub(super) fn check_publish_props(props: &[Property<'_>]) -> Result<(), Error> {
         if let Some(p) = props.iter().find(|p| {
             matches!(
                 p,
@@ -381,9 +396,7 @@ impl Session {
                 PropertyError::NotAllowed(id),
             )));
         }
-        let props = Properties::from_list(props);
-        let body = super::Body::Whole(payload);
-        self.start_publish(now_ms, topic, body, qos, retain, props, tx)
+        Ok(())
     }
 
     /// MQTT 5 DISCONNECT with a reason code (Normal disconnection 0x00,
