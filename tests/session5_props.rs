@@ -37,6 +37,7 @@ const PACKETS: &[&[u8]] = &[
         b'x'],
     &[0x30, 0x08, 0x00, 0x01, b't', 0x03, 0x23, 0x00, 0x01, b'x'], // PUBLISH "t" sets alias 1
     &[0x30, 0x07, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01, b'y'],       // PUBLISH alias 1 alone
+    &[0x20, 0x06, 0x00, 0x00, 0x03, 0x22, 0x00, 0x02],             // CONNACK: 2 topic aliases
 ];
 
 #[derive(Debug, Clone)]
@@ -108,9 +109,24 @@ fn driver_reaches_the_events() {
             connected: 1,
             messages: 1,
             published: 1,
-            failed: 1
+            failed: 1,
+            aliased: 0,
         }
     );
+}
+
+/// A broker that allows topic aliases gets a topic with its alias once,
+/// then the alias alone (`publish_aliased`, op 8); after a reconnect the
+/// topic is set again before the alias is used alone.
+#[test]
+fn driver_sends_aliases() {
+    let mut data = vec![0xff, 0x00];
+    driver5::broker_bytes(&mut data, PACKETS[19]); // CONNACK, 2 aliases
+    data.extend_from_slice(&[8, 0x00, 1, 8, 0x00, 1, 8, 0x01, 1, 8, 0x00, 1]); // a/b a/b t a/b
+    data.extend_from_slice(&[12, 1]); // reconnect, resuming
+    driver5::broker_bytes(&mut data, PACKETS[19]);
+    data.extend_from_slice(&[8, 0x00, 1, 8, 0x00, 1]); // a/b a/b
+    assert_eq!(driver5::run(&data).aliased, 3);
 }
 
 /// The fuzz target's committed seeds run (and get somewhere).

@@ -8,10 +8,15 @@
 //! On every step it checks what must hold whatever the broker sends: no
 //! panic, every byte the client queues parses as an MQTT 5 client packet,
 //! a message event's topic is a valid topic name and its properties
-//! iterate, and the outgoing messages in flight never exceed the window
-//! nor the broker's Receive Maximum.
+//! iterate, the outgoing messages in flight never exceed the window nor the
+//! broker's Receive Maximum, and an outgoing topic alias is within the
+//! broker's maximum and sent alone only after this connection set it.
 
-use umqtt_rs::session::{ConnectOptions, Event, RxBuf, Session, Store, TopicAliases, TxBuf};
+use std::collections::BTreeMap;
+
+use umqtt_rs::session::{
+    ConnectOptions, Event, OutgoingAliases, RxBuf, Session, Store, TopicAliases, TxBuf,
+};
 use umqtt_rs::wire::v5::{Packet, RetainHandling, SubscriptionOptions};
 use umqtt_rs::wire::{
     validate_topic_name, Connect, PacketType, Property, QoS, ReasonCode, Version,
@@ -55,6 +60,16 @@ pub struct Seen {
     pub messages: usize,
     pub published: usize,
     pub failed: usize,
+    /// PUBLISH packets sent with a topic alias alone.
+    pub aliased: usize,
+}
+
+/// What the broker knows of the client's outgoing topic aliases on this
+/// connection, from the bytes the client wrote.
+#[derive(Default)]
+struct WireView {
+    aliases: BTreeMap<u16, String>,
+    alias_only: usize,
 }
 
 struct Client<'a> {
@@ -64,6 +79,9 @@ struct Client<'a> {
     rx: RxBuf<'a>,
     /// The topic alias map (bit 3 of the flags: none, aliases refused).
     aliases: Option<Vec<u8>>,
+    /// The outgoing topic alias map (`publish_aliased`).
+    out_aliases: Vec<u8>,
+    wire: WireView,
     /// Messages with the application awaiting ack: (pid, ack rather than
     /// abandon).
     unacked: Vec<(u16, bool)>,
@@ -84,6 +102,8 @@ pub fn run(data: &[u8]) -> Seen {
         session: Session::new(),
         rx: RxBuf::new(&mut rx_mem),
         aliases: (flags & 0x08 != 0).then(|| vec![0; usize::from(sizes & 0x0f) * 8]),
+        out_aliases: vec![0; 2 + usize::from(sizes >> 4) * 4],
+        wire: WireView::default(),
         unacked: Vec::new(),
     };
     c.session.set_version(Version::V5);
@@ -109,9 +129,22 @@ pub fn run(data: &[u8]) -> Seen {
                 let payload = vec![0x5a; usize::from(i.u8().unwrap_or(0))];
                 let qos = QoS::from_u8((arg >> 4) % 3).unwrap_or(QoS::AtMostOnce);
                 let retain = arg & 0x80 != 0;
-                let sent = c
-                    .session
-                    .publish(now, topic, &payload, qos, retain, &mut tx);
+                let sent = if op % 16 == 7 {
+                    c.session
+                        .publish(now, topic, &payload, qos, retain, &mut tx)
+                } else {
+                    let mut map = OutgoingAliases::new(&mut c.out_aliases);
+                    c.session.publish_aliased(
+                        now,
+                        topic,
+                        &payload,
+                        qos,
+                        retain,
+                        &[],
+                        &mut map,
+                        &mut tx,
+                    )
+                };
                 if sent.is_ok_and(|pid| pid != 0) {
                     // New publishes keep to the window and the broker's
                     // Receive Maximum (resends of an earlier connection
@@ -165,6 +198,7 @@ pub fn run(data: &[u8]) -> Seen {
         }
         c.flush(&mut tx);
     }
+    c.seen.aliased = c.wire.alias_only;
     c.seen
 }
 
@@ -229,7 +263,11 @@ impl Client<'_> {
             };
             // Room for the replies (TxFull then means they can never fit:
             // the connection goes, as for any error below).
-            flush(tx);
+            flush(
+                tx,
+                &mut self.wire,
+                self.session.server_topic_alias_maximum(),
+            );
             let mut table = self.aliases.as_deref_mut().map(TopicAliases::new);
             let result = match table.as_mut() {
                 Some(t) => self.session.handle_v5_aliased(now, packet, t, tx),
@@ -271,12 +309,17 @@ impl Client<'_> {
     }
 
     fn flush(&mut self, tx: &mut TxBuf<'_>) {
-        flush(tx);
+        flush(
+            tx,
+            &mut self.wire,
+            self.session.server_topic_alias_maximum(),
+        );
     }
 }
 
-/// Writes what is queued: every packet must be a client's MQTT 5 one.
-fn flush(tx: &mut TxBuf<'_>) {
+/// Writes what is queued: every packet must be a client's MQTT 5 one, and
+/// its topic aliases what the broker (`wire`, allowing `max`) can resolve.
+fn flush(tx: &mut TxBuf<'_>, wire: &mut WireView, max: u16) {
     {
         let mut bytes = tx.pending();
         while !bytes.is_empty() {
@@ -294,8 +337,23 @@ fn flush(tx: &mut TxBuf<'_>) {
                 ),
                 "client sent {ty:?}"
             );
-            if let Packet::Publish(p) = packet {
-                assert!(p.props.subscription_identifiers().next().is_none());
+            match packet {
+                Packet::Connect(..) => wire.aliases.clear(),
+                Packet::Publish(p) => {
+                    assert!(p.props.subscription_identifiers().next().is_none());
+                    let topic = p.publish.topic;
+                    if let Some(a) = p.props.topic_alias() {
+                        assert!(a >= 1 && a <= max, "alias {a} over the broker's {max}");
+                        if topic.is_empty() {
+                            let known = wire.aliases.contains_key(&a);
+                            assert!(known, "alias {a} used before it was set");
+                            wire.alias_only += 1;
+                        } else {
+                            wire.aliases.insert(a, topic.into());
+                        }
+                    }
+                }
+                _ => {}
             }
             bytes = &bytes[used..];
         }
