@@ -38,6 +38,8 @@ const PACKETS: &[&[u8]] = &[
     &[0x30, 0x08, 0x00, 0x01, b't', 0x03, 0x23, 0x00, 0x01, b'x'], // PUBLISH "t" sets alias 1
     &[0x30, 0x07, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01, b'y'],       // PUBLISH alias 1 alone
     &[0x20, 0x06, 0x00, 0x00, 0x03, 0x22, 0x00, 0x02],             // CONNACK: 2 topic aliases
+    &[0xf0, 0x09, 0x18, 0x07, 0x15, 0x00, 0x01, b'M', 0x16, 0x00, 0x00], // AUTH continue, method "M"
+    &[0xf0, 0x06, 0x00, 0x04, 0x15, 0x00, 0x01, b'M'],             // AUTH success
 ];
 
 #[derive(Debug, Clone)]
@@ -111,8 +113,28 @@ fn driver_reaches_the_events() {
             published: 1,
             failed: 1,
             aliased: 0,
+            challenges: 0,
         }
     );
+}
+
+/// With an Authentication Method in CONNECT (flags bit 2) a challenge at
+/// connect and one after a re-authentication are answered; without one a
+/// challenge is a protocol error.
+#[test]
+fn driver_answers_challenges() {
+    let mut data = vec![0xff, 0x04];
+    for k in [20, 0] {
+        driver5::broker_bytes(&mut data, PACKETS[k]); // challenge, CONNACK
+    }
+    data.extend_from_slice(&[11, 0x80]); // re-authenticate
+    for k in [20, 21] {
+        driver5::broker_bytes(&mut data, PACKETS[k]); // challenge, success
+    }
+    let seen = driver5::run(&data);
+    assert_eq!((seen.challenges, seen.connected), (2, 1));
+    data[1] = 0x00;
+    assert_eq!(driver5::run(&data).connected, 0);
 }
 
 /// A broker that allows topic aliases gets a topic with its alias once,

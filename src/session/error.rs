@@ -118,6 +118,13 @@ pub enum Error {
         /// Bytes the map needs.
         needed: usize,
     },
+    /// MQTT 5: an AUTH the application may not send now
+    /// ([`Session::auth`](super::Session::auth): no Authentication Method
+    /// in it or in the CONNECT, no challenge to answer, or a
+    /// re-authentication not allowed yet): a caller error, nothing was
+    /// queued.
+    #[cfg(feature = "mqtt5")]
+    AuthNotExpected,
 }
 
 impl Error {
@@ -204,6 +211,8 @@ impl fmt::Display for Error {
             Self::VersionMismatch => {
                 f.write_str("messages in flight were stored in the other protocol version")
             }
+            #[cfg(feature = "mqtt5")]
+            Self::AuthNotExpected => f.write_str("no AUTH may be sent now"),
         }
     }
 }

@@ -82,4 +82,14 @@ pub enum Event<'a> {
         /// Why (0x80 or above).
         reason: crate::wire::ReasonCode,
     },
+    /// MQTT 5: an AUTH from the broker (enhanced authentication, see
+    /// [`Session::auth`]): Continue Authentication (0x18) with a challenge
+    /// to answer, or Success (0x00) at the end of a re-authentication.
+    #[cfg(feature = "mqtt5")]
+    Auth {
+        /// Continue Authentication or Success.
+        reason: crate::wire::ReasonCode,
+        /// Authentication Method and Data, Reason String, User Properties.
+        props: crate::wire::Properties<'a>,
+    },
 }

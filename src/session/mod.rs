@@ -41,6 +41,8 @@
 mod alias;
 #[cfg(feature = "mqtt5")]
 mod alias_out;
+#[cfg(feature = "mqtt5")]
+mod auth;
 mod delivery;
 mod error;
 mod event;

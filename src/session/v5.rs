@@ -30,6 +30,7 @@
 use heapless::Vec;
 
 use super::alias::TopicAliases;
+use super::auth::AuthPhase;
 use super::{AckKind, Error, Event, Link, OutgoingFlow, ProtocolError, Session, TxBuf};
 use super::{MAX_UNACKED, PROTOCOL_MAX_PACKET_SIZE};
 use crate::wire::v5::{self, SubscriptionOptions};
@@ -138,6 +139,8 @@ pub(super) struct V5State {
     aliases_stale: bool,
     /// The outgoing alias map still holds an earlier connection's.
     pub(super) out_aliases_stale: bool,
+    /// Enhanced authentication on this connection.
+    pub(super) auth: AuthPhase,
     /// Our Receive Maximum on this connection (0: none, 3.1.1).
     receive_max: u16,
     /// Incoming QoS 1/2 messages of this connection whose PUBACK or
@@ -157,6 +160,7 @@ impl V5State {
             alias_max: 0,
             aliases_stale: true,
             out_aliases_stale: true,
+            auth: AuthPhase::Off,
             receive_max: 0,
             quota_used: 0,
             limits: Limits::NONE,
@@ -187,6 +191,7 @@ impl V5State {
         self.alias_max = 0;
         self.aliases_stale = true;
         self.out_aliases_stale = true;
+        self.auth = AuthPhase::Off;
         self.receive_max = 0;
         self.quota_used = 0;
         self.limits = Limits::NONE;
@@ -348,6 +353,7 @@ impl Session {
         if self.v5.version.is_v5() {
             self.v5.alias_max = opts.topic_alias_maximum;
             self.v5.receive_max = receive_maximum;
+            self.v5.auth = AuthPhase::at_connect(opts.props);
         }
         Ok(())
     }
@@ -570,6 +576,7 @@ impl Session {
                     }
                 }
             },
+            P::Auth(a) if v5 => return self.handle_auth(now_ms, a),
             P::Publish(p) if !v5 => Packet::Publish(p.publish),
             P::Disconnect(_) if !v5 => Packet::Disconnect,
             P::Puback(a) if !a.reason.is_error() => Packet::Puback(a.pid),
@@ -607,7 +614,7 @@ impl Session {
 
     /// Queues `packet` in the session's version if it is within the
     /// maximum packet size, and notes the time.
-    fn send_v5(
+    pub(super) fn send_v5(
         &mut self,
         now_ms: u64,
         packet: &v5::Packet<'_>,
@@ -735,6 +742,7 @@ impl Session {
             }
         }
         self.v5.limits = limits;
+        self.auth_connected();
         if let Some(secs) = limits.server_keep_alive {
             self.conn.keepalive_ms = u64::from(secs).saturating_mul(1000);
         }

@@ -2,7 +2,8 @@
 //! only so far): the broker's bytes, cut anywhere, read with
 //! `v5::Packet::parse_for` and handed to `Session::handle_v5`, interleaved
 //! with the application's calls (publish, subscribe, unsubscribe, ack,
-//! abandon, ping, reconnect, disconnect with a reason) and time passing.  Shared by the
+//! abandon, ping, reconnect, disconnect with a reason, enhanced
+//! authentication: challenges answered, re-authentication) and time passing.  Shared by the
 //! fuzz target `session5` (through `#[path]`) and `tests/session5_props.rs`.
 //!
 //! On every step it checks what must hold whatever the broker sends: no
@@ -24,6 +25,7 @@ use umqtt_rs::wire::{
 
 const TOPICS: [&str; 4] = ["a/b", "t", "\u{e9}/x", "a/+"];
 const FILTERS: [&str; 4] = ["a/#", "+/b", "t", "$share/g/t"];
+const AUTH_METHOD: Property<'static> = Property::AuthenticationMethod("M");
 
 /// The fuzzer's bytes, read as operations.
 pub struct Input<'a>(pub &'a [u8]);
@@ -62,6 +64,8 @@ pub struct Seen {
     pub failed: usize,
     /// PUBLISH packets sent with a topic alias alone.
     pub aliased: usize,
+    /// AUTH challenges from the broker, answered.
+    pub challenges: usize,
 }
 
 /// What the broker knows of the client's outgoing topic aliases on this
@@ -171,6 +175,14 @@ pub fn run(data: &[u8]) -> Seen {
                 let filter = FILTERS[usize::from(arg) % FILTERS.len()];
                 let _ = c.session.unsubscribe(now, &[filter], &mut tx);
             }
+            11 if arg & 0x80 != 0 => {
+                // Re-authenticate (refused without a method in CONNECT, before
+                // the CONNACK or while one is under way).
+                let props = [AUTH_METHOD, Property::AuthenticationData(b"r")];
+                let _ = c
+                    .session
+                    .auth(now, ReasonCode::ReAuthenticate, &props, &mut tx);
+            }
             11 => {
                 let _ = c.session.ping(now, &mut tx);
             }
@@ -212,12 +224,18 @@ impl Client<'_> {
             username: None,
             password: None,
         };
-        let props = [Property::UserProperty(("k", "v"))];
+        // Bit 2 of the flags: enhanced authentication.
+        let with_auth = [Property::UserProperty(("k", "v")), AUTH_METHOD];
+        let props = if flags & 0x04 != 0 {
+            &with_auth[..]
+        } else {
+            &with_auth[..1]
+        };
         let opts = ConnectOptions {
             session_expiry: u32::from(flags & 0x40 != 0) * 60,
             receive_maximum: u16::from(flags % 5),
             topic_alias_maximum: if self.aliases.is_some() { 3 } else { 0 },
-            props: &props,
+            props,
             ..ConnectOptions::DEFAULT
         };
         self.flush(tx);
@@ -276,6 +294,20 @@ impl Client<'_> {
             match result {
                 Ok(Some(ev)) => {
                     check_event(&ev);
+                    if let Event::Auth {
+                        reason: ReasonCode::ContinueAuthentication,
+                        ..
+                    } = ev
+                    {
+                        // A challenge the session passed on can be answered.
+                        let props = [AUTH_METHOD, Property::AuthenticationData(b"a")];
+                        let cont = ReasonCode::ContinueAuthentication;
+                        match self.session.auth(now, cont, &props, tx) {
+                            Ok(()) | Err(umqtt_rs::session::Error::TxFull { .. }) => {}
+                            Err(e) => panic!("a challenge cannot be answered: {e:?}"),
+                        }
+                        self.seen.challenges += 1;
+                    }
                     match ev {
                         Event::Connected5 { .. } => self.seen.connected += 1,
                         Event::Message5 { .. } => self.seen.messages += 1,
