@@ -168,7 +168,7 @@ fn resendable(m: &Inflight) -> bool {
 
 impl Session {
     /// Writes the durable state and the application's `extra` bytes into
-    /// `out` (see the [module](self) for what and how) and returns its
+    /// `out` (the format is in `session/persist.rs`) and returns its
     /// length.  `tx` lends the store and the held-id bitmap, as for every
     /// call.
     ///

@@ -4,7 +4,9 @@
 //! bytes through a 3.1.1 session where behaviour differs.
 
 use super::*;
-use crate::wire::{v5, Properties, Property, PropertyId, ReasonCode, Version, Will};
+use crate::wire::{
+    v5, ConnectReturnCode, PacketType, Properties, Property, PropertyId, ReasonCode, Version, Will,
+};
 use std::string::String;
 
 const T0: u64 = 1_000;
