@@ -274,7 +274,9 @@ pub(crate) fn parse<'a>(
     v: Version,
 ) -> Result<(Publish<'a>, Props<'a>), DecodeError> {
     let qos = QoS::from_u8((flags >> 1) & 0b11).ok_or(DecodeError::BadQos)?;
-    let topic = r.str()?;
+    // UTF-8 here; U+0000 is found by validate_topic_name's one pass over
+    // the bytes, below (an empty aliased topic has none).
+    let topic = core::str::from_utf8(r.binary()?).map_err(|_| DecodeError::BadUtf8)?;
     if !v.is_v5() {
         validate_topic_name(topic).map_err(topic_decode_error)?;
     }

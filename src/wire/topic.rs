@@ -25,11 +25,42 @@ pub fn validate_topic_name(topic: &str) -> Result<(), TopicError> {
     check_len(topic)?;
     // One pass over the bytes (this runs on every publish and receive): these
     // ASCII bytes never occur inside a multi-byte UTF-8 sequence.
-    match topic.bytes().find(|b| matches!(b, 0 | b'+' | b'#')) {
+    match first_special(topic.as_bytes()) {
         Some(0) => Err(TopicError::NulChar),
         Some(_) => Err(TopicError::Wildcard),
         None => Ok(()),
     }
+}
+
+/// A machine word of bytes.
+const WORD: usize = core::mem::size_of::<usize>();
+/// 0x01 in every byte of a word.
+const ONES: usize = usize::MAX / 255;
+
+/// Whether a byte of `x` is 0 (the classic test: exact for "any", which is
+/// all it is used for).
+const fn has_zero_byte(x: usize) -> bool {
+    x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+}
+
+/// The first byte of `bytes` that is NUL, `+` or `#`: a word at a time while
+/// none is in it, then byte by byte.
+fn first_special(bytes: &[u8]) -> Option<u8> {
+    let special = |b: &u8| matches!(b, 0 | b'+' | b'#');
+    let mut words = bytes.chunks_exact(WORD);
+    for chunk in &mut words {
+        let Ok(word) = <[u8; WORD]>::try_from(chunk) else {
+            break;
+        };
+        let x = usize::from_ne_bytes(word);
+        if has_zero_byte(x)
+            || has_zero_byte(x ^ (ONES * usize::from(b'+')))
+            || has_zero_byte(x ^ (ONES * usize::from(b'#')))
+        {
+            return chunk.iter().copied().find(|b| special(b));
+        }
+    }
+    words.remainder().iter().copied().find(|b| special(b))
 }
 
 /// Check a topic filter as used in SUBSCRIBE and UNSUBSCRIBE: non-empty, at
@@ -103,6 +134,32 @@ mod tests {
         let long: String = "a".repeat(65_536);
         assert_eq!(validate_topic_name(&long), Err(TopicError::TooLong));
         assert_eq!(validate_topic_name(long.get(1..).unwrap()), Ok(()));
+    }
+
+    /// The word-at-a-time scan finds the first special byte wherever it is:
+    /// every position of a 0, `+` or `#` in names of every length around a
+    /// word, after multi-byte UTF-8 (no byte of which is special).
+    #[test]
+    fn special_bytes_at_every_position() {
+        for len in 1..=3 * WORD + 1 {
+            for at in 0..len {
+                for (b, err) in [
+                    (0u8, TopicError::NulChar),
+                    (b'+', TopicError::Wildcard),
+                    (b'#', TopicError::Wildcard),
+                ] {
+                    let mut name = std::vec![b'a'; len];
+                    name[at] = b;
+                    if at + 1 < len {
+                        name[len - 1] = 0; // a later NUL: the first byte counts
+                    }
+                    let name = core::str::from_utf8(&name).unwrap();
+                    assert_eq!(validate_topic_name(name), Err(err), "{len} {at} {b}");
+                }
+            }
+            let clean: String = "\u{e9}\u{20ac}x".repeat(len).chars().take(len).collect();
+            assert_eq!(validate_topic_name(&clean), Ok(()));
+        }
     }
 
     #[test]
@@ -244,6 +301,22 @@ mod tests {
                 let first = topic.split('/').next().unwrap_or("");
                 let parent = std::format!("{}/#", first);
                 prop_assert!(topic_matches(&parent, &topic));
+            }
+
+            /// The word-at-a-time name check says what a byte-by-byte one
+            /// says, for any string.
+            #[test]
+            fn name_check_agrees_with_bytewise(topic in "\\PC{0,40}", special in "[\\x00+#]{0,2}", at in 0usize..40) {
+                let mut t = topic.clone();
+                let at = t.char_indices().map(|(i, _)| i).nth(at).unwrap_or(t.len());
+                t.insert_str(at, &special);
+                let bytewise = match t.bytes().find(|b| matches!(b, 0 | b'+' | b'#')) {
+                    _ if t.is_empty() => Err(TopicError::Empty),
+                    Some(0) => Err(TopicError::NulChar),
+                    Some(_) => Err(TopicError::Wildcard),
+                    None => Ok(()),
+                };
+                prop_assert_eq!(validate_topic_name(&t), bytewise);
             }
         }
     }
