@@ -37,30 +37,30 @@ const WORD: usize = core::mem::size_of::<usize>();
 /// 0x01 in every byte of a word.
 const ONES: usize = usize::MAX / 255;
 
-/// Whether a byte of `x` is 0 (the classic test: exact for "any", which is
-/// all it is used for).
-const fn has_zero_byte(x: usize) -> bool {
-    x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+/// The high bit of every byte of `x` that is 0, and perhaps of some after
+/// it (the classic test: exact for "any", which is all it is used for).
+const fn zero_bytes(x: usize) -> usize {
+    x.wrapping_sub(ONES) & !x & (ONES << 7)
 }
 
 /// The first byte of `bytes` that is NUL, `+` or `#`: a word at a time while
-/// none is in it, then byte by byte.
+/// none is in it (one branch per word), then byte by byte.
 fn first_special(bytes: &[u8]) -> Option<u8> {
     let special = |b: &u8| matches!(b, 0 | b'+' | b'#');
-    let mut words = bytes.chunks_exact(WORD);
-    for chunk in &mut words {
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + WORD) {
         let Ok(word) = <[u8; WORD]>::try_from(chunk) else {
             break;
         };
         let x = usize::from_ne_bytes(word);
-        if has_zero_byte(x)
-            || has_zero_byte(x ^ (ONES * usize::from(b'+')))
-            || has_zero_byte(x ^ (ONES * usize::from(b'#')))
-        {
-            return chunk.iter().copied().find(|b| special(b));
+        let plus = x ^ (ONES * usize::from(b'+'));
+        let hash = x ^ (ONES * usize::from(b'#'));
+        if zero_bytes(x) | zero_bytes(plus) | zero_bytes(hash) != 0 {
+            break;
         }
+        at += WORD;
     }
-    words.remainder().iter().copied().find(|b| special(b))
+    bytes.get(at..)?.iter().copied().find(|b| special(b))
 }
 
 /// Check a topic filter as used in SUBSCRIBE and UNSUBSCRIBE: non-empty, at
