@@ -233,6 +233,23 @@ impl V5State {
     }
 }
 
+/// A caller's PUBLISH properties, without those the session or the broker
+/// sets (Subscription Identifier, Topic Alias).
+fn publish_props<'a>(props: &'a [Property<'a>]) -> Result<Properties<'a>, Error> {
+    if let Some(p) = props.iter().find(|p| {
+        matches!(
+            p,
+            Property::SubscriptionIdentifier(_) | Property::TopicAlias(_)
+        )
+    }) {
+        let id = p.id() as u8;
+        return Err(Error::Encode(EncodeError::Property(
+            PropertyError::NotAllowed(id),
+        )));
+    }
+    Ok(Properties::from_list(props))
+}
+
 impl Session {
     /// Sets the protocol version of the next connection (3.1.1 by
     /// default; set it before [`restore`](Self::restore) too).  Feed an
@@ -277,6 +294,19 @@ impl Session {
     #[must_use]
     pub fn server_maximum_qos(&self) -> QoS {
         self.v5.limits.maximum_qos
+    }
+
+    /// The broker's Maximum Packet Size (MQTT 5; 0 when not announced).
+    #[must_use]
+    pub fn server_maximum_packet_size(&self) -> u32 {
+        self.v5.limits.maximum_packet_size
+    }
+
+    /// Whether the broker takes retained messages (MQTT 5's Retain
+    /// Available; true when not announced).
+    #[must_use]
+    pub fn server_retain_available(&self) -> bool {
+        self.v5.limits.retain_available
     }
 
     /// [`connect`](Self::connect) with MQTT 5's CONNECT properties.  In a
@@ -370,19 +400,30 @@ impl Session {
         props: &[Property<'_>],
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        if let Some(p) = props.iter().find(|p| {
-            matches!(
-                p,
-                Property::SubscriptionIdentifier(_) | Property::TopicAlias(_)
-            )
-        }) {
-            let id = p.id() as u8;
-            return Err(Error::Encode(EncodeError::Property(
-                PropertyError::NotAllowed(id),
-            )));
-        }
-        let props = Properties::from_list(props);
+        let props = publish_props(props)?;
         let body = super::Body::Whole(payload);
+        self.start_publish(now_ms, topic, body, qos, retain, props, tx)
+    }
+
+    /// [`publish_header`](Self::publish_header) with PUBLISH properties,
+    /// as [`publish_with`](Self::publish_with): only the bytes before the
+    /// payload are queued, the caller writes the payload after them.
+    ///
+    /// # Errors
+    /// As [`publish_with`](Self::publish_with).
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish_header_with(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        props: &[Property<'_>],
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
+        let props = publish_props(props)?;
+        let body = super::Body::Separate(payload);
         self.start_publish(now_ms, topic, body, qos, retain, props, tx)
     }
 

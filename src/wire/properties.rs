@@ -292,6 +292,64 @@ impl<'a> Property<'a> {
     }
 }
 
+/// A property's value in a form a caller outside the crate can hold (the C
+/// ABI): an integer, a string, binary data or a string pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawValue<'a> {
+    /// Byte, two-byte, four-byte or variable byte integer.
+    Int(u32),
+    /// UTF-8 string.
+    Str(&'a str),
+    /// Binary data.
+    Binary(&'a [u8]),
+    /// UTF-8 string pair: name, value.
+    Pair(&'a str, &'a str),
+}
+
+impl<'a> Property<'a> {
+    /// The value as a [`RawValue`].
+    pub fn raw(&self) -> RawValue<'a> {
+        match self.value() {
+            Value::Byte(v) => RawValue::Int(u32::from(v)),
+            Value::TwoByteInt(v) => RawValue::Int(u32::from(v)),
+            Value::FourByteInt(v) | Value::VarInt(v) => RawValue::Int(v),
+            Value::Utf8(s) => RawValue::Str(s),
+            Value::Utf8Pair((k, v)) => RawValue::Pair(k, v),
+            Value::Binary(b) => RawValue::Binary(b),
+        }
+    }
+
+    /// Property `id` with a caller's value: an integer that fits the
+    /// property's type, a string for a string or binary property, binary
+    /// data for a binary one, a pair for User Property.  `None` otherwise
+    /// (the range rules of [`value_ok`](Self::value_ok) are the encoder's
+    /// to check).
+    pub fn from_raw(id: PropertyId, raw: RawValue<'a>) -> Option<Self> {
+        let value = match (id.value_type(), raw) {
+            (ValueType::Byte, RawValue::Int(v)) => Value::Byte(u8::try_from(v).ok()?),
+            (ValueType::TwoByteInt, RawValue::Int(v)) => Value::TwoByteInt(u16::try_from(v).ok()?),
+            (ValueType::FourByteInt, RawValue::Int(v)) => Value::FourByteInt(v),
+            (ValueType::VarInt, RawValue::Int(v)) if v <= MAX_VAR_INT => Value::VarInt(v),
+            (ValueType::Utf8, RawValue::Str(s)) => Value::Utf8(s),
+            (ValueType::Binary, RawValue::Binary(b)) => Value::Binary(b),
+            (ValueType::Binary, RawValue::Str(s)) => Value::Binary(s.as_bytes()),
+            (ValueType::Utf8Pair, RawValue::Pair(k, v)) => Value::Utf8Pair((k, v)),
+            _ => return None,
+        };
+        Property::from_value(id, value)
+    }
+
+    /// The property at `at` of a property section's bytes and where the
+    /// next one starts; `None` at the end or at bytes that are not a
+    /// property (never reads outside `bytes`).
+    pub fn read_at(bytes: &'a [u8], at: usize) -> Option<(Self, usize)> {
+        let rest = bytes.get(at..).filter(|r| !r.is_empty())?;
+        let mut r = Reader::new(rest, PacketType::Publish);
+        let p = Property::read(&mut r).ok()?;
+        Some((p, bytes.len() - r.rest().len()))
+    }
+}
+
 fn clamp(raw: u32) -> u8 {
     u8::try_from(raw).unwrap_or(u8::MAX)
 }
