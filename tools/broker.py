@@ -5,7 +5,10 @@ Starts, on free loopback ports (127.0.0.1 only):
 
 * a private ``mosquitto`` with a plain listener and a TLS listener whose
   certificates (a CA, a server certificate for 127.0.0.1 / localhost, and an
-  unrelated "wrong" CA) are generated at run time with ``openssl``;
+  unrelated "wrong" CA) are generated at run time with ``openssl``; an ACL
+  lets clients without a user name use every topic, and a client with the
+  user name ``umqtt_rs_acl`` only ``umqtt_rs/acl/ok/#`` (MQTT 5 tests: a
+  publish elsewhere gets reason code 0x87, Not authorized);
 * a *fake broker* (threads of this process) for behaviours a real broker
   cannot show, chosen by the CONNECT's client id:
 
@@ -18,6 +21,13 @@ Starts, on free loopback ports (127.0.0.1 only):
     2 MB PUBLISH...), for the malformed-broker tests;
   - anything else: CONNACK accepted, then PINGRESP for each PINGREQ, a
     SUBACK refusing every filter (0x80) for each SUBSCRIBE, and nothing else.
+
+  An MQTT 5 CONNECT (protocol level 5) gets an MQTT 5 broker with limits
+  mosquitto cannot set per client: CONNACK with Maximum QoS 0, Retain
+  Available 0 and Maximum Packet Size 64, a SUBACK refusing every filter
+  with 0x87 (Not authorized) and a Reason String; ``refuse5...``: CONNACK
+  0x87 with Reason String "go away"; ``kick5...``: after the CONNACK, a
+  DISCONNECT 0x98 (Administrative action) with Reason String "bye".
 
 Command line::
 
@@ -261,15 +271,61 @@ class FakeBroker:
 
     @staticmethod
     def _client_id(body):
-        # variable header: protocol name (2+n), level, flags, keepalive (2)
+        # variable header: protocol name (2+n), level, flags, keepalive (2),
+        # in MQTT 5 the properties (their length, a variable byte integer)
         if len(body) < 2:
             return ""
         n = (body[0] << 8) | body[1]
         pos = 2 + n + 4
+        if FakeBroker._level(body) == 5 and pos < len(body):
+            length, shift = 0, 0
+            while pos < len(body) and shift < 28:
+                length |= (body[pos] & 0x7F) << shift
+                shift += 7
+                pos += 1
+                if not body[pos - 1] & 0x80:
+                    break
+            pos += length
         if len(body) < pos + 2:
             return ""
         m = (body[pos] << 8) | body[pos + 1]
         return body[pos + 2 : pos + 2 + m].decode("utf-8", "replace")
+
+    @staticmethod
+    def _level(body):
+        n = (body[0] << 8) | body[1] if len(body) >= 2 else 0
+        return body[2 + n] if len(body) > 2 + n else 0
+
+    def _serve5(self, conn, cid):
+        """The MQTT 5 fake broker (see the module doc)."""
+        reason = lambda text: b"\x1f" + len(text).to_bytes(2, "big") + text  # Reason String
+        if cid.startswith("refuse5"):
+            props = reason(b"go away")
+            conn.sendall(bytes((0x20, 3 + len(props), 0x00, 0x87, len(props))) + props)
+            return
+        # Maximum QoS 0, Retain Available 0, Maximum Packet Size 64.
+        props = b"\x24\x00\x25\x00\x27\x00\x00\x00\x40"
+        conn.sendall(bytes((0x20, 3 + len(props), 0x00, 0x00, len(props))) + props)
+        if cid.startswith("kick5"):
+            props = reason(b"bye")
+            conn.sendall(bytes((0xE0, 2 + len(props), 0x98, len(props))) + props)
+            self._linger(conn, time.monotonic() + FAKE_CONNECT_TIMEOUT)
+            return
+        while not self._stop.is_set():
+            first, body = self._read_packet(conn)
+            if first == 0xC0:
+                conn.sendall(b"\xd0\x00")
+            elif first == 0x82:
+                # SUBSCRIBE: packet id, properties (length < 128 here), then
+                # per filter a string and an options byte: refuse each.
+                n, i = 0, 3 + body[2]
+                while i + 2 <= len(body):
+                    i += 2 + ((body[i] << 8) | body[i + 1]) + 1
+                    n += 1
+                props = reason(b"denied")
+                conn.sendall(bytes((0x90, 3 + len(props) + n)) + body[:2] + bytes((len(props),)) + props + b"\x87" * n)
+            elif first == 0xE0:
+                return
 
     def _expect(self, conn, first_byte, deadline):
         """Read packets until one starts with first_byte; return its body."""
@@ -318,6 +374,9 @@ class FakeBroker:
             if first != 0x10:
                 return
             cid = self._client_id(body)
+            if self._level(body) == 5:
+                self._serve5(conn, cid)
+                return
             if cid.startswith("refuse-"):
                 digits = ""
                 for ch in cid[len("refuse-") :]:
@@ -679,6 +738,10 @@ class Broker:
             # As root mosquitto would switch to user "mosquitto", who cannot
             # read the private key in our 0700 temp dir.
             lines.insert(0, "user root")
+        acl = os.path.join(self.dir, "acl")
+        with open(acl, "w") as f:
+            f.write("topic readwrite #\n\nuser umqtt_rs_acl\ntopic readwrite umqtt_rs/acl/ok/#\n")
+        lines.append("acl_file " + acl)
         if self.tls:
             lines += [
                 "listener %d %s" % (self.tls_port, HOST),
