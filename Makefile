@@ -3,6 +3,7 @@
 #   make            firmware for BOARD (default unix) -> build/<board>/...
 #   make demo       firmware + a local mosquitto + a publish/subscribe round trip
 #   make test       everything: Rust tests, lints, bindings, firmware tests
+#                   (and on unix the same with MQTT 5 built in: test-mqtt5)
 #                   (the reliability test's short run, test-reliability-short:
 #                   200+ cuts a side)
 #   make test-reliability
@@ -179,8 +180,16 @@ test-reliability: firmware
 test-reliability-short:
 	$(MAKE) test-reliability RELIABILITY_CUTS=200 POWERCUT_ARGS="--messages 1000 --kills 30"
 
+# The same MicroPython tests on a unix firmware built with MQTT 5
+# (MQTT5=1, build/unix-mqtt5): the 3.1.1 tests unchanged, and the
+# tests/micropython/mqtt5_*.py ones, which SKIP on a firmware without it.
+.PHONY: test-mqtt5
+test-mqtt5:
+	$(MAKE) MQTT5=1 OUT=$(TOP)/build/$(BOARD)-mqtt5 firmware
+	$(PYTHON) $(TOP)/tools/broker.py run -- $(TOP)/tools/run-mpy-tests.sh $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE) $(MPY_DIR)
+
 ifeq ($(TEST_KIND),unix)
-test: deps check-rust check-bindings test-firmware test-host test-reliability-short test-boards
+test: deps check-rust check-bindings test-firmware test-mqtt5 test-host test-reliability-short test-boards
 	@echo "make test: all passed"
 else
 test: test-board

@@ -22,6 +22,15 @@ CFLAGS_USERMOD += -I$(UMQTT_RS_DIR)
 ifeq ($(UMQTT_RS_MQTT5),1)
 CFLAGS_USERMOD += -DUMQTT_RS_MQTT5=1
 endif
+# make tracks no flags (nor the qstrs they bring): a build folder keeps the
+# setting it was built with.
+UMQTT_RS_MQTT5_WAS := $(shell cat $(BUILD)/umqtt_rs_mqtt5 2>/dev/null)
+ifneq ($(UMQTT_RS_MQTT5_WAS),)
+ifneq ($(UMQTT_RS_MQTT5_WAS),$(or $(UMQTT_RS_MQTT5),0))
+$(error $(BUILD) was built with MQTT5=$(UMQTT_RS_MQTT5_WAS): build into another OUT= (or make clean))
+endif
+endif
+$(shell mkdir -p $(BUILD) && echo $(or $(UMQTT_RS_MQTT5),0) > $(BUILD)/umqtt_rs_mqtt5)
 # One prelinked object: it goes on the link line whole, like any object.
 LDFLAGS_USERMOD += $(UMQTT_RS_OBJ)
 

@@ -159,6 +159,10 @@ typedef enum umqtt_rs_protocol_error {
     UMQTT_RS_PROTO_PUBREC_FOR_QOS1 = 5,
     // PUBCOMP for a publish that awaits PUBACK or PUBREC.
     UMQTT_RS_PROTO_EARLY_PUBCOMP = 6,
+    // MQTT 5: a topic alias above our maximum or never set.
+    UMQTT_RS_PROTO_TOPIC_ALIAS = 7,
+    // MQTT 5: more QoS 1/2 messages unacknowledged than our Receive Maximum.
+    UMQTT_RS_PROTO_RECEIVE_MAXIMUM = 8,
 } umqtt_rs_protocol_error_t;
 
 // Detail of UMQTT_RS_ERR_DECODE.

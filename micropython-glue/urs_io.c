@@ -133,6 +133,10 @@ static const char *protocol_error_text(uint32_t d) {
             return "broker answered a QoS 1 publish with PUBREC";
         case UMQTT_RS_PROTO_EARLY_PUBCOMP:
             return "broker sent PUBCOMP for a publish it had not received";
+        case UMQTT_RS_PROTO_TOPIC_ALIAS:
+            return "topic alias above our maximum or never set";
+        case UMQTT_RS_PROTO_RECEIVE_MAXIMUM:
+            return "broker sent more QoS 1/2 messages than our receive maximum";
         default:
             return "invalid packet";
     }

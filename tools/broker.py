@@ -27,7 +27,9 @@ Starts, on free loopback ports (127.0.0.1 only):
   Available 0 and Maximum Packet Size 64, a SUBACK refusing every filter
   with 0x87 (Not authorized) and a Reason String; ``refuse5...``: CONNACK
   0x87 with Reason String "go away"; ``kick5...``: after the CONNACK, a
-  DISCONNECT 0x98 (Administrative action) with Reason String "bye".
+  DISCONNECT 0x98 (Administrative action) with Reason String "bye";
+  ``alias5...``: after the CONNACK, QoS 0 PUBLISHes using topic aliases
+  (``_alias5``: set, used alone, a 300-byte topic, then an alias never set).
 
 Command line::
 
@@ -306,6 +308,10 @@ class FakeBroker:
         # Maximum QoS 0, Retain Available 0, Maximum Packet Size 64.
         props = b"\x24\x00\x25\x00\x27\x00\x00\x00\x40"
         conn.sendall(bytes((0x20, 3 + len(props), 0x00, 0x00, len(props))) + props)
+        if cid.startswith("alias5"):
+            conn.sendall(_alias5())
+            self._linger(conn, time.monotonic() + FAKE_CONNECT_TIMEOUT)
+            return
         if cid.startswith("kick5"):
             props = reason(b"bye")
             conn.sendall(bytes((0xE0, 2 + len(props), 0x98, len(props))) + props)
@@ -418,6 +424,26 @@ class FakeBroker:
                 conn.close()
             except OSError:
                 pass
+
+
+def _publish5(topic, alias, payload):
+    """An MQTT 5 QoS 0 PUBLISH of `payload` with Topic Alias `alias`."""
+    body = len(topic).to_bytes(2, "big") + topic + b"\x03\x23" + alias.to_bytes(2, "big") + payload
+    return b"\x30" + _varint(len(body)) + body
+
+
+def _alias5():
+    """alias5: alias 1 set with a/b, used alone, alias 2 set with a
+    300-byte topic (more than the client's first alias map holds) and used
+    alone, then alias 3, never set: a protocol error."""
+    return (
+        _publish5(b"a/b", 1, b"one")
+        + _publish5(b"", 1, b"two")
+        + _publish5(b"l" * 300, 2, b"three")
+        + _publish5(b"", 2, b"four")
+        + _publish5(b"", 1, b"five")
+        + _publish5(b"", 3, b"six")
+    )
 
 
 def _publish(topic, payload, first=0x30, pid=None):

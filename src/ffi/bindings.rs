@@ -74,6 +74,8 @@ pub enum umqtt_rs_protocol_error {
     UMQTT_RS_PROTO_PUBACK_FOR_QOS2 = 4,
     UMQTT_RS_PROTO_PUBREC_FOR_QOS1 = 5,
     UMQTT_RS_PROTO_EARLY_PUBCOMP = 6,
+    UMQTT_RS_PROTO_TOPIC_ALIAS = 7,
+    UMQTT_RS_PROTO_RECEIVE_MAXIMUM = 8,
 }
 pub use self::umqtt_rs_protocol_error as umqtt_rs_protocol_error_t;
 #[repr(u32)]

@@ -319,6 +319,10 @@ fn protocol_detail(e: ProtocolError) -> Pe {
             (PacketType::Pubrec, OutgoingFlow::AwaitPuback) => Pe::UMQTT_RS_PROTO_PUBREC_FOR_QOS1,
             _ => Pe::UMQTT_RS_PROTO_EARLY_PUBCOMP,
         },
+        #[cfg(feature = "mqtt5")]
+        ProtocolError::TopicAlias(_) => Pe::UMQTT_RS_PROTO_TOPIC_ALIAS,
+        #[cfg(feature = "mqtt5")]
+        ProtocolError::ReceiveMaximumExceeded => Pe::UMQTT_RS_PROTO_RECEIVE_MAXIMUM,
         #[allow(unreachable_patterns)]
         _ => Pe::UMQTT_RS_PROTO_OTHER,
     }
