@@ -59,7 +59,7 @@ MPY_DIR ?= $(TOP)/build/micropython
 PYTHON ?= python3
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian packages the tests and the demo need on top of the board's.
-TEST_PACKAGES := mosquitto mosquitto-clients openssl dpkg-dev libclang-dev
+TEST_PACKAGES := mosquitto mosquitto-clients openssl dpkg-dev libclang-dev python3-paho-mqtt
 
 FUZZ_SECONDS ?= 60
 
@@ -184,9 +184,11 @@ test-reliability-short:
 # (MQTT5=1, build/unix-mqtt5): the 3.1.1 tests unchanged, and the
 # tests/micropython/mqtt5_*.py ones, which SKIP on a firmware without it.
 .PHONY: test-mqtt5
-test-mqtt5:
+test-mqtt5: deps
 	$(MAKE) MQTT5=1 OUT=$(TOP)/build/$(BOARD)-mqtt5 firmware
 	$(PYTHON) $(TOP)/tools/broker.py run -- $(TOP)/tools/run-mpy-tests.sh $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE) $(MPY_DIR)
+	@# paho-mqtt (Debian's, hence /usr/bin/python3) as an independent MQTT 5 peer.
+	/usr/bin/python3 $(TOP)/tests/mqtt5/paho_crosscheck.py $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE)
 
 ifeq ($(TEST_KIND),unix)
 test: deps check-rust check-bindings test-firmware test-mqtt5 test-host test-reliability-short test-boards
