@@ -362,11 +362,11 @@ class RobustClient(MQTTClient):
         """Messages waiting in the offline queue."""
         return len(self._queue)
 
-    def connect(self, clean_session=False, timeout=None):
+    def connect(self, clean_session=False, timeout=None, *, props=None):
         if self._due is None:
             self._due = time.ticks_ms()
         try:
-            return super().connect(clean_session, self.connect_timeout if timeout is None else timeout)
+            return super().connect(clean_session, self.connect_timeout if timeout is None else timeout, props=props)
         except (OSError, MQTTException) as e:
             self._attempt += 1
             self._due = time.ticks_add(time.ticks_ms(), self.backoff_ms(self._attempt))
