@@ -13,6 +13,7 @@ target_sources(usermod_umqtt_rs INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/urs_transport.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_session.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_publish.c
+    ${CMAKE_CURRENT_LIST_DIR}/urs_subscribe.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_v5.c
 )
 # MQTT 5 in the glue when the core has it (UMQTT_RS_MQTT5=1 in the

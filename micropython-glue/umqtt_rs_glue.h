@@ -4,6 +4,7 @@
 // one file of the module calls in another:
 //   modumqtt_rs.c   the Python type and module: arguments, methods
 //   urs_publish.c   publish(): from memory or streamed from a source
+//   urs_subscribe.c subscribe(), unsubscribe(), suback()
 //   urs_io.c        time, errors to exceptions, buffers, writing and reading
 //   urs_delivery.c  the loop (run) and giving messages to the application
 //   urs_transport.c opening the socket, TLS, streams given by the caller
@@ -190,6 +191,9 @@ uint8_t urs_qos_of(mp_int_t q);
 mp_obj_t urs_open_transport(mqtt_client_obj_t *self, mp_obj_t timeout);
 mp_obj_t urs_stream_part(mp_obj_t o, int ops);
 extern const mp_obj_fun_builtin_var_t mqtt_client_publish_obj;
+extern const mp_obj_fun_builtin_var_t mqtt_client_subscribe_obj;
+extern const mp_obj_fun_builtin_fixed_t mqtt_client_unsubscribe_obj;
+extern const mp_obj_fun_builtin_fixed_t mqtt_client_suback_obj;
 void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved);
 mp_obj_t urs_session_bytes(mqtt_client_obj_t *self);
 void urs_load_session_file(mqtt_client_obj_t *self);

@@ -45,9 +45,14 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     // length=n: msg is a stream the payload is read from as it goes out.
     bool streamed = args[ARG_length].u_obj != mp_const_none;
     mp_obj_t props = args[ARG_props].u_obj;
-    if (props != mp_const_none && (URS_PROTOCOL(self) != 5 || streamed)) {
-        mp_raise_ValueError(MP_ERROR_TEXT("props need protocol=5 (and no length= yet)"));
+    if (props != mp_const_none && URS_PROTOCOL(self) != 5) {
+        mp_raise_ValueError(MP_ERROR_TEXT("needs protocol=5"));
     }
+    #if UMQTT_RS_MQTT5
+    if (props != mp_const_none && streamed) {
+        mp_raise_ValueError(MP_ERROR_TEXT("props: not with length= yet"));
+    }
+    #endif
     mp_int_t length = 0;
     if (streamed) {
         length = mp_obj_get_int(args[ARG_length].u_obj);

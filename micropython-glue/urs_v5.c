@@ -168,9 +168,7 @@ mp_obj_t urs_props_dict(umqtt_rs_bytes_t props) {
 // set_last_will(props=...) for MQTT 5.
 umqtt_rs_status_t urs_connect(mqtt_client_obj_t *self, const umqtt_rs_connect_opts_t *opts) {
     if (self->protocol != 5) {
-        if (self->connect_props != mp_const_none || self->lw_props != mp_const_none) {
-            mp_raise_ValueError(MP_ERROR_TEXT("props need protocol=5"));
-        }
+        // (connect and set_last_will refuse props in MQTT 3.1.1.)
         return umqtt_rs_connect(&self->core, urs_now_ms(self), opts);
     }
     umqtt_rs_prop_t props[UMQTT_RS_MAX_PROPS], will[UMQTT_RS_MAX_PROPS];
