@@ -317,19 +317,34 @@ class FakeBroker:
             conn.sendall(bytes((0xE0, 2 + len(props), 0x98, len(props))) + props)
             self._linger(conn, time.monotonic() + FAKE_CONNECT_TIMEOUT)
             return
+
+        def suback(body):
+            # SUBSCRIBE: packet id, properties (length < 128 here), then per
+            # filter a string and an options byte: refuse each with 0x87.
+            n = self._filters(body, 3 + body[2])
+            props = reason(b"denied")
+            return bytes((0x90, 3 + len(props) + n)) + body[:2] + bytes((len(props),)) + props + b"\x87" * n
+
+        self._answer(conn, suback)
+
+    @staticmethod
+    def _filters(body, i):
+        """How many filters a SUBSCRIBE body has from offset i."""
+        n = 0
+        while i + 2 <= len(body):
+            i += 2 + ((body[i] << 8) | body[i + 1]) + 1
+            n += 1
+        return n
+
+    def _answer(self, conn, suback):
+        """PINGRESP to each PINGREQ, suback(body) to each SUBSCRIBE, until
+        DISCONNECT."""
         while not self._stop.is_set():
             first, body = self._read_packet(conn)
             if first == 0xC0:
                 conn.sendall(b"\xd0\x00")
             elif first == 0x82:
-                # SUBSCRIBE: packet id, properties (length < 128 here), then
-                # per filter a string and an options byte: refuse each.
-                n, i = 0, 3 + body[2]
-                while i + 2 <= len(body):
-                    i += 2 + ((body[i] << 8) | body[i + 1]) + 1
-                    n += 1
-                props = reason(b"denied")
-                conn.sendall(bytes((0x90, 3 + len(props) + n)) + body[:2] + bytes((len(props),)) + props + b"\x87" * n)
+                conn.sendall(suback(body))
             elif first == 0xE0:
                 return
 
@@ -404,19 +419,13 @@ class FakeBroker:
                     except socket.timeout:
                         continue
                 return
-            while not self._stop.is_set():
-                first, body = self._read_packet(conn)
-                if first == 0xC0:
-                    conn.sendall(b"\xd0\x00")
-                elif first == 0x82:
-                    # SUBSCRIBE: refuse every filter (return code 0x80).
-                    n, i = 0, 2
-                    while i + 2 <= len(body):
-                        i += 2 + ((body[i] << 8) | body[i + 1]) + 1
-                        n += 1
-                    conn.sendall(bytes((0x90, 2 + n)) + body[:2] + b"\x80" * n)
-                elif first == 0xE0:
-                    return
+
+            def suback(body):
+                # SUBSCRIBE: refuse every filter (return code 0x80).
+                n = self._filters(body, 2)
+                return bytes((0x90, 2 + n)) + body[:2] + b"\x80" * n
+
+            self._answer(conn, suback)
         except (_Closed, OSError):
             pass
         finally:
