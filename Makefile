@@ -13,7 +13,7 @@
 #   make bench      benchmarks: umqtt_rs vs umqtt.simple vs libmosquitto
 #                   (not part of make test; see docs/benchmarks.md)
 #   make lib        only the prelinked Rust object for BOARD
-#                   (MQTT5=1 on any target: the core with MQTT 5's wire layer)
+#                   (MQTT5=1 on any target: the core with MQTT 5)
 #   make bindings   regenerate src/ffi/bindings.rs from micropython-glue/umqtt_rs.h
 #   make fuzz       run each cargo-fuzz target for FUZZ_SECONDS (default 60)
 #   make natmod ARCH=x64|armv6m|armv7m|armv7emsp|rv32imc
@@ -46,9 +46,11 @@ LIB_OBJCOPY ?= objcopy
 LIB_NM ?= nm
 # 0: build the firmware without the module (the baseline of `make size`).
 UMQTT_RS_MODULE ?= 1
-# 1: the Rust core with MQTT 5 in its wire layer (cargo feature mqtt5);
-# 0, the default for now: MQTT 3.1.1 only.  tools/build-lib.sh reads it
-# from the environment, also when the port's make calls it.
+# 1: MQTT 5 besides 3.1.1 (cargo feature mqtt5, the glue's urs_v5.c:
+# MQTTClient(..., protocol=5)); build it into its own OUT=.  0, the
+# default for now: MQTT 3.1.1 only (MQTT 5 costs ~24 KB on Cortex-M3,
+# docs/size.md).  tools/build-lib.sh and micropython-glue read it from the
+# environment, also when the port's make calls them.
 MQTT5 ?= 0
 export UMQTT_RS_MQTT5 := $(MQTT5)
 
