@@ -215,7 +215,9 @@ NORETURN void urs_raise_reason(mqtt_client_obj_t *self, const umqtt_rs_event_t *
 // disconnect(reason=0, session_expiry=None, props=None) in MQTT 5: queue
 // DISCONNECT with them.
 umqtt_rs_status_t urs_disconnect5(mqtt_client_obj_t *self, mp_int_t reason, mp_obj_t session_expiry, mp_obj_t props) {
-    umqtt_rs_prop_t items[UMQTT_RS_MAX_PROPS];
+    // One more place: the session expiry and 16 more make a count the core
+    // refuses (ValueError), never a write past the array.
+    umqtt_rs_prop_t items[UMQTT_RS_MAX_PROPS + 1];
     size_t n = 0;
     if (session_expiry != mp_const_none) {
         umqtt_rs_prop_t p = { .id = PROP_SESSION_EXPIRY_INTERVAL, .kind = UMQTT_RS_PROP_INT, .value = prop_int(session_expiry) };
