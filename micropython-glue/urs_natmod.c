@@ -76,7 +76,6 @@ uint64_t __aeabi_lmul(uint64_t a, uint64_t b) {
 // ---- what is looked up once, at import ------------------------------------
 
 const mp_obj_type_t *urs_type_bytes;
-const mp_obj_type_t *urs_type_dict;
 mp_obj_full_type_t urs_mqtt_exception_type;
 // time.ticks_ms, time.sleep_ms, select.poll: built-in functions, not on the
 // heap, on every port; should one be a Python function, the module's globals
@@ -110,7 +109,6 @@ void urs_natmod_init(void) {
         urs_errno[i] = mp_obj_get_int(mp_load_attr(errno_mod, names[i]));
     }
     urs_type_bytes = (const mp_obj_type_t *)MP_OBJ_TO_PTR(mp_load_global(MP_QSTR_bytes));
-    urs_type_dict = (const mp_obj_type_t *)MP_OBJ_TO_PTR(mp_load_global(MP_QSTR_dict));
     // Every port with a network has `time`; without it (ports/qemu) the
     // natmod has no clock: time stands still, so no keepalive ping and no
     // timeout fires (README, "Install on stock firmware").

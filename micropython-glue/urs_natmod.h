@@ -32,8 +32,6 @@
 extern const mp_obj_type_t *urs_type_bytes;
 #undef mp_type_bytes
 #define mp_type_bytes (*urs_type_bytes)
-extern const mp_obj_type_t *urs_type_dict;
-#define mp_type_dict (*urs_type_dict)
 
 #define URS_BUILTIN_OPEN (mp_load_global(MP_QSTR_open))
 
