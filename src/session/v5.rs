@@ -139,9 +139,16 @@ pub(super) struct V5State {
     /// Our Receive Maximum on this connection (0: none, 3.1.1).
     receive_max: u16,
     /// Incoming QoS 1/2 messages of this connection whose PUBACK or
-    /// PUBCOMP is not sent yet.  An undercount at worst (a PUBCOMP for a
-    /// message of an earlier connection also counts down), never an
-    /// overcount: a broker is never accused wrongly.
+    /// PUBREC is not sent yet.  The standard has the broker count a QoS 2
+    /// message until our PUBCOMP (section 4.9), so it sends no more than
+    /// this allows; mosquitto 2.0.11 counts it only until our PUBREC and
+    /// sends the next messages before the PUBREL, so counting to PUBCOMP
+    /// here closed the connection on any QoS 2 burst from it
+    /// (`tests/micropython/mqtt5_session.py`).  What follows a PUBREC is
+    /// a held id, kept exactly whatever their number (`held.rs`).  An
+    /// undercount at worst (an owed ack of an earlier connection paid on
+    /// this one also counts down), never an overcount: a broker is never
+    /// accused wrongly.
     quota_used: u16,
     limits: Limits,
 }
@@ -202,7 +209,7 @@ impl V5State {
         self.quota_used = self.quota_used.saturating_add(1);
     }
 
-    /// A PUBACK or PUBCOMP was queued.
+    /// A PUBACK or PUBREC was queued.
     pub(super) fn quota_released(&mut self) {
         self.quota_used = self.quota_used.saturating_sub(1);
     }
