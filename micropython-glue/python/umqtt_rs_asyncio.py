@@ -178,10 +178,11 @@ class MQTTClient:
             if qos:
                 del acked[pid]
 
-    def subscribe(self, topic, qos=0):
+    def subscribe(self, topic, qos=0, **opts):
         """Awaits the SUBACK; MQTTException(code) when refused (0x80, or
-        MQTT 5's reason code)."""
-        codes = yield from self._topic_request(self._c.subscribe, topic, qos)
+        MQTT 5's reason code).  opts: MQTT 5's no_local,
+        retain_as_published, retain_handling (as the native subscribe)."""
+        codes = yield from self._topic_request(self._c.subscribe, topic, qos, **opts)
         for code in codes or b"":
             if code >= 0x80:
                 raise MQTTException(code)
@@ -246,7 +247,7 @@ class MQTTClient:
         yield from self._wait_writable()
         self._drive()
 
-    def _topic_request(self, f, topic, qos=None):
+    def _topic_request(self, f, topic, qos=None, **opts):
         # Sends a SUBSCRIBE/UNSUBSCRIBE and awaits its ack like a publish's
         # (the ack callback), without blocking the loop; returns the SUBACK
         # return codes (None for UNSUBACK).
@@ -254,7 +255,7 @@ class MQTTClient:
         c = self._c
         while True:
             try:
-                pid = f(topic) if qos is None else f(topic, qos)
+                pid = f(topic) if qos is None else f(topic, qos, **opts)
                 break
             except OSError as e:
                 if e.errno != _EAGAIN:

@@ -52,8 +52,11 @@ class MQTTClient:
     async def disconnect(self) -> None: ...
     async def publish(self, topic: _Buf, msg: _Buf, retain: bool = False, qos: int = 0, *, props: Optional[dict[int, Any]] = None) -> None:
         """QoS 0 returns once queued; QoS 1 awaits the PUBACK, QoS 2 the PUBCOMP."""
-    async def subscribe(self, topic: _Buf, qos: int = 0) -> None:
-        """Awaits the SUBACK; MQTTException(0x80) when refused."""
+    async def subscribe(
+        self, topic: _Buf, qos: int = 0, *, no_local: bool = False, retain_as_published: bool = False, retain_handling: int = 0
+    ) -> None:
+        """Awaits the SUBACK; MQTTException(code) when refused (0x80, or
+        MQTT 5's reason code).  The keyword-only options are MQTT 5's."""
     async def unsubscribe(self, topic: _Buf) -> None: ...
     async def ping(self) -> None: ...
     def messages(self) -> AsyncIterator[tuple[Any, ...]]:

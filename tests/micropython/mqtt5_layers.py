@@ -1,5 +1,5 @@
 # protocol=5 through the Python layers: umqtt_rs_asyncio (props on
-# connect/publish, messages() with props, a refused publish raises
+# connect/publish, subscription options, messages() with props, a refused publish raises
 # MQTTException(0x87) from the publish awaiting it and the connection
 # stays up) and umqtt_rs_robust (connect/publish props, set_callback
 # props).
@@ -22,7 +22,7 @@ async def main():
     c = MQTTClient(cid("as5"), HOST, PORT, protocol=5, props=True, user="umqtt_rs_acl")
     await c.connect(props={umqtt_rs.PROP_USER_PROPERTY: [("a", "b")]})
     print("asyncio protocol", c.protocol)
-    await c.subscribe("umqtt_rs/acl/ok/" + cid("as5"), 1)
+    await c.subscribe("umqtt_rs/acl/ok/" + cid("as5"), 1, retain_handling=2)
     await c.publish("umqtt_rs/acl/ok/" + cid("as5"), b"x", qos=1, props={umqtt_rs.PROP_CONTENT_TYPE: "ct"})
     async for m in c.messages():
         print("asyncio message", m[1:])
