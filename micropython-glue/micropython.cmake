@@ -13,7 +13,14 @@ target_sources(usermod_umqtt_rs INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/urs_transport.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_session.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_publish.c
+    ${CMAKE_CURRENT_LIST_DIR}/urs_subscribe.c
+    ${CMAKE_CURRENT_LIST_DIR}/urs_v5.c
 )
+# MQTT 5 in the glue when the core has it (UMQTT_RS_MQTT5=1 in the
+# environment, as tools/build-lib.sh reads it).
+if("$ENV{UMQTT_RS_MQTT5}" STREQUAL "1")
+    target_compile_definitions(usermod_umqtt_rs INTERFACE UMQTT_RS_MQTT5=1)
+endif()
 target_include_directories(usermod_umqtt_rs INTERFACE ${CMAKE_CURRENT_LIST_DIR})
 
 # The esp32 port links `usermod` into its main component without a keyword,

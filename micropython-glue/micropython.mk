@@ -15,8 +15,22 @@ SRC_USERMOD_LIB_C += $(UMQTT_RS_BOARD_SRC)
 ifneq ($(UMQTT_RS_MODULE),0)
 SRC_USERMOD_C += $(UMQTT_RS_DIR)/modumqtt_rs.c $(UMQTT_RS_DIR)/urs_io.c \
 	$(UMQTT_RS_DIR)/urs_delivery.c $(UMQTT_RS_DIR)/urs_transport.c $(UMQTT_RS_DIR)/urs_session.c \
-	$(UMQTT_RS_DIR)/urs_publish.c
+	$(UMQTT_RS_DIR)/urs_publish.c $(UMQTT_RS_DIR)/urs_subscribe.c $(UMQTT_RS_DIR)/urs_v5.c
 CFLAGS_USERMOD += -I$(UMQTT_RS_DIR)
+# The glue's MQTT 5 part with a core built with it (UMQTT_RS_MQTT5=1, which
+# the top-level Makefile's MQTT5=1 exports; tools/build-lib.sh reads it too).
+ifeq ($(UMQTT_RS_MQTT5),1)
+CFLAGS_USERMOD += -DUMQTT_RS_MQTT5=1
+endif
+# make tracks no flags (nor the qstrs they bring): a build folder keeps the
+# setting it was built with.
+UMQTT_RS_MQTT5_WAS := $(shell cat $(BUILD)/umqtt_rs_mqtt5 2>/dev/null)
+ifneq ($(UMQTT_RS_MQTT5_WAS),)
+ifneq ($(UMQTT_RS_MQTT5_WAS),$(or $(UMQTT_RS_MQTT5),0))
+$(error $(BUILD) was built with MQTT5=$(UMQTT_RS_MQTT5_WAS): build into another OUT= (or make clean))
+endif
+endif
+$(shell mkdir -p $(BUILD) && echo $(or $(UMQTT_RS_MQTT5),0) > $(BUILD)/umqtt_rs_mqtt5)
 # One prelinked object: it goes on the link line whole, like any object.
 LDFLAGS_USERMOD += $(UMQTT_RS_OBJ)
 

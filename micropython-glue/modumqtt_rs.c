@@ -60,7 +60,7 @@ MP_WEAK void __aeabi_memclr8(void *d, size_t n) {
 // ---- Python API -----------------------------------------------------------
 
 static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
-    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session, ARG_session_file, ARG_coalesce };
+    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session, ARG_session_file, ARG_coalesce, ARG_protocol };
     URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
@@ -78,9 +78,18 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
         { MP_QSTR_session, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_session_file, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_coalesce, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_protocol, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 4} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+
+    mp_int_t protocol = args[ARG_protocol].u_int;
+    if (protocol == 5 && !UMQTT_RS_MQTT5) {
+        mp_raise_ValueError(MP_ERROR_TEXT("protocol=5: this umqtt_rs was built without MQTT 5 (make MQTT5=1)"));
+    }
+    if (protocol != 4 && protocol != 5) {
+        mp_raise_ValueError(MP_ERROR_TEXT("protocol must be 4 (MQTT 3.1.1) or 5"));
+    }
 
     mp_int_t keepalive = args[ARG_keepalive].u_int;
     if (keepalive < 0 || keepalive > 65535) {
@@ -147,6 +156,14 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     #endif
     self->cb_view = false;
     self->views_lent = false;
+    self->cb_props = false;
+    self->ack_reason = false;
+    #if UMQTT_RS_MQTT5
+    self->protocol = (uint8_t)protocol;
+    self->connect_props = self->lw_props = self->connack = self->refused = mp_const_none;
+    self->aliases = NULL;
+    self->aliases_cap = 0;
+    #endif
     // 0: MQTT's own limit, 268,435,460 bytes.
     self->max_packet_size = max_packet_size == 0 ? 268435460 : (size_t)max_packet_size;
     self->now = 0;
@@ -154,6 +171,10 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     umqtt_rs_init(&self->core, self->rx, self->rx_cap, self->tx, self->tx_cap, self->store, self->store_cap);
     umqtt_rs_set_window(&self->core, (size_t)window);
     umqtt_rs_set_max_packet_size(&self->core, self->max_packet_size);
+    #if UMQTT_RS_MQTT5
+    // Before a saved session is restored: its messages carry a version.
+    umqtt_rs_set_protocol(&self->core, self->protocol);
+    #endif
     self->session_data = mp_const_none;
     self->session_data_dirty = false;
     self->session_file = args[ARG_session_file].u_obj;
@@ -204,16 +225,26 @@ static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_set_session_data_obj, mqtt_client_s
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_session_bytes_obj, mqtt_client_session_bytes);
 
 static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_clean_session, ARG_timeout, ARG_sock };
+    enum { ARG_clean_session, ARG_timeout, ARG_sock, ARG_props };
     URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_clean_session, MP_ARG_BOOL, {.u_bool = true} },
         { MP_QSTR_timeout, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         // Extension: an already-open stream to use instead of a new socket.
         { MP_QSTR_sock, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        // MQTT 5: CONNECT properties, kept for later connects (None).
+        { MP_QSTR_props, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    if (args[ARG_props].u_obj != mp_const_none) {
+        if (URS_PROTOCOL(self) != 5) {
+            mp_raise_ValueError(MP_ERROR_TEXT("needs protocol=5"));
+        }
+        #if UMQTT_RS_MQTT5
+        self->connect_props = args[ARG_props].u_obj;
+        #endif
+    }
 
     urs_close_transport(self);
     umqtt_rs_connect_opts_t opts = {
@@ -228,10 +259,10 @@ static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_
         .clean_session = args[ARG_clean_session].u_bool,
     };
     // CONNECT is encoded (and checked) before any socket is opened.
-    umqtt_rs_status_t st = umqtt_rs_connect(&self->core, urs_now_ms(self), &opts);
+    umqtt_rs_status_t st = urs_connect(self, &opts);
     if (st == UMQTT_RS_ERR_TX_FULL) {
         urs_grow_tx(self, umqtt_rs_error_detail(&self->core));
-        st = umqtt_rs_connect(&self->core, urs_now_ms(self), &opts);
+        st = urs_connect(self, &opts);
     }
     if (st != UMQTT_RS_OK) {
         urs_raise_status(self, st);
@@ -271,8 +302,24 @@ static mp_obj_t mqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_connect_obj, 1, mqtt_client_connect);
 
-static mp_obj_t mqtt_client_disconnect(mp_obj_t self_in) {
-    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+// disconnect(reason=0, session_expiry=None, props=None): the last three
+// for MQTT 5's DISCONNECT (a reason code, a new Session Expiry Interval,
+// Reason String / User Property).
+static mp_obj_t mqtt_client_disconnect(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_reason, ARG_session_expiry, ARG_props };
+    URS_CONST_TABLE mp_arg_t allowed_args[] = {
+        { MP_QSTR_reason, MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_session_expiry, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_props, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    };
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    bool v5 = args[ARG_reason].u_int != 0 || args[ARG_session_expiry].u_obj != mp_const_none
+        || args[ARG_props].u_obj != mp_const_none;
+    if (v5 && URS_PROTOCOL(self) != 5) {
+        mp_raise_ValueError(MP_ERROR_TEXT("needs protocol=5"));
+    }
     if (self->sock == mp_const_none) {
         return mp_const_none;
     }
@@ -281,7 +328,17 @@ static mp_obj_t mqtt_client_disconnect(mp_obj_t self_in) {
         // What coalesced publishes left queued goes first, whether or not
         // the DISCONNECT fits behind it.
         urs_flush(self);
-        if (umqtt_rs_disconnect(&self->core) == UMQTT_RS_OK) {
+        umqtt_rs_status_t st;
+        #if UMQTT_RS_MQTT5
+        if (v5) {
+            st = urs_disconnect5(self, args[ARG_reason].u_int, args[ARG_session_expiry].u_obj, args[ARG_props].u_obj);
+            if (st != UMQTT_RS_OK && st != UMQTT_RS_ERR_TX_FULL && st != UMQTT_RS_ERR_NOT_CONNECTED) {
+                urs_raise_status(self, st); // the connection is closed all the same
+            }
+        } else
+        #endif
+        st = umqtt_rs_disconnect(&self->core);
+        if (st == UMQTT_RS_OK) {
             urs_flush(self);
         }
         nlr_pop();
@@ -292,7 +349,7 @@ static mp_obj_t mqtt_client_disconnect(mp_obj_t self_in) {
     urs_close_transport(self);
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_disconnect_obj, mqtt_client_disconnect);
+static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_disconnect_obj, 1, mqtt_client_disconnect);
 
 static mp_obj_t mqtt_client_ping(mp_obj_t self_in) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
@@ -309,117 +366,23 @@ static mp_obj_t mqtt_client_ping(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_ping_obj, mqtt_client_ping);
 
-// Shared by subscribe and unsubscribe.  `topic` is one filter (str/bytes),
-// or a list/tuple of filters (subscribe: of (filter, qos) pairs) sent in one
-// packet.  With `cb`, subscribe routes the filters' messages to it;
-// unsubscribe drops their callbacks.  Waits for the ack (blocking mode).
-static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, mp_obj_t cb, bool sub) {
-    umqtt_rs_topic_t entries[MAX_SUBSCRIBE_TOPICS];
-    size_t count = 1;
-    if (mp_obj_is_type(topic, &mp_type_list) || mp_obj_is_type(topic, &mp_type_tuple)) {
-        mp_obj_t *items;
-        mp_obj_get_array(topic, &count, &items);
-        if (count == 0 || count > MAX_SUBSCRIBE_TOPICS) {
-            mp_raise_ValueError(MP_ERROR_TEXT("1 to 8 topics per call"));
-        }
-        for (size_t i = 0; i < count; ++i) {
-            mp_obj_t filter = items[i];
-            mp_int_t q = qos;
-            if (sub) {
-                mp_obj_t *pair;
-                mp_obj_get_array_fixed_n(items[i], 2, &pair);
-                filter = pair[0];
-                q = mp_obj_get_int(pair[1]);
-            }
-            entries[i] = (umqtt_rs_topic_t) { urs_buf_of(filter), urs_qos_of(q) };
-        }
-    } else {
-        entries[0] = (umqtt_rs_topic_t) { urs_buf_of(topic), urs_qos_of(qos) };
-    }
-    if (cb != mp_const_none && !mp_obj_is_callable(cb)) {
-        mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable"));
-    }
-    uint16_t pid = 0;
-    umqtt_rs_status_t st;
-    for (;;) {
-        st = sub
-            ? umqtt_rs_subscribe(&self->core, urs_now_ms(self), entries, count, &pid)
-            : umqtt_rs_unsubscribe(&self->core, urs_now_ms(self), entries, count, &pid);
-        if (st != UMQTT_RS_ERR_TX_FULL) {
-            break;
-        }
-        urs_need_tx_room(self, umqtt_rs_error_detail(&self->core));
-    }
-    if (st != UMQTT_RS_OK) {
-        urs_raise_status(self, st);
-    }
-    mp_obj_t ret = mp_const_none;
-    if (self->nonblocking) {
-        urs_flush(self);
-        ret = MP_OBJ_NEW_SMALL_INT(pid);
-    } else {
-        // Until the ack is in (note_event files it, whichever call of urs_run()
-        // handled it: a callback may have called into the client).
-        mp_obj_t key = MP_OBJ_NEW_SMALL_INT(pid);
-        mp_obj_t done;
-        while ((done = urs_dict_take(self->subacks, key)) == MP_OBJ_NULL) {
-            if (self->sock == mp_const_none) {
-                mp_raise_OSError(MP_ENOTCONN);
-            }
-            urs_run(self, WANT_ANY, 0, -1);
-        }
-        // MQTTException(0x80) when the broker refused a filter.
-        if (done != mp_const_none) {
-            size_t len;
-            const char *codes = mp_obj_str_get_data(done, &len);
-            if (memchr(codes, 0x80, len) != NULL) {
-                mp_raise_type_arg(&mp_type_MQTTException, MP_OBJ_NEW_SMALL_INT(0x80));
-            }
-        }
-    }
-    for (size_t i = 0; i < count; ++i) {
-        mp_obj_t key = mp_obj_new_bytes(entries[i].filter.ptr, entries[i].filter.len);
-        if (sub && cb != mp_const_none) {
-            mp_obj_dict_store(self->filters, key, cb);
-        } else if (!sub) {
-            urs_dict_take(self->filters, key);
-        }
-    }
-    return ret;
-}
-
-static mp_obj_t mqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_qos, ARG_cb };
-    URS_CONST_TABLE mp_arg_t allowed_args[] = {
-        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
-        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
-        { MP_QSTR_cb, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-    };
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    return topic_request(MP_OBJ_TO_PTR(pos_args[0]), args[ARG_topic].u_obj, args[ARG_qos].u_int, args[ARG_cb].u_obj, true);
-}
-static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_subscribe_obj, 2, mqtt_client_subscribe);
-
-static mp_obj_t mqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
-    return topic_request(MP_OBJ_TO_PTR(self_in), topic, 0, mp_const_none, false);
-}
-static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_unsubscribe_obj, mqtt_client_unsubscribe);
-
 // set_callback(f, flags=False, view=False, chunks=0): f(topic, msg), or with
 // flags=True f(topic, msg, retained, qos, dup).  view=True: topic and msg
 // are read-only memoryviews into the receive buffer (no allocation per
 // message), valid until the callback returns or calls into the client.
 // chunks=N: a message whose payload is larger than N bytes comes as
 // f(topic, chunk, offset, total) calls, chunk at most N bytes (memoryviews
-// as with view=True), never held whole.
+// as with view=True), never held whole.  props=True: one more argument
+// last, the message's MQTT 5 properties (a dict, None when it has none and
+// always in MQTT 3.1.1).
 static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_f, ARG_flags, ARG_view, ARG_chunks };
+    enum { ARG_f, ARG_flags, ARG_view, ARG_chunks, ARG_props };
     URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_flags, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_view, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_chunks, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_props, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -432,7 +395,11 @@ static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args
     if (chunks < 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("chunks must be 0 (whole messages) or more"));
     }
+    if (chunks > 0 && (URS_PROTOCOL(self) == 5 || args[ARG_props].u_bool)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("chunks: not with protocol=5 or props yet"));
+    }
     self->cb = f;
+    self->cb_props = args[ARG_props].u_bool;
     self->cb_flags = args[ARG_flags].u_bool;
     self->cb_view = args[ARG_view].u_bool;
     umqtt_rs_set_chunk_size(&self->core, (size_t)chunks);
@@ -441,12 +408,14 @@ static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args
 static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_set_callback_obj, 2, mqtt_client_set_callback);
 
 static mp_obj_t mqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos };
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_props };
     URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+        // MQTT 5: the will's properties (PROP_WILL_DELAY_INTERVAL, ...).
+        { MP_QSTR_props, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -462,6 +431,12 @@ static mp_obj_t mqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_arg
     self->lw_msg = args[ARG_msg].u_obj;
     self->lw_retain = args[ARG_retain].u_bool;
     self->lw_qos = qos;
+    if (args[ARG_props].u_obj != mp_const_none && URS_PROTOCOL(self) != 5) {
+        mp_raise_ValueError(MP_ERROR_TEXT("needs protocol=5"));
+    }
+    #if UMQTT_RS_MQTT5
+    self->lw_props = args[ARG_props].u_obj;
+    #endif
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_set_last_will_obj, 3, mqtt_client_set_last_will);
@@ -493,16 +468,6 @@ static mp_obj_t mqtt_client_drain(size_t n_args, const mp_obj_t *args) {
     return mp_const_true;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mqtt_client_drain_obj, 1, 2, mqtt_client_drain);
-
-// suback(pid): in non-blocking mode, the SUBACK return codes (bytes: the
-// granted QoS per filter, 0x80 when refused) of subscribe request `pid` once
-// it arrived (the ack callback says when), else None.  Each is given once.
-static mp_obj_t mqtt_client_suback(mp_obj_t self_in, mp_obj_t pid) {
-    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    mp_obj_t codes = urs_dict_take(self->subacks, pid);
-    return codes == MP_OBJ_NULL ? mp_const_none : codes;
-}
-static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_suback_obj, mqtt_client_suback);
 
 // is_connected(): the broker accepted the connection and it was not lost
 // since.
@@ -539,18 +504,29 @@ static mp_obj_t mqtt_client_pending(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_pending_obj, mqtt_client_pending);
 
-// set_ack_callback(f): f(pid) when a QoS 1/2 publish is acknowledged, and in
-// non-blocking mode also when a SUBACK or UNSUBACK arrives, and f(0) when
-// the CONNACK does.
-static mp_obj_t mqtt_client_set_ack_callback(mp_obj_t self_in, mp_obj_t f) {
-    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+// set_ack_callback(f, reason=False): f(pid) when a QoS 1/2 publish is
+// acknowledged, and in non-blocking mode also when a SUBACK or UNSUBACK
+// arrives, and f(0) when the CONNACK does.  reason=True: f(pid, code), code
+// 0, or MQTT 5's failure reason code of a PUBACK/PUBREC that refused a
+// publish (without it such a refusal raises MQTTException(code)).
+static mp_obj_t mqtt_client_set_ack_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_f, ARG_reason };
+    URS_CONST_TABLE mp_arg_t allowed_args[] = {
+        { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
+        { MP_QSTR_reason, MP_ARG_BOOL, {.u_bool = false} },
+    };
+    mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_obj_t f = args[ARG_f].u_obj;
     if (f != mp_const_none && !mp_obj_is_callable(f)) {
         mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable"));
     }
     self->ack_cb = f;
+    self->ack_reason = args[ARG_reason].u_bool;
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_set_ack_callback_obj, mqtt_client_set_ack_callback);
+static MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_set_ack_callback_obj, 2, mqtt_client_set_ack_callback);
 
 // wait_msg(): block until one packet has been handled (a message goes to the
 // callback); keepalive pings go out meanwhile.
@@ -676,6 +652,12 @@ static void mqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         dest[0] = self->cb;
     } else if (attr == MP_QSTR_session_present) {
         dest[0] = MP_OBJ_NEW_SMALL_INT(self->session_present);
+    } else if (attr == MP_QSTR_protocol) {
+        dest[0] = MP_OBJ_NEW_SMALL_INT(URS_PROTOCOL(self));
+    #if UMQTT_RS_MQTT5
+    } else if (attr == MP_QSTR_connack) {
+        dest[0] = self->connack;
+    #endif
     } else {
         dest[1] = MP_OBJ_SENTINEL; // Continue lookup in locals_dict.
     }
@@ -706,6 +688,41 @@ static void mqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     X(MP_QSTR_setblocking, mqtt_client_setblocking_obj) \
     X(MP_QSTR_next_timeout, mqtt_client_next_timeout_obj)
 
+#if UMQTT_RS_MQTT5
+// The module's PROP_* constants: MQTT 5's property identifiers, the keys of
+// property dicts.
+#define URS_PROPS(X) \
+    X(MP_QSTR_PROP_PAYLOAD_FORMAT_INDICATOR, 0x01) \
+    X(MP_QSTR_PROP_MESSAGE_EXPIRY_INTERVAL, 0x02) \
+    X(MP_QSTR_PROP_CONTENT_TYPE, 0x03) \
+    X(MP_QSTR_PROP_RESPONSE_TOPIC, 0x08) \
+    X(MP_QSTR_PROP_CORRELATION_DATA, 0x09) \
+    X(MP_QSTR_PROP_SUBSCRIPTION_IDENTIFIER, 0x0b) \
+    X(MP_QSTR_PROP_SESSION_EXPIRY_INTERVAL, 0x11) \
+    X(MP_QSTR_PROP_ASSIGNED_CLIENT_IDENTIFIER, 0x12) \
+    X(MP_QSTR_PROP_SERVER_KEEP_ALIVE, 0x13) \
+    X(MP_QSTR_PROP_AUTHENTICATION_METHOD, 0x15) \
+    X(MP_QSTR_PROP_AUTHENTICATION_DATA, 0x16) \
+    X(MP_QSTR_PROP_REQUEST_PROBLEM_INFORMATION, 0x17) \
+    X(MP_QSTR_PROP_WILL_DELAY_INTERVAL, 0x18) \
+    X(MP_QSTR_PROP_REQUEST_RESPONSE_INFORMATION, 0x19) \
+    X(MP_QSTR_PROP_RESPONSE_INFORMATION, 0x1a) \
+    X(MP_QSTR_PROP_SERVER_REFERENCE, 0x1c) \
+    X(MP_QSTR_PROP_REASON_STRING, 0x1f) \
+    X(MP_QSTR_PROP_RECEIVE_MAXIMUM, 0x21) \
+    X(MP_QSTR_PROP_TOPIC_ALIAS_MAXIMUM, 0x22) \
+    X(MP_QSTR_PROP_TOPIC_ALIAS, 0x23) \
+    X(MP_QSTR_PROP_MAXIMUM_QOS, 0x24) \
+    X(MP_QSTR_PROP_RETAIN_AVAILABLE, 0x25) \
+    X(MP_QSTR_PROP_USER_PROPERTY, 0x26) \
+    X(MP_QSTR_PROP_MAXIMUM_PACKET_SIZE, 0x27) \
+    X(MP_QSTR_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE, 0x28) \
+    X(MP_QSTR_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0x29) \
+    X(MP_QSTR_PROP_SHARED_SUBSCRIPTION_AVAILABLE, 0x2a)
+#else
+#define URS_PROPS(X)
+#endif
+
 #if !MICROPY_ENABLE_DYNRUNTIME
 
 #define URS_ROM_ENTRY(q, obj) { MP_ROM_QSTR(q), MP_ROM_PTR(&obj) },
@@ -728,6 +745,8 @@ static const mp_rom_map_elem_t umqtt_rs_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_umqtt_rs) },
     { MP_ROM_QSTR(MP_QSTR_MQTTClient), MP_ROM_PTR(&mqtt_client_type) },
     { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) },
+    #define URS_PROP_ENTRY(q, id) { MP_ROM_QSTR(q), MP_ROM_INT(id) },
+    URS_PROPS(URS_PROP_ENTRY)
 };
 static MP_DEFINE_CONST_DICT(umqtt_rs_module_globals, umqtt_rs_module_globals_table);
 
@@ -761,6 +780,8 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     mp_store_global(MP_QSTR___name__, MP_OBJ_NEW_QSTR(MP_QSTR_umqtt_rs));
     mp_store_global(MP_QSTR_MQTTClient, MP_OBJ_FROM_PTR(&mqtt_client_type));
     mp_store_global(MP_QSTR_MQTTException, MP_OBJ_FROM_PTR(&mp_type_MQTTException));
+    #define URS_STORE_PROP(q, id) mp_store_global(q, MP_OBJ_NEW_SMALL_INT(id));
+    URS_PROPS(URS_STORE_PROP)
     MP_DYNRUNTIME_INIT_EXIT
 }
 

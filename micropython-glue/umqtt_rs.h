@@ -93,6 +93,17 @@ typedef enum umqtt_rs_status {
     // Saved session bytes cannot be restored; detail = umqtt_rs_session_error_t.
     // Nothing changed.
     UMQTT_RS_ERR_SESSION = 17,
+    // MQTT 5: the broker closed the connection with a DISCONNECT; detail =
+    // its reason code, the event's props = its properties.
+    UMQTT_RS_ERR_SERVER_DISCONNECT = 18,
+    // MQTT 5: a property cannot be sent (not allowed in the packet,
+    // repeated, a bad value or kind); detail = the property identifier.
+    // Nothing was queued.
+    UMQTT_RS_ERR_PROPERTY = 19,
+    // MQTT 5: the broker set a topic alias whose topic does not fit the
+    // alias map; detail = bytes it needs.  Lend a larger map
+    // (umqtt_rs_set_alias_buffer, holding the same bytes) and call again.
+    UMQTT_RS_ERR_ALIAS_FULL = 20,
 } umqtt_rs_status_t;
 
 // The Rust side returns statuses as 32-bit values.  Bare-metal ARM EABI
@@ -127,6 +138,14 @@ typedef enum umqtt_rs_argument_error {
     UMQTT_RS_ARG_PASSWORD_WITHOUT_USER = 5,
     // 1 to 8 topics per SUBSCRIBE/UNSUBSCRIBE call.
     UMQTT_RS_ARG_TOPIC_COUNT = 6,
+    // MQTT 5: a QoS above the broker's Maximum QoS (its CONNACK).
+    UMQTT_RS_ARG_QOS_NOT_SUPPORTED = 7,
+    // MQTT 5: retain to a broker whose CONNACK said Retain Available 0.
+    UMQTT_RS_ARG_RETAIN_NOT_SUPPORTED = 8,
+    // Something only MQTT 5 can say, in an MQTT 3.1.1 session.
+    UMQTT_RS_ARG_NOT_IN_VERSION = 9,
+    // Not 4 (MQTT 3.1.1) or, with MQTT 5 in the core, 5.
+    UMQTT_RS_ARG_PROTOCOL = 10,
 } umqtt_rs_argument_error_t;
 
 // Detail of UMQTT_RS_ERR_PROTOCOL.
@@ -140,6 +159,10 @@ typedef enum umqtt_rs_protocol_error {
     UMQTT_RS_PROTO_PUBREC_FOR_QOS1 = 5,
     // PUBCOMP for a publish that awaits PUBACK or PUBREC.
     UMQTT_RS_PROTO_EARLY_PUBCOMP = 6,
+    // MQTT 5: a topic alias above our maximum or never set.
+    UMQTT_RS_PROTO_TOPIC_ALIAS = 7,
+    // MQTT 5: more QoS 1/2 messages unacknowledged than our Receive Maximum.
+    UMQTT_RS_PROTO_RECEIVE_MAXIMUM = 8,
 } umqtt_rs_protocol_error_t;
 
 // Detail of UMQTT_RS_ERR_DECODE.
@@ -168,6 +191,9 @@ typedef enum umqtt_rs_session_error {
     UMQTT_RS_SESSION_INVALID = 4,
     // The client is connected: restore before connecting.
     UMQTT_RS_SESSION_CONNECTED = 5,
+    // Resuming (clean_session false) in another protocol version than the
+    // messages in flight were stored in: connect in theirs, or clean.
+    UMQTT_RS_SESSION_VERSION = 6,
 } umqtt_rs_session_error_t;
 
 // What umqtt_rs_next_event() found.
@@ -192,8 +218,24 @@ typedef enum umqtt_rs_event_kind {
     // piece (offset + payload_len == total); umqtt_rs_stream_skip() drops
     // the rest of one the application gave up on.
     UMQTT_RS_EV_CHUNK = 7,
+    // MQTT 5: the broker refused outgoing QoS 1/2 message pid (a PUBACK or
+    // PUBREC with a failure reason code, in `reason`); its flow is over.
+    UMQTT_RS_EV_PUBLISH_FAILED = 8,
 } umqtt_rs_event_kind_t;
 
+// A borrowed byte string; ptr may be NULL when len is 0.
+typedef struct umqtt_rs_bytes {
+    const uint8_t *ptr;
+    size_t len;
+} umqtt_rs_bytes_t;
+
+// MQTT 5 differences: UMQTT_RS_EV_CONNECTED and UMQTT_RS_EV_MESSAGE carry
+// their packet's properties in `props` (read them with
+// umqtt_rs_prop_next()); UMQTT_RS_EV_UNSUBSCRIBED's payload holds the
+// reason codes; UMQTT_RS_EV_SUBSCRIBED's are reason codes (granted QoS, or
+// a failure from 0x80).  With UMQTT_RS_ERR_SERVER_DISCONNECT and
+// UMQTT_RS_ERR_REFUSED, `props` holds the DISCONNECT's or CONNACK's
+// properties (valid until the next call, as every pointer here).
 typedef struct umqtt_rs_event {
     const uint8_t *topic;
     size_t topic_len;
@@ -202,19 +244,17 @@ typedef struct umqtt_rs_event {
     // UMQTT_RS_EV_CHUNK: where the piece starts, and the payload's length.
     size_t offset;
     size_t total;
+    // MQTT 5: the packet's property section (empty in 3.1.1).
+    umqtt_rs_bytes_t props;
     uint16_t pid;
     uint8_t kind; // umqtt_rs_event_kind_t
     uint8_t qos;
     bool retain;
     bool dup;
     bool session_present;
+    // UMQTT_RS_EV_PUBLISH_FAILED: the reason code.
+    uint8_t reason;
 } umqtt_rs_event_t;
-
-// A borrowed byte string; ptr may be NULL when len is 0.
-typedef struct umqtt_rs_bytes {
-    const uint8_t *ptr;
-    size_t len;
-} umqtt_rs_bytes_t;
 
 // CONNECT options. user.ptr == NULL means no user name, password.ptr == NULL
 // no password, will_topic.ptr == NULL no last will.
@@ -230,10 +270,17 @@ typedef struct umqtt_rs_connect_opts {
     bool clean_session;
 } umqtt_rs_connect_opts_t;
 
-// One entry of a SUBSCRIBE or UNSUBSCRIBE (qos is ignored for the latter).
+// One entry of a SUBSCRIBE or UNSUBSCRIBE (only the filter counts for the
+// latter).  The MQTT 5 subscription options must be 0 (false) in 3.1.1.
 typedef struct umqtt_rs_topic {
     umqtt_rs_bytes_t filter;
     uint8_t qos;
+    // MQTT 5: not one's own messages; the RETAIN flag as published; when
+    // retained messages are sent: 0 at every subscribe, 1 only for a new
+    // subscription, 2 never.
+    bool no_local;
+    bool retain_as_published;
+    uint8_t retain_handling;
 } umqtt_rs_topic_t;
 
 // Set up a client in `client` with the given buffers.  rx must hold the
@@ -390,6 +437,112 @@ bool umqtt_rs_topic_matches(umqtt_rs_bytes_t filter, umqtt_rs_bytes_t topic);
 bool umqtt_rs_is_connected(const umqtt_rs_client_t *client);
 size_t umqtt_rs_inflight(const umqtt_rs_client_t *client);
 bool umqtt_rs_is_inflight(const umqtt_rs_client_t *client, uint16_t pid);
+
+// ---- MQTT 5 ----------------------------------------------------------------
+// The types are always here; the functions exist only in a core built with
+// MQTT 5 (make ... MQTT5=1, cargo feature mqtt5), where the glue is
+// compiled with UMQTT_RS_MQTT5 defined to 1.
+
+// How a property's value is given (umqtt_rs_prop_t.kind).
+typedef enum umqtt_rs_prop_kind {
+    // An integer (byte, two- or four-byte, variable byte integer): value.
+    UMQTT_RS_PROP_INT = 0,
+    // A UTF-8 string: a.
+    UMQTT_RS_PROP_STR = 1,
+    // Binary data: a.  (Given by the caller, it may stand for a string.)
+    UMQTT_RS_PROP_BIN = 2,
+    // A UTF-8 string pair (User Property): name a, value b.
+    UMQTT_RS_PROP_PAIR = 3,
+} umqtt_rs_prop_kind_t;
+
+// One property: id is the MQTT 5 property identifier (0x01 Payload Format
+// Indicator ... 0x2A Shared Subscription Available).
+typedef struct umqtt_rs_prop {
+    umqtt_rs_bytes_t a;
+    umqtt_rs_bytes_t b;
+    uint32_t value;
+    uint8_t id;
+    uint8_t kind; // umqtt_rs_prop_kind_t
+    // Read: the property may appear more than once in its packet (User
+    // Property; Subscription Identifier in PUBLISH).
+    bool many;
+} umqtt_rs_prop_t;
+
+// Properties the caller sends: `count` entries at `items`, at most
+// UMQTT_RS_MAX_PROPS.
+#define UMQTT_RS_MAX_PROPS 16
+typedef struct umqtt_rs_props {
+    const umqtt_rs_prop_t *items;
+    size_t count;
+} umqtt_rs_props_t;
+
+// What an MQTT 5 CONNECT says besides umqtt_rs_connect_opts_t.  The core
+// adds Maximum Packet Size (umqtt_rs_set_max_packet_size) itself.
+typedef struct umqtt_rs_connect5_opts {
+    // More CONNECT properties (User Property, Request Response
+    // Information, Authentication Method/Data) and the will's.
+    umqtt_rs_props_t props;
+    umqtt_rs_props_t will_props;
+    // Seconds the session outlives the connection (0: none).
+    uint32_t session_expiry;
+    // Incoming QoS 1/2 messages held unacknowledged at once (0: the most,
+    // UMQTT_RS_MAX_UNACKED; more is clamped to it).
+    uint16_t receive_maximum;
+    // The highest topic alias the broker may use (0: none; above, lend an
+    // alias map with umqtt_rs_set_alias_buffer before the CONNACK).
+    uint16_t topic_alias_maximum;
+    bool request_problem_information;
+} umqtt_rs_connect5_opts_t;
+
+// The CONNACK's limits the core keeps to (MQTT 5; the defaults of the
+// protocol when the broker said nothing).
+typedef struct umqtt_rs_server_limits {
+    // 0: none announced.
+    uint32_t maximum_packet_size;
+    uint16_t receive_maximum;
+    uint16_t topic_alias_maximum;
+    // The keepalive in force, in seconds (the broker's Server Keep Alive
+    // when it sent one).
+    uint16_t keepalive;
+    uint8_t maximum_qos;
+    bool retain_available;
+    bool server_keep_alive;
+} umqtt_rs_server_limits_t;
+
+#if UMQTT_RS_MQTT5
+
+// The protocol version of the next connection: 4 (MQTT 3.1.1, the default)
+// or 5.  Set it before umqtt_rs_session_restore and connecting.
+umqtt_rs_status_t umqtt_rs_set_protocol(umqtt_rs_client_t *client, uint8_t level);
+
+// umqtt_rs_connect with MQTT 5's CONNECT and will properties.
+umqtt_rs_status_t umqtt_rs_connect5(umqtt_rs_client_t *client, uint64_t now_ms, const umqtt_rs_connect_opts_t *opts, const umqtt_rs_connect5_opts_t *v5);
+
+// umqtt_rs_publish with PUBLISH properties (Payload Format Indicator,
+// Message Expiry Interval, Content Type, Response Topic, Correlation Data,
+// User Property).  Refused before anything is queued: a QoS above the
+// broker's Maximum QoS, retain when it has none (UMQTT_RS_ERR_ARGUMENT), a
+// packet over its Maximum Packet Size (UMQTT_RS_ERR_PACKET_TOO_LARGE).
+umqtt_rs_status_t umqtt_rs_publish5(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t payload, uint8_t qos, bool retain, umqtt_rs_props_t props, uint16_t *pid, bool *payload_separate);
+
+// Queue an MQTT 5 DISCONNECT with a reason code and properties (Session
+// Expiry Interval, Reason String, User Property); then as
+// umqtt_rs_disconnect.
+umqtt_rs_status_t umqtt_rs_disconnect5(umqtt_rs_client_t *client, uint8_t reason, umqtt_rs_props_t props);
+
+// Lend the incoming topic alias map (any content; at least 2 bytes).  It
+// stays the core's for the client's life or until replaced by a copy.
+void umqtt_rs_set_alias_buffer(umqtt_rs_client_t *client, uint8_t *buf, size_t cap);
+
+// The CONNACK's limits of the current connection.
+void umqtt_rs_server_limits(const umqtt_rs_client_t *client, umqtt_rs_server_limits_t *out);
+
+// Read the property at *at of a property section (an event's props) into
+// *out and move *at past it; false at the end or at bytes that are not a
+// property (never reads outside `props`).
+bool umqtt_rs_prop_next(umqtt_rs_bytes_t props, size_t *at, umqtt_rs_prop_t *out);
+
+#endif // UMQTT_RS_MQTT5
 
 #ifdef __cplusplus
 }

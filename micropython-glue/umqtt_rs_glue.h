@@ -4,10 +4,13 @@
 // one file of the module calls in another:
 //   modumqtt_rs.c   the Python type and module: arguments, methods
 //   urs_publish.c   publish(): from memory or streamed from a source
+//   urs_subscribe.c subscribe(), unsubscribe(), suback()
 //   urs_io.c        time, errors to exceptions, buffers, writing and reading
 //   urs_delivery.c  the loop (run) and giving messages to the application
 //   urs_transport.c opening the socket, TLS, streams given by the caller
 //   urs_session.c   the session as bytes, in a file
+//   urs_v5.c        MQTT 5: properties, CONNECT options, reasons (only
+//                   with UMQTT_RS_MQTT5: the core built with MQTT5=1)
 #ifndef UMQTT_RS_GLUE_H
 #define UMQTT_RS_GLUE_H
 
@@ -35,6 +38,11 @@
 #define URS_TICKS_MASK ((mp_uint_t)0xffffffffu)
 #define URS_BUILTIN_OPEN (MP_OBJ_FROM_PTR(&mp_builtin_open_obj))
 extern const mp_obj_type_t mp_type_MQTTException;
+#endif
+
+// 1: the Rust core has MQTT 5 (make ... MQTT5=1 passes it to the glue).
+#ifndef UMQTT_RS_MQTT5
+#define UMQTT_RS_MQTT5 (0)
 #endif
 
 #include "umqtt_rs.h"
@@ -129,6 +137,26 @@ typedef struct _mqtt_client_obj_t {
     bool cb_view;
     // The views point into rx now.
     bool views_lent;
+    // set_callback(..., props=True): the callbacks get the message's
+    // properties (a dict, or None) as their last argument.
+    bool cb_props;
+    // set_ack_callback(f, reason=True): f(pid, reason code).
+    bool ack_reason;
+    #if UMQTT_RS_MQTT5
+    // 4 (MQTT 3.1.1) or 5.
+    uint8_t protocol;
+    // connect(props=...) and set_last_will(..., props=...): dicts or None;
+    // the CONNACK's properties (dict, or None when it had none).
+    mp_obj_t connect_props;
+    mp_obj_t lw_props;
+    mp_obj_t connack;
+    // Blocking publishes waiting for their ack: dict of pid -> None, or
+    // the reason code of a PUBACK/PUBREC that refused it; or None.
+    mp_obj_t refused;
+    // The incoming topic alias map lent to the core (topic_alias_maximum).
+    uint8_t *aliases;
+    size_t aliases_cap;
+    #endif
     #if MICROPY_ENABLE_DYNRUNTIME
     // The natmod waits for the transport with a select.poll object (it has
     // no C poll() to call); made on first need, with the events it waits for.
@@ -163,6 +191,9 @@ uint8_t urs_qos_of(mp_int_t q);
 mp_obj_t urs_open_transport(mqtt_client_obj_t *self, mp_obj_t timeout);
 mp_obj_t urs_stream_part(mp_obj_t o, int ops);
 extern const mp_obj_fun_builtin_var_t mqtt_client_publish_obj;
+extern const mp_obj_fun_builtin_var_t mqtt_client_subscribe_obj;
+extern const mp_obj_fun_builtin_fixed_t mqtt_client_unsubscribe_obj;
+extern const mp_obj_fun_builtin_fixed_t mqtt_client_suback_obj;
 void urs_restore_session(mqtt_client_obj_t *self, mp_obj_t saved);
 mp_obj_t urs_session_bytes(mqtt_client_obj_t *self);
 void urs_load_session_file(mqtt_client_obj_t *self);
@@ -171,5 +202,18 @@ mp_obj_t urs_dict_get(mp_obj_t dict, mp_obj_t key);
 mp_obj_t urs_dict_take(mp_obj_t dict, mp_obj_t key);
 void urs_dict_clear(mp_obj_t dict);
 bool urs_wait_stream(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms);
+#if UMQTT_RS_MQTT5
+umqtt_rs_status_t urs_connect(mqtt_client_obj_t *self, const umqtt_rs_connect_opts_t *opts);
+size_t urs_props_from(mp_obj_t props, umqtt_rs_prop_t *items, umqtt_rs_connect5_opts_t *connect);
+mp_obj_t urs_props_dict(umqtt_rs_bytes_t props);
+void urs_grow_aliases(mqtt_client_obj_t *self, size_t need);
+NORETURN void urs_raise_reason(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev);
+umqtt_rs_status_t urs_disconnect5(mqtt_client_obj_t *self, mp_int_t reason, mp_obj_t session_expiry, mp_obj_t props);
+void urs_publish_failed(mqtt_client_obj_t *self, uint16_t pid, uint8_t code);
+#define URS_PROTOCOL(self) ((self)->protocol)
+#else
+#define urs_connect(self, opts) umqtt_rs_connect(&(self)->core, urs_now_ms(self), (opts))
+#define URS_PROTOCOL(self) (4)
+#endif
 
 #endif // UMQTT_RS_GLUE_H

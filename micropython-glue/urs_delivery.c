@@ -22,10 +22,17 @@ mp_obj_t urs_new_bytes(const uint8_t *data, size_t len) {
 }
 
 // Messages go to the callback of every subscription filter they match
-// (subscribe(..., cb=f)), else to set_callback's function.  `args` are the
-// callback's arguments: topic, msg (bytes), retained, qos, dup.
+// (subscribe(..., cb=f)), else to set_callback's function.  `m` is the
+// message: topic, msg (bytes), retained, qos, dup, pid, props; the
+// callbacks get topic and msg, then with flags=True retained, qos and
+// dup, then with props=True the properties.
 #define MAX_MATCHES (8)
-static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *args) {
+static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *m) {
+    mp_obj_t args[6] = { m[0], m[1], m[2], m[3], m[4], m[6] };
+    size_t n_args = self->cb_flags ? 5 : 2;
+    if (self->cb_props) {
+        args[n_args++] = m[6];
+    }
     // The callbacks to run are collected first: one may subscribe or
     // unsubscribe, changing the dict.
     mp_obj_t matched[MAX_MATCHES];
@@ -52,7 +59,6 @@ static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *args) {
         }
         matched[n++] = self->cb;
     }
-    size_t n_args = self->cb_flags ? 5 : 2;
     for (size_t i = 0; i < n; ++i) {
         mp_call_function_n_kw(matched[i], n_args, 0, args);
     }
@@ -121,6 +127,11 @@ static void deliver_one(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_
             args[0] = urs_new_bytes(ev->topic, ev->topic_len);
             args[1] = urs_new_bytes(ev->payload, ev->payload_len);
         }
+        #if UMQTT_RS_MQTT5
+        if (ev != NULL && self->cb_props) {
+            args[6] = urs_props_dict(ev->props);
+        }
+        #endif
         call_callbacks(self, args);
         nlr_pop();
         urs_take_views_back(self);
@@ -275,7 +286,7 @@ static void deliver_deferred(mqtt_client_obj_t *self) {
             urs_deliver_piece(self, NULL, f);
             continue;
         }
-        mp_obj_t args[5] = { f[0], f[1], f[2], f[3], f[4] };
+        mp_obj_t args[7] = { f[0], f[1], f[2], f[3], f[4], f[5], f[6] };
         deliver_one(self, NULL, args, (uint16_t)MP_OBJ_SMALL_INT_VALUE(f[5]));
     }
 }
@@ -284,13 +295,14 @@ static void deliver_deferred(mqtt_client_obj_t *self) {
 // out of rx, unacknowledged) for when it has returned.  Callbacks never
 // nest, so the stack stays flat however fast messages arrive.
 static void on_message(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
-    mp_obj_t args[6] = {
+    mp_obj_t args[7] = {
         mp_const_none,
         mp_const_none,
         mp_obj_new_bool(ev->retain),
         MP_OBJ_NEW_SMALL_INT(ev->qos),
         mp_obj_new_bool(ev->dup),
         MP_OBJ_NEW_SMALL_INT(ev->pid),
+        mp_const_none, // props
     };
     if (!self->delivering) {
         deliver_one(self, ev, args, ev->pid);
@@ -300,7 +312,12 @@ static void on_message(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     if (nlr_push(&nlr) == 0) {
         args[0] = urs_new_bytes(ev->topic, ev->topic_len);
         args[1] = urs_new_bytes(ev->payload, ev->payload_len);
-        defer(self, 6, args);
+        #if UMQTT_RS_MQTT5
+        if (self->cb_props) {
+            args[6] = urs_props_dict(ev->props);
+        }
+        #endif
+        defer(self, 7, args);
         nlr_pop();
     } else {
         if (ev->qos > 0) {
@@ -310,8 +327,15 @@ static void on_message(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     }
 }
 
+// The ack callback: f(pid), or with reason=True f(pid, 0).
+static void call_ack(mqtt_client_obj_t *self, uint16_t pid) {
+    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(pid), MP_OBJ_NEW_SMALL_INT(0) };
+    mp_call_function_n_kw(self->ack_cb, self->ack_reason ? 2 : 1, 0, args);
+}
+
 // What an event means besides a message: ack callbacks, SUBACK codes, the
-// CONNACK's session flag.  `codes` is the SUBACK's return codes, copied.
+// CONNACK's session flag.  `codes` is what the event carries, copied: the
+// SUBACK's return codes, the CONNACK's properties (MQTT 5).
 static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t codes) {
     if (ev->kind == UMQTT_RS_EV_PUBLISHED) {
         if (self->streams != mp_const_none) {
@@ -319,12 +343,20 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
         }
         urs_shrink_buffers(self);
         if (self->ack_cb != mp_const_none) {
-            mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev->pid));
+            call_ack(self, ev->pid);
         }
+    #if UMQTT_RS_MQTT5
+    } else if (ev->kind == UMQTT_RS_EV_PUBLISH_FAILED) {
+        urs_shrink_buffers(self);
+        urs_publish_failed(self, ev->pid, ev->reason);
+    #endif
     } else if (ev->kind == UMQTT_RS_EV_CONNECTED) {
         self->session_present = ev->session_present;
+        #if UMQTT_RS_MQTT5
+        self->connack = codes;
+        #endif
         if (self->nonblocking && self->ack_cb != mp_const_none) {
-            mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(0));
+            call_ack(self, 0);
         }
     } else if (ev->kind == UMQTT_RS_EV_SUBSCRIBED || ev->kind == UMQTT_RS_EV_UNSUBSCRIBED) {
         // Filed by packet id for the call waiting for it (blocking mode) or
@@ -334,7 +366,7 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
         }
         mp_obj_dict_store(self->subacks, MP_OBJ_NEW_SMALL_INT(ev->pid), codes);
         if (self->nonblocking && self->ack_cb != mp_const_none) {
-            mp_call_function_1(self->ack_cb, MP_OBJ_NEW_SMALL_INT(ev->pid));
+            call_ack(self, ev->pid);
         }
     }
 }
@@ -373,6 +405,15 @@ int urs_run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeo
             urs_lend_held(self);
             continue;
         }
+        #if UMQTT_RS_MQTT5
+        if (st == UMQTT_RS_ERR_ALIAS_FULL) {
+            urs_grow_aliases(self, umqtt_rs_error_detail(&self->core));
+            continue;
+        }
+        if (st == UMQTT_RS_ERR_SERVER_DISCONNECT || (st == UMQTT_RS_ERR_REFUSED && self->protocol == 5)) {
+            urs_raise_reason(self, &ev);
+        }
+        #endif
         if (st != UMQTT_RS_OK) {
             urs_raise_status(self, st);
         }
@@ -380,6 +421,11 @@ int urs_run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeo
             // Everything needed from the event is copied before Python runs:
             // a callback may call back into this client, which moves rx.
             mp_obj_t codes = ev.kind == UMQTT_RS_EV_SUBSCRIBED ? urs_new_bytes(ev.payload, ev.payload_len) : mp_const_none;
+            #if UMQTT_RS_MQTT5
+            if (ev.kind == UMQTT_RS_EV_CONNECTED) {
+                codes = urs_props_dict(ev.props);
+            }
+            #endif
             if (ev.kind == UMQTT_RS_EV_MESSAGE || ev.kind == UMQTT_RS_EV_CHUNK) {
                 if (ev.kind == UMQTT_RS_EV_MESSAGE) {
                     on_message(self, &ev);

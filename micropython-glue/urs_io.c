@@ -93,6 +93,14 @@ static const char *argument_error_text(uint32_t d) {
             return "a password needs a user name";
         case UMQTT_RS_ARG_TOPIC_COUNT:
             return "1 to 8 topics per call";
+        #if UMQTT_RS_MQTT5
+        case UMQTT_RS_ARG_QOS_NOT_SUPPORTED:
+            return "qos above the broker's maximum QoS";
+        case UMQTT_RS_ARG_RETAIN_NOT_SUPPORTED:
+            return "the broker does not take retained messages";
+        case UMQTT_RS_ARG_NOT_IN_VERSION:
+            return "needs protocol=5";
+        #endif
         default:
             return "invalid argument";
     }
@@ -127,6 +135,12 @@ static const char *protocol_error_text(uint32_t d) {
             return "broker answered a QoS 1 publish with PUBREC";
         case UMQTT_RS_PROTO_EARLY_PUBCOMP:
             return "broker sent PUBCOMP for a publish it had not received";
+        #if UMQTT_RS_MQTT5
+        case UMQTT_RS_PROTO_TOPIC_ALIAS:
+            return "topic alias above our maximum or never set";
+        case UMQTT_RS_PROTO_RECEIVE_MAXIMUM:
+            return "broker sent more QoS 1/2 messages than our receive maximum";
+        #endif
         default:
             return "invalid packet";
     }
@@ -159,9 +173,28 @@ NORETURN void urs_raise_status(mqtt_client_obj_t *self, umqtt_rs_status_t st) {
         case UMQTT_RS_ERR_PROTOCOL:
             urs_close_transport(self);
             mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("protocol error: %s"), protocol_error_text(d));
-        case UMQTT_RS_ERR_PACKET_TOO_LARGE:
+        case UMQTT_RS_ERR_PACKET_TOO_LARGE: {
+            #if UMQTT_RS_MQTT5
+            umqtt_rs_server_limits_t limits;
+            umqtt_rs_server_limits(&self->core, &limits);
+            if (limits.maximum_packet_size != 0 && limits.maximum_packet_size < self->max_packet_size) {
+                mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("packet of %u bytes exceeds the broker's maximum packet size (%u)"),
+                    (unsigned)d, (unsigned)limits.maximum_packet_size);
+            }
+            #endif
             mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("packet of %u bytes exceeds max_packet_size (%u)"),
                 (unsigned)d, (unsigned)self->max_packet_size);
+        }
+        #if UMQTT_RS_MQTT5
+        case UMQTT_RS_ERR_PROPERTY:
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("property 0x%02x cannot be sent here (not allowed, repeated or a bad value)"), (unsigned)d);
+        case UMQTT_RS_ERR_SESSION:
+            if (d == UMQTT_RS_SESSION_VERSION) {
+                mp_raise_ValueError(MP_ERROR_TEXT("the messages in flight were sent in the other protocol version: connect with clean_session=True"));
+            }
+            urs_close_transport(self);
+            mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("internal error %d"), (int)st);
+        #endif
         case UMQTT_RS_ERR_INCOMING_TOO_LARGE:
             urs_close_transport(self);
             mp_raise_msg_varg(&mp_type_MQTTException, MP_ERROR_TEXT("broker sent a packet of %u bytes, over max_packet_size (%u)"),

@@ -9,8 +9,11 @@
 // messages that arrive meanwhile.  wait=False returns the packet id at once
 // (pipelining); the ack callback or drain() tells when it is acknowledged.
 // When the window of messages in flight is full, publish waits for an ack.
+// props: MQTT 5 PUBLISH properties (a dict, urs_v5.c); a broker's PUBACK or
+// PUBREC refusing the message raises MQTTException(reason code) from a
+// publish that waits.
 static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_wait, ARG_length };
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_wait, ARG_length, ARG_props };
     URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
@@ -18,6 +21,7 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
         { MP_QSTR_wait, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = true} },
         { MP_QSTR_length, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_props, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -30,6 +34,7 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         args[ARG_qos].u_int = n_args > 4 ? mp_obj_get_int(pos_args[4]) : 0;
         args[ARG_wait].u_bool = true;
         args[ARG_length].u_obj = mp_const_none;
+        args[ARG_props].u_obj = mp_const_none;
     } else {
         mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     }
@@ -39,6 +44,15 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     mp_obj_t src = msg_obj; // what a streamed payload is read from
     // length=n: msg is a stream the payload is read from as it goes out.
     bool streamed = args[ARG_length].u_obj != mp_const_none;
+    mp_obj_t props = args[ARG_props].u_obj;
+    if (props != mp_const_none && URS_PROTOCOL(self) != 5) {
+        mp_raise_ValueError(MP_ERROR_TEXT("needs protocol=5"));
+    }
+    #if UMQTT_RS_MQTT5
+    if (props != mp_const_none && streamed) {
+        mp_raise_ValueError(MP_ERROR_TEXT("props: not with length= yet"));
+    }
+    #endif
     mp_int_t length = 0;
     if (streamed) {
         length = mp_obj_get_int(args[ARG_length].u_obj);
@@ -80,6 +94,13 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
             separate = true;
         } else {
             umqtt_rs_bytes_t msg = urs_buf_of(msg_obj);
+            #if UMQTT_RS_MQTT5
+            if (self->protocol == 5) {
+                umqtt_rs_prop_t items[UMQTT_RS_MAX_PROPS];
+                umqtt_rs_props_t list = { items, urs_props_from(props, items, NULL) };
+                st = umqtt_rs_publish5(&self->core, urs_now_ms(self), topic, msg, qos, args[ARG_retain].u_bool, list, &pid, &separate);
+            } else
+            #endif
             st = umqtt_rs_publish(&self->core, urs_now_ms(self), topic, msg, qos, args[ARG_retain].u_bool, &pid, &separate);
         }
         size_t need = umqtt_rs_error_detail(&self->core);
@@ -127,6 +148,16 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     if (!args[ARG_wait].u_bool || self->nonblocking) {
         return MP_OBJ_NEW_SMALL_INT(pid);
     }
+    #if UMQTT_RS_MQTT5
+    // A refusal of this message is filed for this call (urs_publish_failed).
+    mp_obj_t key = MP_OBJ_NEW_SMALL_INT(pid);
+    if (qos > 0 && self->protocol == 5) {
+        if (self->refused == mp_const_none) {
+            self->refused = mp_obj_new_dict(0);
+        }
+        mp_obj_dict_store(self->refused, key, mp_const_none);
+    }
+    #endif
     // Until acknowledged: its state, not its event, is checked, since a
     // callback that calls into the client may handle the event.
     while (qos > 0 && umqtt_rs_is_inflight(&self->core, pid)) {
@@ -135,6 +166,12 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         }
         urs_run(self, WANT_ANY, 0, -1);
     }
+    #if UMQTT_RS_MQTT5
+    mp_obj_t code = qos > 0 && self->refused != mp_const_none ? urs_dict_take(self->refused, key) : MP_OBJ_NULL;
+    if (code != MP_OBJ_NULL && code != mp_const_none) {
+        mp_raise_type_arg(&mp_type_MQTTException, code);
+    }
+    #endif
     return mp_const_none;
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_publish_obj, 3, mqtt_client_publish);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Generate the Rust view of micropython-glue/umqtt_rs.h with bindgen.
+# Generate the Rust view of micropython-glue/umqtt_rs.h with bindgen (all of
+# it: the MQTT 5 functions too, which src/ffi/v5.rs defines with the feature).
 #   tools/bindings.sh          rewrite src/ffi/bindings.rs
 #   tools/bindings.sh --check  fail if the committed file is out of date
 set -euo pipefail
@@ -20,7 +21,7 @@ trap 'rm -f "$out"' EXIT
     "$bindgen" "$top/micropython-glue/umqtt_rs.h" \
         --use-core --no-layout-tests --rustified-enum 'umqtt_rs_.*' \
         --allowlist-item '(umqtt_rs|UMQTT_RS).*' --rust-target 1.82 \
-        -- -target x86_64-unknown-linux-gnu
+        -- -target x86_64-unknown-linux-gnu -DUMQTT_RS_MQTT5=1
 } > "$out"
 rustfmt --edition 2021 "$out"
 

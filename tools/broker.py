@@ -5,7 +5,10 @@ Starts, on free loopback ports (127.0.0.1 only):
 
 * a private ``mosquitto`` with a plain listener and a TLS listener whose
   certificates (a CA, a server certificate for 127.0.0.1 / localhost, and an
-  unrelated "wrong" CA) are generated at run time with ``openssl``;
+  unrelated "wrong" CA) are generated at run time with ``openssl``; an ACL
+  lets clients without a user name use every topic, and a client with the
+  user name ``umqtt_rs_acl`` only ``umqtt_rs/acl/ok/#`` (MQTT 5 tests: a
+  publish elsewhere gets reason code 0x87, Not authorized);
 * a *fake broker* (threads of this process) for behaviours a real broker
   cannot show, chosen by the CONNECT's client id:
 
@@ -18,6 +21,15 @@ Starts, on free loopback ports (127.0.0.1 only):
     2 MB PUBLISH...), for the malformed-broker tests;
   - anything else: CONNACK accepted, then PINGRESP for each PINGREQ, a
     SUBACK refusing every filter (0x80) for each SUBSCRIBE, and nothing else.
+
+  An MQTT 5 CONNECT (protocol level 5) gets an MQTT 5 broker with limits
+  mosquitto cannot set per client: CONNACK with Maximum QoS 0, Retain
+  Available 0 and Maximum Packet Size 64, a SUBACK refusing every filter
+  with 0x87 (Not authorized) and a Reason String; ``refuse5...``: CONNACK
+  0x87 with Reason String "go away"; ``kick5...``: after the CONNACK, a
+  DISCONNECT 0x98 (Administrative action) with Reason String "bye";
+  ``alias5...``: after the CONNACK, QoS 0 PUBLISHes using topic aliases
+  (``_alias5``: set, used alone, a 300-byte topic, then an alias never set).
 
 Command line::
 
@@ -261,15 +273,80 @@ class FakeBroker:
 
     @staticmethod
     def _client_id(body):
-        # variable header: protocol name (2+n), level, flags, keepalive (2)
+        # variable header: protocol name (2+n), level, flags, keepalive (2),
+        # in MQTT 5 the properties (their length, a variable byte integer)
         if len(body) < 2:
             return ""
         n = (body[0] << 8) | body[1]
         pos = 2 + n + 4
+        if FakeBroker._level(body) == 5 and pos < len(body):
+            length, shift = 0, 0
+            while pos < len(body) and shift < 28:
+                length |= (body[pos] & 0x7F) << shift
+                shift += 7
+                pos += 1
+                if not body[pos - 1] & 0x80:
+                    break
+            pos += length
         if len(body) < pos + 2:
             return ""
         m = (body[pos] << 8) | body[pos + 1]
         return body[pos + 2 : pos + 2 + m].decode("utf-8", "replace")
+
+    @staticmethod
+    def _level(body):
+        n = (body[0] << 8) | body[1] if len(body) >= 2 else 0
+        return body[2 + n] if len(body) > 2 + n else 0
+
+    def _serve5(self, conn, cid):
+        """The MQTT 5 fake broker (see the module doc)."""
+        reason = lambda text: b"\x1f" + len(text).to_bytes(2, "big") + text  # Reason String
+        if cid.startswith("refuse5"):
+            props = reason(b"go away")
+            conn.sendall(bytes((0x20, 3 + len(props), 0x00, 0x87, len(props))) + props)
+            return
+        # Maximum QoS 0, Retain Available 0, Maximum Packet Size 64.
+        props = b"\x24\x00\x25\x00\x27\x00\x00\x00\x40"
+        conn.sendall(bytes((0x20, 3 + len(props), 0x00, 0x00, len(props))) + props)
+        if cid.startswith("alias5"):
+            conn.sendall(_alias5())
+            self._linger(conn, time.monotonic() + FAKE_CONNECT_TIMEOUT)
+            return
+        if cid.startswith("kick5"):
+            props = reason(b"bye")
+            conn.sendall(bytes((0xE0, 2 + len(props), 0x98, len(props))) + props)
+            self._linger(conn, time.monotonic() + FAKE_CONNECT_TIMEOUT)
+            return
+
+        def suback(body):
+            # SUBSCRIBE: packet id, properties (length < 128 here), then per
+            # filter a string and an options byte: refuse each with 0x87.
+            n = self._filters(body, 3 + body[2])
+            props = reason(b"denied")
+            return bytes((0x90, 3 + len(props) + n)) + body[:2] + bytes((len(props),)) + props + b"\x87" * n
+
+        self._answer(conn, suback)
+
+    @staticmethod
+    def _filters(body, i):
+        """How many filters a SUBSCRIBE body has from offset i."""
+        n = 0
+        while i + 2 <= len(body):
+            i += 2 + ((body[i] << 8) | body[i + 1]) + 1
+            n += 1
+        return n
+
+    def _answer(self, conn, suback):
+        """PINGRESP to each PINGREQ, suback(body) to each SUBSCRIBE, until
+        DISCONNECT."""
+        while not self._stop.is_set():
+            first, body = self._read_packet(conn)
+            if first == 0xC0:
+                conn.sendall(b"\xd0\x00")
+            elif first == 0x82:
+                conn.sendall(suback(body))
+            elif first == 0xE0:
+                return
 
     def _expect(self, conn, first_byte, deadline):
         """Read packets until one starts with first_byte; return its body."""
@@ -318,6 +395,9 @@ class FakeBroker:
             if first != 0x10:
                 return
             cid = self._client_id(body)
+            if self._level(body) == 5:
+                self._serve5(conn, cid)
+                return
             if cid.startswith("refuse-"):
                 digits = ""
                 for ch in cid[len("refuse-") :]:
@@ -339,19 +419,13 @@ class FakeBroker:
                     except socket.timeout:
                         continue
                 return
-            while not self._stop.is_set():
-                first, body = self._read_packet(conn)
-                if first == 0xC0:
-                    conn.sendall(b"\xd0\x00")
-                elif first == 0x82:
-                    # SUBSCRIBE: refuse every filter (return code 0x80).
-                    n, i = 0, 2
-                    while i + 2 <= len(body):
-                        i += 2 + ((body[i] << 8) | body[i + 1]) + 1
-                        n += 1
-                    conn.sendall(bytes((0x90, 2 + n)) + body[:2] + b"\x80" * n)
-                elif first == 0xE0:
-                    return
+
+            def suback(body):
+                # SUBSCRIBE: refuse every filter (return code 0x80).
+                n = self._filters(body, 2)
+                return bytes((0x90, 2 + n)) + body[:2] + b"\x80" * n
+
+            self._answer(conn, suback)
         except (_Closed, OSError):
             pass
         finally:
@@ -359,6 +433,26 @@ class FakeBroker:
                 conn.close()
             except OSError:
                 pass
+
+
+def _publish5(topic, alias, payload):
+    """An MQTT 5 QoS 0 PUBLISH of `payload` with Topic Alias `alias`."""
+    body = len(topic).to_bytes(2, "big") + topic + b"\x03\x23" + alias.to_bytes(2, "big") + payload
+    return b"\x30" + _varint(len(body)) + body
+
+
+def _alias5():
+    """alias5: alias 1 set with a/b, used alone, alias 2 set with a
+    300-byte topic (more than the client's first alias map holds) and used
+    alone, then alias 3, never set: a protocol error."""
+    return (
+        _publish5(b"a/b", 1, b"one")
+        + _publish5(b"", 1, b"two")
+        + _publish5(b"l" * 300, 2, b"three")
+        + _publish5(b"", 2, b"four")
+        + _publish5(b"", 1, b"five")
+        + _publish5(b"", 3, b"six")
+    )
 
 
 def _publish(topic, payload, first=0x30, pid=None):
@@ -679,6 +773,10 @@ class Broker:
             # As root mosquitto would switch to user "mosquitto", who cannot
             # read the private key in our 0700 temp dir.
             lines.insert(0, "user root")
+        acl = os.path.join(self.dir, "acl")
+        with open(acl, "w") as f:
+            f.write("topic readwrite #\n\nuser umqtt_rs_acl\ntopic readwrite umqtt_rs/acl/ok/#\n")
+        lines.append("acl_file " + acl)
         if self.tls:
             lines += [
                 "listener %d %s" % (self.tls_port, HOST),

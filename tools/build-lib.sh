@@ -53,7 +53,11 @@ CARGO_TARGET_DIR=$target_dir cargo ${toolchain:-} rustc --manifest-path "$top/Ca
 lib=$target_dir/$target/release/libumqtt_rs.a
 
 # The exports are exactly the functions the header declares.
-exports=$(sed -n 's/^[a-z_0-9 ]*[ *]\(umqtt_rs_[a-z_0-9]*\)(.*/\1/p' "$top/micropython-glue/umqtt_rs.h" | sort -u)
+# The MQTT 5 block (#if UMQTT_RS_MQTT5) only with the feature.
+v5_block='/^#if UMQTT_RS_MQTT5$/,/^#endif \/\/ UMQTT_RS_MQTT5$/d'
+if [ "$features" != firmware ]; then v5_block=; fi
+exports=$(sed "$v5_block" "$top/micropython-glue/umqtt_rs.h" \
+    | sed -n 's/^[a-z_0-9 ]*[ *]\(umqtt_rs_[a-z_0-9]*\)(.*/\1/p' | sort -u)
 [ -n "$exports" ] || { echo "build-lib: no exports found in umqtt_rs.h" >&2; exit 1; }
 undef=(); keep=()
 for e in $exports; do undef+=(-u "$e"); keep+=("--keep-global-symbol=$e"); done

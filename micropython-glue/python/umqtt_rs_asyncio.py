@@ -53,8 +53,10 @@ class MQTTClient:
     iterator of messages.  Constructor: as umqtt_rs.MQTTClient, plus
     queue_size (messages held for messages(); when full the oldest is dropped
     and counted in .dropped), flags (messages() yields (topic, msg,
-    retained, qos, dup) instead of (topic, msg)) and wait_on ("sock", or "client" to wait on the
-    native client object itself)."""
+    retained, qos, dup) instead of (topic, msg)), props (MQTT 5: the
+    message's properties, a dict or None, last in each tuple) and wait_on
+    ("sock", or "client" to wait on the native client object itself).
+    protocol=5 goes to the native client."""
 
     def __init__(
         self,
@@ -71,11 +73,14 @@ class MQTTClient:
         flags=False,
         window=16,
         wait_on="sock",
+        props=False,
         **native
     ):
         self._c = c = _Native(client_id, server, port, user, password, keepalive, ssl, ssl_params, window=window, **native)
-        c.set_callback(self._on_msg, flags)
-        c.set_ack_callback(self._on_ack)
+        c.set_callback(self._on_msg, flags, props=props)
+        # reason=True: an MQTT 5 refusal (PUBACK/PUBREC code) reaches the
+        # publish awaiting it instead of failing the connection.
+        c.set_ack_callback(self._on_ack, reason=True)
         self._window = window
         self._wait_client = wait_on == "client"
         self.queue_size = queue_size
@@ -93,7 +98,7 @@ class MQTTClient:
 
     # -- API ----------------------------------------------------------------
 
-    def connect(self, clean_session=True, timeout=None, *, sock=None):
+    def connect(self, clean_session=True, timeout=None, *, sock=None, props=None):
         """Connect and start the driving tasks; returns session_present.
         The TCP/TLS handshake blocks the loop (at most `timeout` seconds);
         the CONNACK is awaited without blocking it.  With
@@ -103,7 +108,7 @@ class MQTTClient:
         self._stop()
         c = self._c
         c.setblocking(False)
-        c.connect(clean_session, timeout, sock=sock)
+        c.connect(clean_session, timeout, sock=sock, props=props)
         self._err = None
         self._closed = False
         self._reader = asyncio.create_task(self._read())
@@ -126,15 +131,19 @@ class MQTTClient:
         self._c.disconnect()
 
     # async: a generator, so that awaiting an ack allocates nothing.
-    def publish(self, topic, msg, retain=False, qos=0):
+    def publish(self, topic, msg, retain=False, qos=0, *, props=None):
         """QoS 0 returns once the packet is queued; QoS 1 awaits the PUBACK,
-        QoS 2 the PUBCOMP.  Waits (without blocking the loop) while the
-        in-flight window or the transport is full."""
+        QoS 2 the PUBCOMP (MQTT 5: MQTTException(code) when it refuses the
+        message).  Waits (without blocking the loop) while the in-flight
+        window or the transport is full.  props: MQTT 5 properties."""
         self._check()
         c = self._c
         while True:
             try:
-                pid = c.publish(topic, msg, retain, qos)
+                if props is None:
+                    pid = c.publish(topic, msg, retain, qos)
+                else:
+                    pid = c.publish(topic, msg, retain, qos, props=props)
                 break
             except OSError as e:
                 if e.errno != _EAGAIN:
@@ -159,19 +168,24 @@ class MQTTClient:
             while c.pending():
                 yield from self._writable()
                 self._check()
-            while qos and not acked[pid]:
+            while qos and acked[pid] is False:
                 _park(self._ackq)
                 yield
                 self._check()
+            if qos and acked[pid] is not True:
+                raise MQTTException(acked[pid])
         finally:
             if qos:
                 del acked[pid]
 
-    def subscribe(self, topic, qos=0):
-        """Awaits the SUBACK; MQTTException(0x80) when refused."""
-        codes = yield from self._topic_request(self._c.subscribe, topic, qos)
-        if codes is not None and 0x80 in codes:
-            raise MQTTException(0x80)
+    def subscribe(self, topic, qos=0, **opts):
+        """Awaits the SUBACK; MQTTException(code) when refused (0x80, or
+        MQTT 5's reason code).  opts: MQTT 5's no_local,
+        retain_as_published, retain_handling (as the native subscribe)."""
+        codes = yield from self._topic_request(self._c.subscribe, topic, qos, **opts)
+        for code in codes or b"":
+            if code >= 0x80:
+                raise MQTTException(code)
 
     def unsubscribe(self, topic):
         """Awaits the UNSUBACK."""
@@ -206,9 +220,9 @@ class MQTTClient:
         q.append(m)
         _wake(self._msgq)
 
-    def _on_ack(self, pid):
+    def _on_ack(self, pid, code=0):
         if pid in self._acked:
-            self._acked[pid] = True
+            self._acked[pid] = code or True
         _wake(self._ackq)
 
     def _check(self):
@@ -233,7 +247,7 @@ class MQTTClient:
         yield from self._wait_writable()
         self._drive()
 
-    def _topic_request(self, f, topic, qos=None):
+    def _topic_request(self, f, topic, qos=None, **opts):
         # Sends a SUBSCRIBE/UNSUBSCRIBE and awaits its ack like a publish's
         # (the ack callback), without blocking the loop; returns the SUBACK
         # return codes (None for UNSUBACK).
@@ -241,7 +255,7 @@ class MQTTClient:
         c = self._c
         while True:
             try:
-                pid = f(topic) if qos is None else f(topic, qos)
+                pid = f(topic) if qos is None else f(topic, qos, **opts)
                 break
             except OSError as e:
                 if e.errno != _EAGAIN:

@@ -33,6 +33,7 @@ class MQTTClient:
         flags: bool = False,
         window: int = 16,
         wait_on: str = "sock",
+        props: bool = False,
         rx_size: int = 1024,
         tx_size: int = 1024,
         store_size: int = 2048,
@@ -43,14 +44,19 @@ class MQTTClient:
         """queue_size: messages held for messages() (the oldest is dropped and
         counted in .dropped); flags: messages() yields (topic, msg, retained,
         qos, dup); wait_on: "sock" or "client" (the native object)."""
-    async def connect(self, clean_session: bool = True, timeout: Optional[float] = None, *, sock: Any = None) -> int:
+    async def connect(
+        self, clean_session: bool = True, timeout: Optional[float] = None, *, sock: Any = None, props: Optional[dict[int, Any]] = None
+    ) -> int:
         """Returns session_present.  The TCP/TLS handshake blocks the loop (at
         most timeout seconds); the CONNACK is awaited without blocking it."""
     async def disconnect(self) -> None: ...
-    async def publish(self, topic: _Buf, msg: _Buf, retain: bool = False, qos: int = 0) -> None:
+    async def publish(self, topic: _Buf, msg: _Buf, retain: bool = False, qos: int = 0, *, props: Optional[dict[int, Any]] = None) -> None:
         """QoS 0 returns once queued; QoS 1 awaits the PUBACK, QoS 2 the PUBCOMP."""
-    async def subscribe(self, topic: _Buf, qos: int = 0) -> None:
-        """Awaits the SUBACK; MQTTException(0x80) when refused."""
+    async def subscribe(
+        self, topic: _Buf, qos: int = 0, *, no_local: bool = False, retain_as_published: bool = False, retain_handling: int = 0
+    ) -> None:
+        """Awaits the SUBACK; MQTTException(code) when refused (0x80, or
+        MQTT 5's reason code).  The keyword-only options are MQTT 5's."""
     async def unsubscribe(self, topic: _Buf) -> None: ...
     async def ping(self) -> None: ...
     def messages(self) -> AsyncIterator[tuple[Any, ...]]:

@@ -109,15 +109,16 @@ class MQTTClient:
                 i += 1
                 self.delay(i)
 
-    def connect(self, clean_session=True, timeout=None):
+    def connect(self, clean_session=True, timeout=None, *, props=None):
         """Connect; returns session_present.  A clean session forgets the
-        subscriptions recorded so far, as the broker does."""
+        subscriptions recorded so far, as the broker does.  props: MQTT 5
+        CONNECT properties, kept by the native client for the reconnects."""
         if clean_session:
             self._subs = {}
             self._unsubs = []
             self._keep_subs()
         try:
-            sp = self._c.connect(clean_session, timeout)
+            sp = self._c.connect(clean_session, timeout, props=props)
             self._restore(sp)
         except Exception:
             self.connected = False
@@ -128,14 +129,14 @@ class MQTTClient:
             self.on_connect(self, sp)
         return sp
 
-    def publish(self, topic, msg, retain=False, qos=0):
+    def publish(self, topic, msg, retain=False, qos=0, *, props=None):
         stored = False
         while True:
             if stored:
                 # The native session resent it after the reconnect.
                 err = self._call(self._c.drain)
             else:
-                err, stored = self._pub(topic, msg, retain, qos, True)
+                err, stored = self._pub(topic, msg, retain, qos, True, props)
             if err is None:
                 return None
             self.log(False, err)
@@ -208,14 +209,14 @@ class MQTTClient:
         if err is not None:
             raise err
 
-    def set_callback(self, f, flags=False):
-        self._c.set_callback(f, flags)
+    def set_callback(self, f, flags=False, *, props=False):
+        self._c.set_callback(f, flags, props=props)
 
     def set_ack_callback(self, f):
         self._ack_cb = f
 
-    def set_last_will(self, topic, msg, retain=False, qos=0):
-        self._c.set_last_will(topic, msg, retain, qos)
+    def set_last_will(self, topic, msg, retain=False, qos=0, *, props=None):
+        self._c.set_last_will(topic, msg, retain, qos, props=props)
 
     def subscriptions(self):
         """The active subscriptions: {filter bytes: qos}."""
@@ -252,7 +253,7 @@ class MQTTClient:
             self._lost(e)
             return e
 
-    def _pub(self, topic, msg, retain, qos, wait):
+    def _pub(self, topic, msg, retain, qos, wait, props=None):
         # Native publish.  Returns (error or None, stored): stored is True when
         # a QoS 1/2 message went into the native session before the error,
         # so that a reconnect resends it and it must not be published again.
@@ -260,7 +261,7 @@ class MQTTClient:
         n0 = c.inflight()
         a0 = self._acks
         try:
-            c.publish(topic, msg, retain, qos, wait=wait)
+            c.publish(topic, msg, retain, qos, wait=wait, props=props)
             return None, False
         except OSError as e:
             stored = qos > 0 and c.inflight() + self._acks - a0 > n0
@@ -361,11 +362,11 @@ class RobustClient(MQTTClient):
         """Messages waiting in the offline queue."""
         return len(self._queue)
 
-    def connect(self, clean_session=False, timeout=None):
+    def connect(self, clean_session=False, timeout=None, *, props=None):
         if self._due is None:
             self._due = time.ticks_ms()
         try:
-            return super().connect(clean_session, self.connect_timeout if timeout is None else timeout)
+            return super().connect(clean_session, self.connect_timeout if timeout is None else timeout, props=props)
         except (OSError, MQTTException) as e:
             self._attempt += 1
             self._due = time.ticks_add(time.ticks_ms(), self.backoff_ms(self._attempt))

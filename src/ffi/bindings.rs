@@ -5,6 +5,7 @@ pub const UMQTT_RS_CLIENT_WORDS: u32 = 144;
 pub const UMQTT_RS_INLINE_HELD: u32 = 64;
 pub const UMQTT_RS_HELD_BITMAP_BYTES: u32 = 8192;
 pub const UMQTT_RS_MAX_UNACKED: u32 = 32;
+pub const UMQTT_RS_MAX_PROPS: u32 = 16;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct umqtt_rs_client {
@@ -32,6 +33,9 @@ pub enum umqtt_rs_status {
     UMQTT_RS_ERR_PACKET_TOO_LARGE = 15,
     UMQTT_RS_ERR_INCOMING_TOO_LARGE = 16,
     UMQTT_RS_ERR_SESSION = 17,
+    UMQTT_RS_ERR_SERVER_DISCONNECT = 18,
+    UMQTT_RS_ERR_PROPERTY = 19,
+    UMQTT_RS_ERR_ALIAS_FULL = 20,
 }
 pub use self::umqtt_rs_status as umqtt_rs_status_t;
 #[repr(u32)]
@@ -55,6 +59,10 @@ pub enum umqtt_rs_argument_error {
     UMQTT_RS_ARG_EMPTY_CLIENT_ID = 4,
     UMQTT_RS_ARG_PASSWORD_WITHOUT_USER = 5,
     UMQTT_RS_ARG_TOPIC_COUNT = 6,
+    UMQTT_RS_ARG_QOS_NOT_SUPPORTED = 7,
+    UMQTT_RS_ARG_RETAIN_NOT_SUPPORTED = 8,
+    UMQTT_RS_ARG_NOT_IN_VERSION = 9,
+    UMQTT_RS_ARG_PROTOCOL = 10,
 }
 pub use self::umqtt_rs_argument_error as umqtt_rs_argument_error_t;
 #[repr(u32)]
@@ -66,6 +74,8 @@ pub enum umqtt_rs_protocol_error {
     UMQTT_RS_PROTO_PUBACK_FOR_QOS2 = 4,
     UMQTT_RS_PROTO_PUBREC_FOR_QOS1 = 5,
     UMQTT_RS_PROTO_EARLY_PUBCOMP = 6,
+    UMQTT_RS_PROTO_TOPIC_ALIAS = 7,
+    UMQTT_RS_PROTO_RECEIVE_MAXIMUM = 8,
 }
 pub use self::umqtt_rs_protocol_error as umqtt_rs_protocol_error_t;
 #[repr(u32)]
@@ -92,6 +102,7 @@ pub enum umqtt_rs_session_error {
     UMQTT_RS_SESSION_CHECKSUM = 3,
     UMQTT_RS_SESSION_INVALID = 4,
     UMQTT_RS_SESSION_CONNECTED = 5,
+    UMQTT_RS_SESSION_VERSION = 6,
 }
 pub use self::umqtt_rs_session_error as umqtt_rs_session_error_t;
 #[repr(u32)]
@@ -105,8 +116,16 @@ pub enum umqtt_rs_event_kind {
     UMQTT_RS_EV_UNSUBSCRIBED = 5,
     UMQTT_RS_EV_PONG = 6,
     UMQTT_RS_EV_CHUNK = 7,
+    UMQTT_RS_EV_PUBLISH_FAILED = 8,
 }
 pub use self::umqtt_rs_event_kind as umqtt_rs_event_kind_t;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct umqtt_rs_bytes {
+    pub ptr: *const u8,
+    pub len: usize,
+}
+pub type umqtt_rs_bytes_t = umqtt_rs_bytes;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct umqtt_rs_event {
@@ -116,21 +135,16 @@ pub struct umqtt_rs_event {
     pub payload_len: usize,
     pub offset: usize,
     pub total: usize,
+    pub props: umqtt_rs_bytes_t,
     pub pid: u16,
     pub kind: u8,
     pub qos: u8,
     pub retain: bool,
     pub dup: bool,
     pub session_present: bool,
+    pub reason: u8,
 }
 pub type umqtt_rs_event_t = umqtt_rs_event;
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct umqtt_rs_bytes {
-    pub ptr: *const u8,
-    pub len: usize,
-}
-pub type umqtt_rs_bytes_t = umqtt_rs_bytes;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct umqtt_rs_connect_opts {
@@ -150,6 +164,9 @@ pub type umqtt_rs_connect_opts_t = umqtt_rs_connect_opts;
 pub struct umqtt_rs_topic {
     pub filter: umqtt_rs_bytes_t,
     pub qos: u8,
+    pub no_local: bool,
+    pub retain_as_published: bool,
+    pub retain_handling: u8,
 }
 pub type umqtt_rs_topic_t = umqtt_rs_topic;
 unsafe extern "C" {
@@ -334,4 +351,101 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn umqtt_rs_is_inflight(client: *const umqtt_rs_client_t, pid: u16) -> bool;
+}
+#[repr(u32)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub enum umqtt_rs_prop_kind {
+    UMQTT_RS_PROP_INT = 0,
+    UMQTT_RS_PROP_STR = 1,
+    UMQTT_RS_PROP_BIN = 2,
+    UMQTT_RS_PROP_PAIR = 3,
+}
+pub use self::umqtt_rs_prop_kind as umqtt_rs_prop_kind_t;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct umqtt_rs_prop {
+    pub a: umqtt_rs_bytes_t,
+    pub b: umqtt_rs_bytes_t,
+    pub value: u32,
+    pub id: u8,
+    pub kind: u8,
+    pub many: bool,
+}
+pub type umqtt_rs_prop_t = umqtt_rs_prop;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct umqtt_rs_props {
+    pub items: *const umqtt_rs_prop_t,
+    pub count: usize,
+}
+pub type umqtt_rs_props_t = umqtt_rs_props;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct umqtt_rs_connect5_opts {
+    pub props: umqtt_rs_props_t,
+    pub will_props: umqtt_rs_props_t,
+    pub session_expiry: u32,
+    pub receive_maximum: u16,
+    pub topic_alias_maximum: u16,
+    pub request_problem_information: bool,
+}
+pub type umqtt_rs_connect5_opts_t = umqtt_rs_connect5_opts;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct umqtt_rs_server_limits {
+    pub maximum_packet_size: u32,
+    pub receive_maximum: u16,
+    pub topic_alias_maximum: u16,
+    pub keepalive: u16,
+    pub maximum_qos: u8,
+    pub retain_available: bool,
+    pub server_keep_alive: bool,
+}
+pub type umqtt_rs_server_limits_t = umqtt_rs_server_limits;
+unsafe extern "C" {
+    pub fn umqtt_rs_set_protocol(client: *mut umqtt_rs_client_t, level: u8) -> umqtt_rs_status_t;
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_connect5(
+        client: *mut umqtt_rs_client_t,
+        now_ms: u64,
+        opts: *const umqtt_rs_connect_opts_t,
+        v5: *const umqtt_rs_connect5_opts_t,
+    ) -> umqtt_rs_status_t;
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_publish5(
+        client: *mut umqtt_rs_client_t,
+        now_ms: u64,
+        topic: umqtt_rs_bytes_t,
+        payload: umqtt_rs_bytes_t,
+        qos: u8,
+        retain: bool,
+        props: umqtt_rs_props_t,
+        pid: *mut u16,
+        payload_separate: *mut bool,
+    ) -> umqtt_rs_status_t;
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_disconnect5(
+        client: *mut umqtt_rs_client_t,
+        reason: u8,
+        props: umqtt_rs_props_t,
+    ) -> umqtt_rs_status_t;
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_set_alias_buffer(client: *mut umqtt_rs_client_t, buf: *mut u8, cap: usize);
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_server_limits(
+        client: *const umqtt_rs_client_t,
+        out: *mut umqtt_rs_server_limits_t,
+    );
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_prop_next(
+        props: umqtt_rs_bytes_t,
+        at: *mut usize,
+        out: *mut umqtt_rs_prop_t,
+    ) -> bool;
 }

@@ -25,6 +25,8 @@
     clippy::all
 )]
 pub mod bindings;
+#[cfg(feature = "mqtt5")]
+mod v5;
 
 use core::mem::{align_of, size_of};
 use core::ptr;
@@ -71,6 +73,11 @@ struct State {
     /// The held-id bitmap; null until the glue lends one.
     held: *mut u8,
     held_cap: usize,
+    /// MQTT 5's incoming topic alias map; null until the glue lends one.
+    #[cfg(feature = "mqtt5")]
+    alias: *mut u8,
+    #[cfg(feature = "mqtt5")]
+    alias_cap: usize,
     detail: u32,
 }
 
@@ -267,6 +274,8 @@ fn status_of(err: Error) -> Fail {
         Error::IncomingTooLarge { size } => (St::UMQTT_RS_ERR_INCOMING_TOO_LARGE, saturate(size)),
         Error::Encode(e) => encode_status(e),
         Error::Restore(e) => (St::UMQTT_RS_ERR_SESSION, session_detail(e) as u32),
+        #[cfg(feature = "mqtt5")]
+        e => v5::status_of(e),
         #[allow(unreachable_patterns)]
         _ => (St::UMQTT_RS_ERR_PROTOCOL, Pe::UMQTT_RS_PROTO_OTHER as u32),
     }
@@ -280,6 +289,8 @@ fn encode_status(e: EncodeError) -> Fail {
         EncodeError::PasswordWithoutUser => arg(Ae::UMQTT_RS_ARG_PASSWORD_WITHOUT_USER),
         EncodeError::EmptyClientId => arg(Ae::UMQTT_RS_ARG_EMPTY_CLIENT_ID),
         EncodeError::NulChar => arg(Ae::UMQTT_RS_ARG_NUL),
+        #[cfg(feature = "mqtt5")]
+        e @ (EncodeError::Property(_) | EncodeError::NotInVersion) => v5::encode_status(e),
         _ => arg(Ae::UMQTT_RS_ARG_OTHER),
     }
 }
@@ -308,6 +319,10 @@ fn protocol_detail(e: ProtocolError) -> Pe {
             (PacketType::Pubrec, OutgoingFlow::AwaitPuback) => Pe::UMQTT_RS_PROTO_PUBREC_FOR_QOS1,
             _ => Pe::UMQTT_RS_PROTO_EARLY_PUBCOMP,
         },
+        #[cfg(feature = "mqtt5")]
+        ProtocolError::TopicAlias(_) => Pe::UMQTT_RS_PROTO_TOPIC_ALIAS,
+        #[cfg(feature = "mqtt5")]
+        ProtocolError::ReceiveMaximumExceeded => Pe::UMQTT_RS_PROTO_RECEIVE_MAXIMUM,
         #[allow(unreachable_patterns)]
         _ => Pe::UMQTT_RS_PROTO_OTHER,
     }
@@ -390,6 +405,10 @@ pub unsafe extern "C" fn umqtt_rs_init(
         store_used: 0,
         held: ptr::null_mut(),
         held_cap: 0,
+        #[cfg(feature = "mqtt5")]
+        alias: ptr::null_mut(),
+        #[cfg(feature = "mqtt5")]
+        alias_cap: 0,
         detail: 0,
     };
     // SAFETY: per the function contract; State fits (checked above).
@@ -533,7 +552,21 @@ pub unsafe extern "C" fn umqtt_rs_connect(
     // SAFETY: per the function contract.
     let (st, o) = unsafe { (state(client), &*opts) };
     st.reset_io();
-    // SAFETY: per the function contract, every byte string is readable.
+    let r = (|| {
+        // SAFETY: per the function contract, every byte string is readable.
+        let connect = unsafe { connect_of(o) }?;
+        st.with_tx(|s, tx| s.connect(now_ms, &connect, tx))
+            .map_err(status_of)
+    })();
+    st.report(r)
+}
+
+/// The CONNECT fields of C's options.
+///
+/// # Safety
+/// Every byte string of `o` must be readable for `'a`.
+unsafe fn connect_of<'a>(o: &umqtt_rs_connect_opts_t) -> Result<Connect<'a>, Fail> {
+    // SAFETY: per the function contract.
     let (id, user, password, will_topic, will_msg) = unsafe {
         (
             bytes(o.client_id),
@@ -543,32 +576,27 @@ pub unsafe extern "C" fn umqtt_rs_connect(
             bytes(o.will_message),
         )
     };
-    let r = (|| {
-        let username = match user {
-            Some(u) => Some(utf8(u)?),
-            None => None,
-        };
-        let will = match will_topic {
-            Some(t) => Some(Will {
-                topic: topic_str(t)?,
-                message: will_msg,
-                qos: qos(o.will_qos)?,
-                retain: o.will_retain,
-            }),
-            None => None,
-        };
-        let connect = Connect {
-            client_id: utf8(id)?,
-            keepalive: o.keepalive_s,
-            clean_session: o.clean_session,
-            will,
-            username,
-            password,
-        };
-        st.with_tx(|s, tx| s.connect(now_ms, &connect, tx))
-            .map_err(status_of)
-    })();
-    st.report(r)
+    let username = match user {
+        Some(u) => Some(utf8(u)?),
+        None => None,
+    };
+    let will = match will_topic {
+        Some(t) => Some(Will {
+            topic: topic_str(t)?,
+            message: will_msg,
+            qos: qos(o.will_qos)?,
+            retain: o.will_retain,
+        }),
+        None => None,
+    };
+    Ok(Connect {
+        client_id: utf8(id)?,
+        keepalive: o.keepalive_s,
+        clean_session: o.clean_session,
+        will,
+        username,
+        password,
+    })
 }
 
 /// Queues a PUBLISH (see the header for `payload_separate`).
@@ -589,13 +617,9 @@ pub unsafe extern "C" fn umqtt_rs_publish(
 ) -> St {
     // SAFETY: per the function contract.
     let (st, topic, payload) = unsafe { (state(client), bytes(topic), bytes(payload)) };
-    let tx_cap = st.tx_cap;
     let r = (|| {
         let topic = topic_str(topic)?;
         let q = qos(qos_in)?;
-        // A payload that fits the whole buffer is copied into it (one
-        // write); a larger one goes out separately, straight from the
-        // caller's memory.
         let header = crate::wire::Publish {
             topic,
             qos: q,
@@ -606,20 +630,13 @@ pub unsafe extern "C" fn umqtt_rs_publish(
         }
         .header_len()
         .map_err(encode_status)?;
-        let separate = header.saturating_add(payload.len()) > tx_cap;
-        let id = st
-            .with_tx_inline(|s, tx| {
-                if separate {
-                    s.publish_header(now_ms, topic, payload, q, retain, tx)
-                } else {
-                    s.publish(now_ms, topic, payload, q, retain, tx)
-                }
-            })
-            .map_err(status_of)?;
-        if separate {
-            st.tx_tail = payload.len();
-            st.tail_pid = 0;
-        }
+        let (id, separate) = st.publish_in(header, payload.len(), |s, tx, separate| {
+            if separate {
+                s.publish_header(now_ms, topic, payload, q, retain, tx)
+            } else {
+                s.publish(now_ms, topic, payload, q, retain, tx)
+            }
+        })?;
         // SAFETY: per the function contract.
         unsafe {
             *pid = id;
@@ -628,6 +645,32 @@ pub unsafe extern "C" fn umqtt_rs_publish(
         Ok(())
     })();
     st.report(r)
+}
+
+impl State {
+    /// The publish path of both versions: a payload whose packet (of
+    /// `header` bytes before it) fits the whole tx buffer is copied into
+    /// it (one write); a larger one goes out separately, as the tail,
+    /// straight from the caller's memory.  `queue` queues the packet, or
+    /// only its header when told the payload is separate.  Returns the
+    /// packet id and whether the payload is separate.
+    #[inline(always)]
+    fn publish_in(
+        &mut self,
+        header: usize,
+        payload_len: usize,
+        queue: impl FnOnce(&mut Session, &mut TxBuf<'_>, bool) -> Result<u16, Error>,
+    ) -> Result<(u16, bool), Fail> {
+        let separate = header.saturating_add(payload_len) > self.tx_cap;
+        let id = self
+            .with_tx_inline(|s, tx| queue(s, tx, separate))
+            .map_err(status_of)?;
+        if separate {
+            self.tx_tail = payload_len;
+            self.tail_pid = 0;
+        }
+        Ok((id, separate))
+    }
 }
 
 /// Queues the header of a PUBLISH whose payload the glue streams.
@@ -703,6 +746,17 @@ pub unsafe extern "C" fn umqtt_rs_subscribe(
     let r = (|| {
         // SAFETY: per the function contract.
         let list = unsafe { topic_list(topics, count) }?;
+        #[cfg(feature = "mqtt5")]
+        if st.session.version().is_v5() {
+            // SAFETY: `topics` holds the `count` entries `list` was read from.
+            let options = unsafe { v5::with_options(topics, &list) };
+            let id = st
+                .with_tx(|s, tx| s.subscribe_with_options(now_ms, &options, tx))
+                .map_err(status_of)?;
+            // SAFETY: per the function contract.
+            unsafe { *pid = id };
+            return Ok(());
+        }
         let id = st
             .with_tx(|s, tx| s.subscribe(now_ms, &list, tx))
             .map_err(status_of)?;
@@ -890,13 +944,22 @@ pub unsafe extern "C" fn umqtt_rs_next_event(
         payload_len: 0,
         offset: 0,
         total: 0,
+        props: umqtt_rs_bytes_t {
+            ptr: ptr::null(),
+            len: 0,
+        },
         pid: 0,
         kind: Ek::UMQTT_RS_EV_NONE as u8,
         qos: 0,
         retain: false,
         dup: false,
         session_present: false,
+        reason: 0,
     };
+    #[cfg(feature = "mqtt5")]
+    if st.session.version().is_v5() {
+        return v5::next_event(st, now_ms, ev);
+    }
     let (max, chunk) = (st.session.max_packet_size(), st.chunk);
     // SAFETY: the RxBuf lives only in this call; the packet an event borrows
     // stays lent (unmoved) until the next call, as the header promises.
@@ -1069,7 +1132,7 @@ fn fill_chunk(ev: &mut umqtt_rs_event_t, p: &Publish<'_>, offset: usize, total: 
 }
 
 #[inline]
-fn fill_event(ev: &mut umqtt_rs_event_t, e: &Event<'_>) {
+pub(crate) fn fill_event(ev: &mut umqtt_rs_event_t, e: &Event<'_>) {
     match *e {
         Event::Connected { session_present } => {
             ev.kind = Ek::UMQTT_RS_EV_CONNECTED as u8;

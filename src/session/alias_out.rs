@@ -151,7 +151,7 @@ impl Session {
         let (Some(plan), Ok(())) = (plan, list.extend_from_slice(props)) else {
             return self.publish_with(now_ms, topic, payload, qos, retain, props, tx);
         };
-        Self::check_publish_props(props)?;
+        super::v5::publish_props(props)?;
         let (alias, wire_topic) = match plan {
             Plan::Known { alias, .. } => (alias, ""),
             Plan::Assign { alias, .. } => (alias, topic),

@@ -41,7 +41,7 @@ impl Session {
             }
             other => {
                 #[cfg(feature = "mqtt5")]
-                if other.is_ok() && d.qos == QoS::AtLeastOnce {
+                if other.is_ok() {
                     self.v5.quota_released();
                 }
                 other
@@ -83,9 +83,7 @@ impl Session {
             self.send(now_ms, &d.ack_packet(), tx)?;
             self.deliveries.paid(d);
             #[cfg(feature = "mqtt5")]
-            if d.qos == QoS::AtLeastOnce {
-                self.v5.quota_released();
-            }
+            self.v5.quota_released();
         }
         Ok(())
     }
@@ -136,8 +134,6 @@ impl Session {
                 // Answered even for an unknown id (MQTT-4.3.3-2 ff.): the
                 // PUBCOMP may have been lost with the previous connection.
                 self.send(now_ms, &Packet::Pubcomp(pid), tx)?;
-                #[cfg(feature = "mqtt5")]
-                self.v5.quota_released();
                 self.durable.release_incoming(pid, tx.held_bits());
                 Ok(None)
             }

@@ -749,11 +749,12 @@ fn receive_maximum_is_enforced() {
         ]
     }
     const PUBREL_2: &[u8] = &[0x62, 0x02, 0x00, 0x02]; // PUBREL id 2
-    let (p1, p2, p3, p4) = (
+    let (p1, p2, p3, p4, p5) = (
         publish(0x32, 1),
         publish(0x34, 2),
         publish(0x32, 3),
         publish(0x32, 4),
+        publish(0x32, 5),
     );
     let mut mem = [0u8; 64];
     let mut tx = TxBuf::new(&mut mem, 0);
@@ -778,9 +779,14 @@ fn receive_maximum_is_enforced() {
         Error::Protocol(ProtocolError::ReceiveMaximumExceeded)
     );
     s.ack(T0, 1, &mut tx).unwrap(); // PUBACK 1: a place is free
-    feed(&mut s, &p3, &mut tx).unwrap();
-    s.ack(T0, 2, &mut tx).unwrap(); // PUBREC 2: still counted
+    feed(&mut s, &p3, &mut tx).unwrap(); // 2 and 3 outstanding
     assert!(feed(&mut s, &p4, &mut tx).unwrap_err().is_fatal());
-    feed(&mut s, PUBREL_2, &mut tx).unwrap(); // PUBCOMP 2: free
-    feed(&mut s, &p4, &mut tx).unwrap();
+    // PUBREC 2: a place is free (as mosquitto counts; what follows is a
+    // held id, see V5State::quota_used).
+    s.ack(T0, 2, &mut tx).unwrap();
+    feed(&mut s, &p4, &mut tx).unwrap(); // 3 and 4 outstanding
+    feed(&mut s, PUBREL_2, &mut tx).unwrap(); // PUBCOMP 2: no place more
+    assert!(feed(&mut s, &p5, &mut tx).unwrap_err().is_fatal());
+    s.ack(T0, 3, &mut tx).unwrap();
+    feed(&mut s, &p5, &mut tx).unwrap();
 }

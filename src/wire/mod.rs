@@ -64,7 +64,7 @@ pub use header::{
 };
 pub use packet::Packet;
 #[cfg(feature = "mqtt5")]
-pub use properties::{Properties, Property, PropertyId, PropertyIter, ValueType};
+pub use properties::{Properties, Property, PropertyId, PropertyIter, RawValue, ValueType};
 pub use publish::Publish;
 #[cfg(feature = "mqtt5")]
 pub use reason::ReasonCode;

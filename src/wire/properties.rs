@@ -292,6 +292,64 @@ impl<'a> Property<'a> {
     }
 }
 
+/// A property's value in a form a caller outside the crate can hold (the C
+/// ABI): an integer, a string, binary data or a string pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawValue<'a> {
+    /// Byte, two-byte, four-byte or variable byte integer.
+    Int(u32),
+    /// UTF-8 string.
+    Str(&'a str),
+    /// Binary data.
+    Binary(&'a [u8]),
+    /// UTF-8 string pair: name, value.
+    Pair(&'a str, &'a str),
+}
+
+impl<'a> Property<'a> {
+    /// The value as a [`RawValue`].
+    pub fn raw(&self) -> RawValue<'a> {
+        match self.value() {
+            Value::Byte(v) => RawValue::Int(u32::from(v)),
+            Value::TwoByteInt(v) => RawValue::Int(u32::from(v)),
+            Value::FourByteInt(v) | Value::VarInt(v) => RawValue::Int(v),
+            Value::Utf8(s) => RawValue::Str(s),
+            Value::Utf8Pair((k, v)) => RawValue::Pair(k, v),
+            Value::Binary(b) => RawValue::Binary(b),
+        }
+    }
+
+    /// Property `id` with a caller's value: an integer that fits the
+    /// property's type, a string for a string or binary property, binary
+    /// data for a binary one, a pair for User Property.  `None` otherwise
+    /// (the range rules of [`value_ok`](Self::value_ok) are the encoder's
+    /// to check).
+    pub fn from_raw(id: PropertyId, raw: RawValue<'a>) -> Option<Self> {
+        let value = match (id.value_type(), raw) {
+            (ValueType::Byte, RawValue::Int(v)) => Value::Byte(u8::try_from(v).ok()?),
+            (ValueType::TwoByteInt, RawValue::Int(v)) => Value::TwoByteInt(u16::try_from(v).ok()?),
+            (ValueType::FourByteInt, RawValue::Int(v)) => Value::FourByteInt(v),
+            (ValueType::VarInt, RawValue::Int(v)) if v <= MAX_VAR_INT => Value::VarInt(v),
+            (ValueType::Utf8, RawValue::Str(s)) => Value::Utf8(s),
+            (ValueType::Binary, RawValue::Binary(b)) => Value::Binary(b),
+            (ValueType::Binary, RawValue::Str(s)) => Value::Binary(s.as_bytes()),
+            (ValueType::Utf8Pair, RawValue::Pair(k, v)) => Value::Utf8Pair((k, v)),
+            _ => return None,
+        };
+        Property::from_value(id, value)
+    }
+
+    /// The property at `at` of a property section's bytes and where the
+    /// next one starts; `None` at the end or at bytes that are not a
+    /// property (never reads outside `bytes`).
+    pub fn read_at(bytes: &'a [u8], at: usize) -> Option<(Self, usize)> {
+        let rest = bytes.get(at..).filter(|r| !r.is_empty())?;
+        let mut r = Reader::new(rest, PacketType::Publish);
+        let p = Property::read(&mut r).ok()?;
+        Some((p, bytes.len() - r.rest().len()))
+    }
+}
+
 fn clamp(raw: u32) -> u8 {
     u8::try_from(raw).unwrap_or(u8::MAX)
 }
@@ -560,6 +618,81 @@ impl<'a> Iterator for PropertyIter<'a> {
 mod tests {
     use super::*;
     use std::vec::Vec;
+
+    /// A section walked one property at a time, as the C glue does.
+    #[test]
+    fn read_at_walks_a_section_and_stops_at_bad_bytes() {
+        let section = [
+            0x03, 0x00, 0x02, b't', b'/', // content type "t/"
+            0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // user property k=v
+            0x02, 0x00, 0x00, 0x0e, 0x10, // message expiry 3600 s
+        ];
+        let (p, at) = Property::read_at(&section, 0).unwrap();
+        assert_eq!((p.raw(), at), (RawValue::Str("t/"), 5));
+        let (p, at) = Property::read_at(&section, at).unwrap();
+        assert_eq!((p.raw(), at), (RawValue::Pair("k", "v"), 12));
+        let (p, at) = Property::read_at(&section, at).unwrap();
+        assert_eq!((p.raw(), at), (RawValue::Int(3600), 17));
+        assert!(Property::read_at(&section, at).is_none());
+        assert!(Property::read_at(&section, 99).is_none());
+        // Truncated, an unknown identifier, invalid UTF-8: nothing read.
+        assert!(Property::read_at(&section[..4], 0).is_none());
+        assert!(Property::read_at(&[0x7f, 0x00], 0).is_none());
+        assert!(Property::read_at(&[0x03, 0x00, 0x01, 0xff], 0).is_none());
+    }
+
+    proptest::proptest! {
+        /// Any bytes: reading never panics, never reads outside them, and
+        /// always moves forward (the glue's loop ends).
+        #[test]
+        fn read_at_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            let mut at = 0;
+            while let Some((_, next)) = Property::read_at(&bytes, at) {
+                proptest::prop_assert!(next > at && next <= bytes.len());
+                at = next;
+            }
+        }
+    }
+
+    /// A caller's value must fit the property's type.
+    #[test]
+    fn from_raw_checks_the_type() {
+        use PropertyId as I;
+        let ok = |id, raw| Property::from_raw(id, raw);
+        assert_eq!(
+            ok(I::PayloadFormatIndicator, RawValue::Int(1)),
+            Some(Property::PayloadFormatIndicator(1))
+        );
+        assert_eq!(ok(I::PayloadFormatIndicator, RawValue::Int(256)), None);
+        assert_eq!(ok(I::ReceiveMaximum, RawValue::Int(65_536)), None);
+        assert_eq!(
+            ok(I::MessageExpiryInterval, RawValue::Int(u32::MAX)),
+            Some(Property::MessageExpiryInterval(u32::MAX))
+        );
+        assert_eq!(
+            ok(I::SubscriptionIdentifier, RawValue::Int(MAX_VAR_INT + 1)),
+            None
+        );
+        assert_eq!(ok(I::ContentType, RawValue::Int(3)), None);
+        assert_eq!(ok(I::ContentType, RawValue::Binary(b"x")), None);
+        assert_eq!(
+            ok(I::CorrelationData, RawValue::Str("id")),
+            Some(Property::CorrelationData(b"id"))
+        );
+        assert_eq!(
+            ok(I::UserProperty, RawValue::Pair("a", "b")),
+            Some(Property::UserProperty(("a", "b")))
+        );
+        assert_eq!(ok(I::UserProperty, RawValue::Str("a")), None);
+        for p in [
+            Property::ServerKeepAlive(7),
+            Property::ReasonString("why"),
+            Property::AuthenticationData(b"\x00"),
+            Property::UserProperty(("k", "v")),
+        ] {
+            assert_eq!(Property::from_raw(p.id(), p.raw()), Some(p));
+        }
+    }
 
     const ALL: [Context; 11] = [
         Context::Connect,

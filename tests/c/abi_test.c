@@ -39,6 +39,10 @@ static size_t take_tx(umqtt_rs_client_t *c, uint8_t *out, size_t cap) {
     return n;
 }
 
+#if UMQTT_RS_MQTT5
+static int abi_test_v5(void);
+#endif
+
 int umqtt_rs_c_abi_test(void) {
     static umqtt_rs_client_t client;
     static uint8_t rx[64], tx[64], store[64];
@@ -172,5 +176,149 @@ int umqtt_rs_c_abi_test(void) {
     CHECK(29, feed(c, bad, sizeof(bad)) == 0);
     CHECK(30, umqtt_rs_next_event(c, 11, &ev) == UMQTT_RS_ERR_DECODE);
     CHECK(31, umqtt_rs_error_detail(c) == UMQTT_RS_DECODE_RESERVED_FLAGS);
+    #if UMQTT_RS_MQTT5
+    return abi_test_v5();
+    #else
+    return 0;
+    #endif
+}
+
+#if UMQTT_RS_MQTT5
+// The first property of `props` with identifier `id`, or false.
+static bool find_prop(umqtt_rs_bytes_t props, uint8_t id, umqtt_rs_prop_t *out) {
+    size_t at = 0;
+    while (umqtt_rs_prop_next(props, &at, out)) {
+        if (out->id == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// MQTT 5 through the header: properties both ways, the CONNACK's limits,
+// reason codes, an incoming topic alias, a server DISCONNECT.
+static int abi_test_v5(void) {
+    static umqtt_rs_client_t client;
+    static uint8_t rx[64], tx[64], store[64], aliases[32];
+    uint8_t out[128];
+    umqtt_rs_event_t ev;
+    umqtt_rs_prop_t prop;
+    umqtt_rs_client_t *c = &client;
+
+    umqtt_rs_init(c, rx, sizeof(rx), tx, sizeof(tx), store, sizeof(store));
+    CHECK(101, umqtt_rs_set_protocol(c, 3) == UMQTT_RS_ERR_ARGUMENT);
+    CHECK(102, umqtt_rs_error_detail(c) == UMQTT_RS_ARG_PROTOCOL);
+    CHECK(103, umqtt_rs_set_protocol(c, 5) == UMQTT_RS_OK);
+    umqtt_rs_set_alias_buffer(c, aliases, sizeof(aliases));
+
+    umqtt_rs_connect_opts_t opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.client_id = (umqtt_rs_bytes_t) {(const uint8_t *)"c", 1};
+    opts.keepalive_s = 10;
+    opts.clean_session = true;
+    umqtt_rs_prop_t user = {
+        .a = {(const uint8_t *)"k", 1}, .b = {(const uint8_t *)"v", 1},
+        .id = 0x26, .kind = UMQTT_RS_PROP_PAIR,
+    };
+    umqtt_rs_connect5_opts_t v5;
+    memset(&v5, 0, sizeof(v5));
+    v5.props = (umqtt_rs_props_t) {&user, 1};
+    v5.session_expiry = 60;
+    v5.topic_alias_maximum = 2;
+    v5.request_problem_information = true;
+    CHECK(104, umqtt_rs_connect5(c, 0, &opts, &v5) == UMQTT_RS_OK);
+    static const uint8_t connect[] = {
+        0x10, 32,                         // CONNECT, remaining length 32
+        0x00, 0x04, 'M', 'Q', 'T', 'T',   // protocol name
+        0x05,                             // level 5
+        0x02,                             // flags: clean start
+        0x00, 0x0a,                       // keepalive 10 s
+        18,                               // properties, 18 bytes:
+        0x11, 0x00, 0x00, 0x00, 0x3c,     //   session expiry 60 s
+        0x21, 0x00, 0x20,                 //   receive maximum 32
+        0x22, 0x00, 0x02,                 //   topic alias maximum 2
+        0x26, 0x00, 0x01, 'k', 0x00, 0x01, 'v', // user property k=v
+        0x00, 0x01, 'c',                  // client id "c"
+    };
+    CHECK(105, take_tx(c, out, sizeof(out)) == sizeof(connect) && memcmp(out, connect, sizeof(connect)) == 0);
+
+    static const uint8_t connack[] = {
+        0x20, 12,                   // CONNACK, remaining length 12
+        0x00, 0x00,                 // no session present, success
+        9,                          // properties, 9 bytes:
+        0x21, 0x00, 0x05,           //   receive maximum 5
+        0x24, 0x01,                 //   maximum QoS 1
+        0x12, 0x00, 0x01, 'x',      //   assigned client identifier "x"
+    };
+    CHECK(106, feed(c, connack, sizeof(connack)) == 0);
+    CHECK(107, umqtt_rs_next_event(c, 1, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_CONNECTED);
+    CHECK(108, find_prop(ev.props, 0x12, &prop) && prop.kind == UMQTT_RS_PROP_STR && prop.a.len == 1 && prop.a.ptr[0] == 'x');
+    CHECK(109, find_prop(ev.props, 0x21, &prop) && prop.kind == UMQTT_RS_PROP_INT && prop.value == 5 && !prop.many);
+    umqtt_rs_server_limits_t limits;
+    umqtt_rs_server_limits(c, &limits);
+    CHECK(110, limits.receive_maximum == 5 && limits.maximum_qos == 1 && limits.retain_available);
+    CHECK(111, limits.maximum_packet_size == 0 && !limits.server_keep_alive);
+
+    // Above the broker's maximum QoS: refused, nothing queued.
+    uint16_t pid = 0;
+    bool separate = true;
+    umqtt_rs_bytes_t topic = {(const uint8_t *)"a/b", 3}, payload = {(const uint8_t *)"hi", 2};
+    umqtt_rs_prop_t content_type = {.a = {(const uint8_t *)"t/p", 3}, .id = 0x03, .kind = UMQTT_RS_PROP_BIN};
+    umqtt_rs_props_t props = {&content_type, 1};
+    CHECK(112, umqtt_rs_publish5(c, 2, topic, payload, 2, false, props, &pid, &separate) == UMQTT_RS_ERR_ARGUMENT);
+    CHECK(113, umqtt_rs_error_detail(c) == UMQTT_RS_ARG_QOS_NOT_SUPPORTED && take_tx(c, out, sizeof(out)) == 0);
+    // A property PUBLISH may not carry.
+    umqtt_rs_prop_t expiry = {.value = 1, .id = 0x11, .kind = UMQTT_RS_PROP_INT};
+    umqtt_rs_props_t bad = {&expiry, 1};
+    CHECK(114, umqtt_rs_publish5(c, 2, topic, payload, 1, false, bad, &pid, &separate) == UMQTT_RS_ERR_PROPERTY);
+    CHECK(115, umqtt_rs_error_detail(c) == 0x11 && take_tx(c, out, sizeof(out)) == 0);
+
+    CHECK(116, umqtt_rs_publish5(c, 3, topic, payload, 1, false, props, &pid, &separate) == UMQTT_RS_OK);
+    CHECK(117, pid == 1 && !separate);
+    static const uint8_t publish[] = {
+        0x32, 16,                       // PUBLISH QoS 1, remaining length 16
+        0x00, 0x03, 'a', '/', 'b',      // topic "a/b"
+        0x00, 0x01,                     // packet id 1
+        6,                              // properties, 6 bytes:
+        0x03, 0x00, 0x03, 't', '/', 'p', //   content type "t/p"
+        'h', 'i',                       // payload
+    };
+    CHECK(118, take_tx(c, out, sizeof(out)) == sizeof(publish) && memcmp(out, publish, sizeof(publish)) == 0);
+    static const uint8_t refused[] = {0x40, 0x03, 0x00, 0x01, 0x87}; // PUBACK id 1: not authorized
+    CHECK(119, feed(c, refused, sizeof(refused)) == 0);
+    CHECK(120, umqtt_rs_next_event(c, 4, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_PUBLISH_FAILED);
+    CHECK(121, ev.pid == 1 && ev.reason == 0x87 && umqtt_rs_inflight(c) == 0);
+
+    // An incoming message sets topic alias 1, the next one uses it alone.
+    static const uint8_t aliased[] = {
+        0x30, 15,                       // PUBLISH QoS 0, remaining length 15
+        0x00, 0x01, 't',                // topic "t"
+        10,                             // properties, 10 bytes:
+        0x23, 0x00, 0x01,               //   topic alias 1
+        0x26, 0x00, 0x01, 'k', 0x00, 0x01, 'v', // user property k=v
+        'z',                            // payload
+        0x30, 7,                        // PUBLISH QoS 0, remaining length 7
+        0x00, 0x00,                     // no topic:
+        3, 0x23, 0x00, 0x01,            //   topic alias 1
+        'y',                            // payload
+    };
+    CHECK(122, feed(c, aliased, sizeof(aliased)) == 0);
+    CHECK(123, umqtt_rs_next_event(c, 5, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_MESSAGE);
+    CHECK(124, find_prop(ev.props, 0x26, &prop) && prop.kind == UMQTT_RS_PROP_PAIR && prop.many);
+    CHECK(125, prop.a.len == 1 && prop.a.ptr[0] == 'k' && prop.b.len == 1 && prop.b.ptr[0] == 'v');
+    CHECK(126, umqtt_rs_next_event(c, 6, &ev) == UMQTT_RS_OK && ev.kind == UMQTT_RS_EV_MESSAGE);
+    CHECK(127, ev.topic_len == 1 && ev.topic[0] == 't' && ev.payload_len == 1 && ev.payload[0] == 'y');
+
+    // The broker closes the connection, saying why.
+    static const uint8_t disconnect[] = {
+        0xe0, 8,                        // DISCONNECT, remaining length 8
+        0x8b,                           // server shutting down
+        6, 0x1f, 0x00, 0x03, 'b', 'y', 'e', // reason string "bye"
+    };
+    CHECK(128, feed(c, disconnect, sizeof(disconnect)) == 0);
+    CHECK(129, umqtt_rs_next_event(c, 7, &ev) == UMQTT_RS_ERR_SERVER_DISCONNECT && umqtt_rs_error_detail(c) == 0x8b);
+    CHECK(130, find_prop(ev.props, 0x1f, &prop) && prop.a.len == 3 && memcmp(prop.a.ptr, "bye", 3) == 0);
+    CHECK(131, !umqtt_rs_is_connected(c));
     return 0;
 }
+#endif

@@ -283,12 +283,17 @@ impl Driver {
                 payload_len: 0,
                 offset: 0,
                 total: 0,
+                props: sys::umqtt_rs_bytes_t {
+                    ptr: std::ptr::null(),
+                    len: 0,
+                },
                 pid: 0,
                 kind: 0,
                 qos: 0,
                 retain: false,
                 dup: false,
                 session_present: false,
+                reason: 0,
             };
             // SAFETY: initialised; ev writable.
             let st = unsafe { umqtt_rs_next_event(self.c(), now, &mut ev) };
@@ -475,6 +480,9 @@ impl Driver {
                 len: filter.len(),
             },
             qos,
+            no_local: false,
+            retain_as_published: false,
+            retain_handling: 0,
         };
         let mut pid = 0;
         let mut st;

@@ -1,0 +1,467 @@
+//! The MQTT 5 exports of `micropython-glue/umqtt_rs.h` (its
+//! `#if UMQTT_RS_MQTT5` block; the cargo feature `mqtt5`): the protocol
+//! version, CONNECT / PUBLISH / DISCONNECT with properties, subscription
+//! options, the CONNACK's limits, the incoming topic alias map, events with
+//! their properties, and a reader of property sections for the glue.
+//!
+//! Properties cross the ABI as `umqtt_rs_prop_t` entries: the caller's are
+//! turned into [`Property`] values on the stack (at most
+//! [`MAX_PROPS`](sys::UMQTT_RS_MAX_PROPS)), checked by the encoder per
+//! packet; received ones stay bytes in rx (the event's `props`), which the
+//! glue walks with [`umqtt_rs_prop_next`], so no Rust frame is live while
+//! it builds Python objects from them.
+
+use core::ptr;
+use core::slice;
+
+use heapless::Vec;
+
+use super::sys::{
+    self, umqtt_rs_bytes_t, umqtt_rs_client_t, umqtt_rs_connect5_opts_t, umqtt_rs_connect_opts_t,
+    umqtt_rs_event_t, umqtt_rs_prop_t, umqtt_rs_props_t, umqtt_rs_server_limits_t,
+    umqtt_rs_topic_t,
+};
+use super::{
+    arg, bytes, connect_of, fill_event, qos, raw_slice_mut, saturate, state, state_ref,
+    status_of as status_of_any, topic_str, Ae, Ek, Fail, Pe, Se, St, State, MAX_TOPICS_PER_CALL,
+};
+use crate::session::{ConnectOptions, Error, Event, TopicAliases};
+use crate::wire::v5::{self as wire5, RetainHandling, SubscriptionOptions};
+use crate::wire::{
+    EncodeError, Property, PropertyError, PropertyId, QoS, RawValue, ReasonCode, Version,
+};
+
+/// Most properties one call may send (`UMQTT_RS_MAX_PROPS`).
+const MAX_PROPS: usize = sys::UMQTT_RS_MAX_PROPS as usize;
+
+type PropList<'a> = Vec<Property<'a>, MAX_PROPS>;
+
+/// The MQTT 5 session errors as ABI statuses (see [`super::status_of`]).
+pub(super) fn status_of(err: Error) -> Fail {
+    match err {
+        Error::Refused5(code) => (St::UMQTT_RS_ERR_REFUSED, code as u32),
+        Error::ServerDisconnect(code) => (St::UMQTT_RS_ERR_SERVER_DISCONNECT, code as u32),
+        Error::QosNotSupported { .. } => arg(Ae::UMQTT_RS_ARG_QOS_NOT_SUPPORTED),
+        Error::RetainNotSupported => arg(Ae::UMQTT_RS_ARG_RETAIN_NOT_SUPPORTED),
+        Error::VersionMismatch => (
+            St::UMQTT_RS_ERR_SESSION,
+            Se::UMQTT_RS_SESSION_VERSION as u32,
+        ),
+        Error::AliasTableFull { needed } => (St::UMQTT_RS_ERR_ALIAS_FULL, saturate(needed)),
+        _ => (St::UMQTT_RS_ERR_PROTOCOL, Pe::UMQTT_RS_PROTO_OTHER as u32),
+    }
+}
+
+/// The MQTT 5 encoding errors as ABI statuses (see [`super::encode_status`]).
+pub(super) fn encode_status(e: EncodeError) -> Fail {
+    match e {
+        EncodeError::Property(
+            PropertyError::Unknown(id)
+            | PropertyError::NotAllowed(id)
+            | PropertyError::Repeated(id)
+            | PropertyError::BadValue(id),
+        ) => (St::UMQTT_RS_ERR_PROPERTY, u32::from(id)),
+        _ => arg(Ae::UMQTT_RS_ARG_NOT_IN_VERSION),
+    }
+}
+
+/// A property that cannot be what the caller gave.
+fn bad_property(id: u8) -> Fail {
+    (St::UMQTT_RS_ERR_PROPERTY, u32::from(id))
+}
+
+/// One caller property.
+///
+/// # Safety
+/// The entry's byte strings must be readable for `'a`.
+unsafe fn property_of<'a>(p: &umqtt_rs_prop_t) -> Result<Property<'a>, Fail> {
+    let id = PropertyId::from_u8(p.id).ok_or(bad_property(p.id))?;
+    let text = |b: &'a [u8]| core::str::from_utf8(b).map_err(|_| bad_property(p.id));
+    // SAFETY: per the function contract.
+    let (a, b) = unsafe { (bytes(p.a), bytes(p.b)) };
+    let raw = match p.kind {
+        k if k == sys::umqtt_rs_prop_kind::UMQTT_RS_PROP_INT as u8 => RawValue::Int(p.value),
+        k if k == sys::umqtt_rs_prop_kind::UMQTT_RS_PROP_PAIR as u8 => {
+            RawValue::Pair(text(a)?, text(b)?)
+        }
+        _ => match id {
+            PropertyId::CorrelationData | PropertyId::AuthenticationData => RawValue::Binary(a),
+            _ => RawValue::Str(text(a)?),
+        },
+    };
+    Property::from_raw(id, raw).ok_or(bad_property(p.id))
+}
+
+/// The caller's properties as a list on the stack.
+///
+/// # Safety
+/// `props.items` must point to `props.count` entries whose byte strings
+/// are readable for `'a` (or `count` must be 0).
+unsafe fn props_of<'a>(props: umqtt_rs_props_t) -> Result<PropList<'a>, Fail> {
+    let mut list = Vec::new();
+    if props.count == 0 || props.items.is_null() {
+        return Ok(list);
+    }
+    if props.count > MAX_PROPS {
+        return Err(arg(Ae::UMQTT_RS_ARG_OTHER));
+    }
+    // SAFETY: per the function contract.
+    let items = unsafe { slice::from_raw_parts(props.items, props.count) };
+    for p in items {
+        // SAFETY: per the function contract.
+        let p = unsafe { property_of(p) }?;
+        // The count was checked above.
+        let _ = list.push(p);
+    }
+    Ok(list)
+}
+
+/// Sets the protocol version of the next connection.
+///
+/// # Safety
+/// `client` must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_protocol(client: *mut umqtt_rs_client_t, level: u8) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    let version = match level {
+        4 => Version::V311,
+        5 => Version::V5,
+        _ => return st.report(Err(arg(Ae::UMQTT_RS_ARG_PROTOCOL))),
+    };
+    st.session.set_version(version);
+    St::UMQTT_RS_OK
+}
+
+/// Starts an MQTT 5 connection.
+///
+/// # Safety
+/// As [`super::umqtt_rs_connect`]; `v5` must point to valid options whose
+/// property entries are readable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_connect5(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    opts: *const umqtt_rs_connect_opts_t,
+    v5: *const umqtt_rs_connect5_opts_t,
+) -> St {
+    // SAFETY: per the function contract.
+    let (st, o, v) = unsafe { (state(client), &*opts, &*v5) };
+    st.reset_io();
+    let r = (|| {
+        // SAFETY: per the function contract, every byte string is readable.
+        let (connect, props, will_props) =
+            unsafe { (connect_of(o)?, props_of(v.props)?, props_of(v.will_props)?) };
+        let options = ConnectOptions {
+            session_expiry: v.session_expiry,
+            receive_maximum: v.receive_maximum,
+            request_problem_information: v.request_problem_information,
+            topic_alias_maximum: v.topic_alias_maximum,
+            props: &props,
+            will_props: &will_props,
+        };
+        st.with_tx(|s, tx| s.connect_with(now_ms, &connect, &options, tx))
+            .map_err(status_of_any)
+    })();
+    st.report(r)
+}
+
+/// Queues a PUBLISH with properties (see the header for `payload_separate`).
+///
+/// # Safety
+/// As [`super::umqtt_rs_publish`]; `props` entries readable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_publish5(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    topic: umqtt_rs_bytes_t,
+    payload: umqtt_rs_bytes_t,
+    qos_in: u8,
+    retain: bool,
+    props: umqtt_rs_props_t,
+    pid: *mut u16,
+    payload_separate: *mut bool,
+) -> St {
+    // SAFETY: per the function contract.
+    let (st, topic, payload) = unsafe { (state(client), bytes(topic), bytes(payload)) };
+    let r = (|| {
+        let topic = topic_str(topic)?;
+        let q = qos(qos_in)?;
+        // SAFETY: per the function contract.
+        let props = unsafe { props_of(props) }?;
+        let packet = wire5::Publish {
+            publish: crate::wire::Publish {
+                topic,
+                qos: q,
+                retain,
+                dup: false,
+                pid: 1,
+                payload,
+            },
+            props: crate::wire::Properties::from_list(&props),
+        };
+        let header = packet
+            .header_len_for(payload.len())
+            .map_err(super::encode_status)?;
+        let (id, separate) = st.publish_in(header, payload.len(), |s, tx, separate| {
+            if separate {
+                s.publish_header_with(now_ms, topic, payload, q, retain, &props, tx)
+            } else {
+                s.publish_with(now_ms, topic, payload, q, retain, &props, tx)
+            }
+        })?;
+        // SAFETY: per the function contract.
+        unsafe {
+            *pid = id;
+            *payload_separate = separate;
+        }
+        Ok(())
+    })();
+    st.report(r)
+}
+
+/// Queues an MQTT 5 DISCONNECT.
+///
+/// # Safety
+/// `client` must be initialised; `props` entries readable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_disconnect5(
+    client: *mut umqtt_rs_client_t,
+    reason: u8,
+    props: umqtt_rs_props_t,
+) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    let r = (|| {
+        let reason = ReasonCode::from_u8(reason).ok_or(arg(Ae::UMQTT_RS_ARG_OTHER))?;
+        // SAFETY: per the function contract.
+        let props = unsafe { props_of(props) }?;
+        st.with_tx(|s, tx| s.disconnect_with(reason, &props, tx))
+            .map_err(status_of_any)
+    })();
+    st.report(r)
+}
+
+/// Lends the incoming topic alias map.
+///
+/// # Safety
+/// As [`super::umqtt_rs_init`]; a new map must hold the same bytes as the
+/// old one.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_alias_buffer(
+    client: *mut umqtt_rs_client_t,
+    buf: *mut u8,
+    cap: usize,
+) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    st.alias = buf;
+    st.alias_cap = if buf.is_null() { 0 } else { cap };
+}
+
+/// The CONNACK's limits.
+///
+/// # Safety
+/// `client` must be initialised; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_server_limits(
+    client: *const umqtt_rs_client_t,
+    out: *mut umqtt_rs_server_limits_t,
+) {
+    // SAFETY: per the function contract.
+    let s = &unsafe { state_ref(client) }.session;
+    let limits = umqtt_rs_server_limits_t {
+        maximum_packet_size: s.server_maximum_packet_size(),
+        receive_maximum: s.server_receive_maximum(),
+        topic_alias_maximum: s.server_topic_alias_maximum(),
+        keepalive: s.server_keep_alive().unwrap_or(0),
+        maximum_qos: s.server_maximum_qos() as u8,
+        retain_available: s.server_retain_available(),
+        server_keep_alive: s.server_keep_alive().is_some(),
+    };
+    // SAFETY: per the function contract.
+    unsafe { ptr::write(out, limits) };
+}
+
+/// Reads one property of a section.
+///
+/// # Safety
+/// `props` readable; `at` and `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_prop_next(
+    props: umqtt_rs_bytes_t,
+    at: *mut usize,
+    out: *mut umqtt_rs_prop_t,
+) -> bool {
+    // SAFETY: per the function contract.
+    let (section, at) = unsafe { (bytes(props), &mut *at) };
+    let Some((p, next)) = Property::read_at(section, *at) else {
+        return false;
+    };
+    *at = next;
+    let none = umqtt_rs_bytes_t {
+        ptr: ptr::null(),
+        len: 0,
+    };
+    let of = |b: &[u8]| umqtt_rs_bytes_t {
+        ptr: b.as_ptr(),
+        len: b.len(),
+    };
+    use sys::umqtt_rs_prop_kind as K;
+    let (kind, value, a, b) = match p.raw() {
+        RawValue::Int(v) => (K::UMQTT_RS_PROP_INT, v, none, none),
+        RawValue::Str(s) => (K::UMQTT_RS_PROP_STR, 0, of(s.as_bytes()), none),
+        RawValue::Binary(d) => (K::UMQTT_RS_PROP_BIN, 0, of(d), none),
+        RawValue::Pair(k, v) => (K::UMQTT_RS_PROP_PAIR, 0, of(k.as_bytes()), of(v.as_bytes())),
+    };
+    let id = p.id();
+    let prop = umqtt_rs_prop_t {
+        a,
+        b,
+        value,
+        id: id as u8,
+        kind: kind as u8,
+        many: id.repeatable_in(crate::wire::Context::Publish),
+    };
+    // SAFETY: per the function contract.
+    unsafe { ptr::write(out, prop) };
+    true
+}
+
+/// The SUBSCRIBE entries of `list` (read from `topics`) with their MQTT 5
+/// options.
+///
+/// # Safety
+/// `topics` must point to at least `list.len()` entries.
+pub(super) unsafe fn with_options<'a>(
+    topics: *const umqtt_rs_topic_t,
+    list: &[(&'a str, QoS)],
+) -> Vec<(&'a str, SubscriptionOptions), MAX_TOPICS_PER_CALL> {
+    // SAFETY: per the function contract.
+    let entries = unsafe { slice::from_raw_parts(topics, list.len()) };
+    let mut out = Vec::new();
+    for (&(filter, qos), e) in list.iter().zip(entries) {
+        let retain_handling = match e.retain_handling {
+            0 => RetainHandling::SendAtSubscribe,
+            1 => RetainHandling::SendIfNew,
+            _ => RetainHandling::DoNotSend,
+        };
+        let options = SubscriptionOptions {
+            qos,
+            no_local: e.no_local,
+            retain_as_published: e.retain_as_published,
+            retain_handling,
+        };
+        // `list` holds at most as many.
+        let _ = out.push((filter, options));
+    }
+    out
+}
+
+/// [`super::umqtt_rs_next_event`] in an MQTT 5 session: whole packets
+/// (no pieces yet), incoming topic aliases in the lent map, and the v5
+/// events.
+pub(super) fn next_event(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t) -> St {
+    let (max, version) = (st.session.max_packet_size(), st.session.version());
+    // SAFETY: the RxBuf and the alias map live only in this call (the glue
+    // lent both and uses neither meanwhile); the packet an event borrows
+    // stays lent (unmoved) until the next call, as the header promises.
+    let (mut rx, alias_mem) = unsafe { (st.rx(), raw_slice_mut(st.alias, st.alias_cap)) };
+    let mut aliases = TopicAliases::new(alias_mem);
+    let r = loop {
+        let packet = match rx.next_packet_v5(max, version) {
+            Ok(Some(p)) => p,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        };
+        // What an error ending the connection carries.
+        let closing = match &packet {
+            wire5::Packet::Disconnect(d) => d.props.as_bytes(),
+            wire5::Packet::Connack(c) => c.props.as_bytes(),
+            _ => None,
+        };
+        match st.with_tx_inline(|s, tx| s.handle_v5_aliased(now_ms, packet, &mut aliases, tx)) {
+            Ok(None) => {}
+            Ok(Some(e)) => {
+                fill_event5(ev, &e);
+                break Ok(());
+            }
+            Err(e) => {
+                if let Some(props) = closing {
+                    ev.props = umqtt_rs_bytes_t {
+                        ptr: props.as_ptr(),
+                        len: props.len(),
+                    };
+                }
+                rx.keep();
+                break Err(e);
+            }
+        }
+    };
+    st.rx_at = rx.parts();
+    match r {
+        Ok(()) => St::UMQTT_RS_OK,
+        Err(e) => st.fail(e),
+    }
+}
+
+/// [`fill_event`] for the MQTT 5 events.
+fn fill_event5(ev: &mut umqtt_rs_event_t, e: &Event<'_>) {
+    let props = match *e {
+        Event::Connected5 {
+            session_present,
+            props,
+        } => {
+            fill_event(ev, &Event::Connected { session_present });
+            props.as_bytes()
+        }
+        Event::Message5 { publish, props } => {
+            fill_event(ev, &Event::Message(publish));
+            props.as_bytes()
+        }
+        Event::Unsubscribed5 { pid, reason_codes } => {
+            fill_event(ev, &Event::Unsubscribed { pid });
+            ev.payload = reason_codes.as_ptr();
+            ev.payload_len = reason_codes.len();
+            None
+        }
+        Event::PublishFailed { pid, reason } => {
+            ev.kind = Ek::UMQTT_RS_EV_PUBLISH_FAILED as u8;
+            ev.pid = pid;
+            ev.reason = reason as u8;
+            None
+        }
+        _ => {
+            fill_event(ev, e);
+            None
+        }
+    };
+    if let Some(p) = props {
+        ev.props = umqtt_rs_bytes_t {
+            ptr: p.as_ptr(),
+            len: p.len(),
+        };
+    }
+}
+
+/// Binds the MQTT 5 exports to their header prototypes (as
+/// `super::abi_check`).
+#[allow(dead_code, unused_assignments)]
+fn abi_check() {
+    macro_rules! same {
+        ($($name:ident($($a:tt),*);)*) => {$(
+            let mut f = sys::$name as unsafe extern "C" fn($($a),*) -> _;
+            f = $name;
+            let _ = f;
+        )*};
+    }
+    same! {
+        umqtt_rs_set_protocol(_, _);
+        umqtt_rs_connect5(_, _, _, _);
+        umqtt_rs_publish5(_, _, _, _, _, _, _, _, _);
+        umqtt_rs_disconnect5(_, _, _);
+        umqtt_rs_set_alias_buffer(_, _, _);
+        umqtt_rs_server_limits(_, _);
+        umqtt_rs_prop_next(_, _, _);
+    }
+}
