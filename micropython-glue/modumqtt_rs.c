@@ -60,7 +60,7 @@ MP_WEAK void __aeabi_memclr8(void *d, size_t n) {
 // ---- Python API -----------------------------------------------------------
 
 static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
-    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session, ARG_session_file, ARG_coalesce, ARG_protocol };
+    enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl, ARG_ssl_params, ARG_rx_size, ARG_tx_size, ARG_store_size, ARG_window, ARG_max_packet_size, ARG_session, ARG_session_file, ARG_coalesce, ARG_protocol, ARG_topic_aliases };
     URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
@@ -79,6 +79,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
         { MP_QSTR_session_file, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_coalesce, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_protocol, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 4} },
+        { MP_QSTR_topic_aliases, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 256} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
@@ -89,6 +90,10 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     }
     if (protocol != 4 && protocol != 5) {
         mp_raise_ValueError(MP_ERROR_TEXT("protocol must be 4 (MQTT 3.1.1) or 5"));
+    }
+    mp_int_t topic_aliases = args[ARG_topic_aliases].u_int;
+    if (topic_aliases < 0 || topic_aliases > 65535) {
+        mp_raise_ValueError(MP_ERROR_TEXT("topic_aliases must be 0..65535 bytes"));
     }
 
     mp_int_t keepalive = args[ARG_keepalive].u_int;
@@ -163,6 +168,12 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->connect_props = self->lw_props = self->connack = self->refused = mp_const_none;
     self->aliases = NULL;
     self->aliases_cap = 0;
+    self->out_aliases = NULL;
+    self->out_aliases_size = (uint16_t)topic_aliases;
+    self->auth_cb = mp_const_none;
+    self->reauthing = false;
+    #else
+    (void)topic_aliases;
     #endif
     // 0: MQTT's own limit, 268,435,460 bytes.
     self->max_packet_size = max_packet_size == 0 ? 268435460 : (size_t)max_packet_size;
@@ -686,7 +697,15 @@ static void mqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     X(MP_QSTR_is_connected, mqtt_client_is_connected_obj) \
     X(MP_QSTR_set_ack_callback, mqtt_client_set_ack_callback_obj) \
     X(MP_QSTR_setblocking, mqtt_client_setblocking_obj) \
-    X(MP_QSTR_next_timeout, mqtt_client_next_timeout_obj)
+    X(MP_QSTR_next_timeout, mqtt_client_next_timeout_obj) \
+    URS_METHODS5(X)
+#if UMQTT_RS_MQTT5
+#define URS_METHODS5(X) \
+    X(MP_QSTR_set_auth_callback, mqtt_client_set_auth_callback_obj) \
+    X(MP_QSTR_reauth, mqtt_client_reauth_obj)
+#else
+#define URS_METHODS5(X)
+#endif
 
 #if UMQTT_RS_MQTT5
 // The module's PROP_* constants: MQTT 5's property identifiers, the keys of

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 // Size in 64-bit words of the opaque client state block (checked by Rust).
-#define UMQTT_RS_CLIENT_WORDS 144
+#define UMQTT_RS_CLIENT_WORDS 146
 
 // Incoming QoS 2 ids awaiting PUBREL held without a bitmap; beyond them the
 // core asks for one of UMQTT_RS_HELD_BITMAP_BYTES (UMQTT_RS_ERR_HELD_FULL).
@@ -146,6 +146,10 @@ typedef enum umqtt_rs_argument_error {
     UMQTT_RS_ARG_NOT_IN_VERSION = 9,
     // Not 4 (MQTT 3.1.1) or, with MQTT 5 in the core, 5.
     UMQTT_RS_ARG_PROTOCOL = 10,
+    // MQTT 5: an AUTH that may not be sent now (no Authentication Method in
+    // it or in the CONNECT, no challenge to answer, a re-authentication
+    // before the CONNACK or while one is under way).
+    UMQTT_RS_ARG_AUTH_NOT_EXPECTED = 11,
 } umqtt_rs_argument_error_t;
 
 // Detail of UMQTT_RS_ERR_PROTOCOL.
@@ -221,6 +225,11 @@ typedef enum umqtt_rs_event_kind {
     // MQTT 5: the broker refused outgoing QoS 1/2 message pid (a PUBACK or
     // PUBREC with a failure reason code, in `reason`); its flow is over.
     UMQTT_RS_EV_PUBLISH_FAILED = 8,
+    // MQTT 5: an AUTH from the broker (enhanced authentication): `reason`
+    // Continue Authentication (0x18), a challenge to answer with
+    // umqtt_rs_auth(), or Success (0x00), the end of a re-authentication;
+    // `props` its properties (method, data, reason string).
+    UMQTT_RS_EV_AUTH = 9,
 } umqtt_rs_event_kind_t;
 
 // A borrowed byte string; ptr may be NULL when len is 0.
@@ -252,7 +261,7 @@ typedef struct umqtt_rs_event {
     bool retain;
     bool dup;
     bool session_present;
-    // UMQTT_RS_EV_PUBLISH_FAILED: the reason code.
+    // UMQTT_RS_EV_PUBLISH_FAILED, UMQTT_RS_EV_AUTH: the reason code.
     uint8_t reason;
 } umqtt_rs_event_t;
 
@@ -533,6 +542,22 @@ umqtt_rs_status_t umqtt_rs_disconnect5(umqtt_rs_client_t *client, uint8_t reason
 // Lend the incoming topic alias map (any content; at least 2 bytes).  It
 // stays the core's for the client's life or until replaced by a copy.
 void umqtt_rs_set_alias_buffer(umqtt_rs_client_t *client, uint8_t *buf, size_t cap);
+
+// Lend the outgoing topic alias map (any content; NULL or cap 0: none).
+// With it, umqtt_rs_publish5 sends a topic the broker allows an alias for
+// (its CONNACK's Topic Alias Maximum) once with the alias and then the alias
+// alone; when the broker's maximum or the map is full, the least recently
+// used topic gives way.  Lending another map (or none) at any time is safe:
+// topics not in it are sent whole again.
+void umqtt_rs_set_out_alias_buffer(umqtt_rs_client_t *client, uint8_t *buf, size_t cap);
+
+// Queue an AUTH (enhanced authentication): `reason` 0x18 (Continue
+// Authentication) answers the broker's UMQTT_RS_EV_AUTH challenge, 0x19
+// (Re-authenticate) starts a re-authentication once connected; `props`
+// carry the Authentication Method (required, the CONNECT's) and Data.
+// UMQTT_RS_ERR_ARGUMENT (UMQTT_RS_ARG_AUTH_NOT_EXPECTED) when that AUTH may
+// not be sent now; nothing is queued then.
+umqtt_rs_status_t umqtt_rs_auth(umqtt_rs_client_t *client, uint64_t now_ms, uint8_t reason, umqtt_rs_props_t props);
 
 // The CONNACK's limits of the current connection.
 void umqtt_rs_server_limits(const umqtt_rs_client_t *client, umqtt_rs_server_limits_t *out);

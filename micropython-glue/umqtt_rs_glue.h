@@ -156,6 +156,15 @@ typedef struct _mqtt_client_obj_t {
     // The incoming topic alias map lent to the core (topic_alias_maximum).
     uint8_t *aliases;
     size_t aliases_cap;
+    // The outgoing topic alias map: topic_aliases= bytes, taken when a
+    // broker first allows aliases (NULL before, and with 0).
+    uint8_t *out_aliases;
+    uint16_t out_aliases_size;
+    // set_auth_callback(f): f(reason, props) answers the broker's AUTH
+    // challenges; None: a challenge closes the connection.
+    mp_obj_t auth_cb;
+    // reauth() waits for the broker's Success while this is set.
+    bool reauthing;
     #endif
     #if MICROPY_ENABLE_DYNRUNTIME
     // The natmod waits for the transport with a select.poll object (it has
@@ -210,6 +219,10 @@ void urs_grow_aliases(mqtt_client_obj_t *self, size_t need);
 NORETURN void urs_raise_reason(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev);
 umqtt_rs_status_t urs_disconnect5(mqtt_client_obj_t *self, mp_int_t reason, mp_obj_t session_expiry, mp_obj_t props);
 void urs_publish_failed(mqtt_client_obj_t *self, uint16_t pid, uint8_t code);
+void urs_lend_out_aliases(mqtt_client_obj_t *self);
+void urs_on_auth(mqtt_client_obj_t *self, uint8_t reason, mp_obj_t props);
+extern const mp_obj_fun_builtin_fixed_t mqtt_client_set_auth_callback_obj;
+extern const mp_obj_fun_builtin_var_t mqtt_client_reauth_obj;
 #define URS_PROTOCOL(self) ((self)->protocol)
 #else
 #define urs_connect(self, opts) umqtt_rs_connect(&(self)->core, urs_now_ms(self), (opts))

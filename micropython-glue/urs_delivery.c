@@ -334,8 +334,9 @@ static void call_ack(mqtt_client_obj_t *self, uint16_t pid) {
 }
 
 // What an event means besides a message: ack callbacks, SUBACK codes, the
-// CONNACK's session flag.  `codes` is what the event carries, copied: the
-// SUBACK's return codes, the CONNACK's properties (MQTT 5).
+// CONNACK's session flag, MQTT 5's AUTH.  `codes` is what the event
+// carries, copied: the SUBACK's return codes, the CONNACK's or AUTH's
+// properties (MQTT 5).
 static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t codes) {
     if (ev->kind == UMQTT_RS_EV_PUBLISHED) {
         if (self->streams != mp_const_none) {
@@ -349,6 +350,8 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
     } else if (ev->kind == UMQTT_RS_EV_PUBLISH_FAILED) {
         urs_shrink_buffers(self);
         urs_publish_failed(self, ev->pid, ev->reason);
+    } else if (ev->kind == UMQTT_RS_EV_AUTH) {
+        urs_on_auth(self, ev->reason, codes);
     #endif
     } else if (ev->kind == UMQTT_RS_EV_CONNECTED) {
         self->session_present = ev->session_present;
@@ -422,7 +425,7 @@ int urs_run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeo
             // a callback may call back into this client, which moves rx.
             mp_obj_t codes = ev.kind == UMQTT_RS_EV_SUBSCRIBED ? urs_new_bytes(ev.payload, ev.payload_len) : mp_const_none;
             #if UMQTT_RS_MQTT5
-            if (ev.kind == UMQTT_RS_EV_CONNECTED) {
+            if (ev.kind == UMQTT_RS_EV_CONNECTED || ev.kind == UMQTT_RS_EV_AUTH) {
                 codes = urs_props_dict(ev.props);
             }
             #endif

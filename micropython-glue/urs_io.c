@@ -100,6 +100,8 @@ static const char *argument_error_text(uint32_t d) {
             return "the broker does not take retained messages";
         case UMQTT_RS_ARG_NOT_IN_VERSION:
             return "needs protocol=5";
+        case UMQTT_RS_ARG_AUTH_NOT_EXPECTED:
+            return "no AUTH may be sent now (a re-authentication under way, or none allowed)";
         #endif
         default:
             return "invalid argument";

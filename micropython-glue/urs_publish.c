@@ -84,6 +84,11 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     uint16_t pid = 0;
     bool separate = false;
     umqtt_rs_status_t st;
+    #if UMQTT_RS_MQTT5
+    if (self->protocol == 5) {
+        urs_lend_out_aliases(self);
+    }
+    #endif
     for (;;) {
         // Taken again each turn: urs_run() below runs Python, which may resize
         // a bytearray payload.

@@ -197,6 +197,24 @@ void urs_grow_aliases(mqtt_client_obj_t *self, size_t need) {
     umqtt_rs_set_alias_buffer(&self->core, p, need);
 }
 
+// topic_aliases=: the outgoing alias map, taken (once) when a broker first
+// allows aliases; without the memory none are sent, and nothing else
+// changes.
+void urs_lend_out_aliases(mqtt_client_obj_t *self) {
+    if (self->out_aliases != NULL || self->out_aliases_size == 0) {
+        return;
+    }
+    umqtt_rs_server_limits_t limits;
+    umqtt_rs_server_limits(&self->core, &limits);
+    if (limits.topic_alias_maximum == 0) {
+        return;
+    }
+    self->out_aliases = m_new_maybe(uint8_t, self->out_aliases_size);
+    if (self->out_aliases != NULL) {
+        umqtt_rs_set_out_alias_buffer(&self->core, self->out_aliases, self->out_aliases_size);
+    }
+}
+
 // The broker ended the connection (DISCONNECT) or refused it (CONNACK):
 // MQTTException(reason code, reason string or None), the connection closed.
 NORETURN void urs_raise_reason(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {

@@ -30,6 +30,15 @@ Starts, on free loopback ports (127.0.0.1 only):
   DISCONNECT 0x98 (Administrative action) with Reason String "bye";
   ``alias5...``: after the CONNACK, QoS 0 PUBLISHes using topic aliases
   (``_alias5``: set, used alone, a 300-byte topic, then an alias never set).
+  ``echo5...``: CONNACK with Topic Alias Maximum 2 (and no other limit),
+  then each QoS 0 PUBLISH from the client comes back as a QoS 0 PUBLISH on
+  ``echo`` whose payload is the client's packet body as sent (its topic,
+  properties and payload: the client's outgoing aliases seen on the wire);
+  ``auth5...``: enhanced authentication with method ``CHAL`` (``_Auth5``): a
+  challenge (data ``n1``) before the CONNACK, accepted when the answer is
+  the data reversed (else CONNACK 0x87); after it a Re-authenticate gets
+  challenge ``r2`` and, answered ``2r``, AUTH Success (else DISCONNECT
+  0x87).
 
 Command line::
 
@@ -305,6 +314,19 @@ class FakeBroker:
             props = reason(b"go away")
             conn.sendall(bytes((0x20, 3 + len(props), 0x00, 0x87, len(props))) + props)
             return
+        if cid.startswith("auth5"):
+            _Auth5(self, conn).serve()
+            return
+        if cid.startswith("echo5"):
+            conn.sendall(b"\x20\x06\x00\x00\x03\x22\x00\x02")  # Topic Alias Maximum 2
+            while not self._stop.is_set():
+                first, body = self._read_packet(conn)
+                if first == 0x30:
+                    conn.sendall(_publish5(b"echo", None, body))
+                elif first == 0xC0:
+                    conn.sendall(b"\xd0\x00")
+                elif first == 0xE0:
+                    return
         # Maximum QoS 0, Retain Available 0, Maximum Packet Size 64.
         props = b"\x24\x00\x25\x00\x27\x00\x00\x00\x40"
         conn.sendall(bytes((0x20, 3 + len(props), 0x00, 0x00, len(props))) + props)
@@ -436,9 +458,71 @@ class FakeBroker:
 
 
 def _publish5(topic, alias, payload):
-    """An MQTT 5 QoS 0 PUBLISH of `payload` with Topic Alias `alias`."""
-    body = len(topic).to_bytes(2, "big") + topic + b"\x03\x23" + alias.to_bytes(2, "big") + payload
+    """An MQTT 5 QoS 0 PUBLISH of `payload` with Topic Alias `alias` (None:
+    no properties)."""
+    props = b"\x00" if alias is None else b"\x03\x23" + alias.to_bytes(2, "big")
+    body = len(topic).to_bytes(2, "big") + topic + props + payload
     return b"\x30" + _varint(len(body)) + body
+
+
+def _auth5(reason, data):
+    """An AUTH with `reason`, method CHAL and (unless None) `data`."""
+    props = b"\x15\x00\x04CHAL" + (b"" if data is None else b"\x16" + len(data).to_bytes(2, "big") + data)
+    body = bytes((reason,)) + _varint(len(props)) + props
+    return b"\xf0" + _varint(len(body)) + body
+
+
+def _auth_data(body):
+    """The Authentication Data of an AUTH body (None if absent or
+    unreadable); reads only the properties the client sends in AUTH."""
+    if len(body) < 2:
+        return None
+    n, pos, shift = 0, 1, 0
+    while pos < len(body) and shift < 28:
+        n |= (body[pos] & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if not body[pos - 1] & 0x80:
+            break
+    end = min(len(body), pos + n)
+    while pos + 3 <= end:
+        pid, size = body[pos], (body[pos + 1] << 8) | body[pos + 2]
+        if pid == 0x16:
+            return body[pos + 3 : pos + 3 + size]
+        if pid not in (0x15, 0x1F):
+            return None
+        pos += 3 + size
+    return None
+
+
+class _Auth5:
+    """auth5: the enhanced authentication broker (see the module doc)."""
+
+    def __init__(self, broker, conn):
+        self.b, self.conn = broker, conn
+
+    def _answer(self, challenge):
+        """Send `challenge`; True when the next packet is an AUTH Continue
+        with it reversed."""
+        self.conn.sendall(_auth5(0x18, challenge))
+        first, body = self.b._read_packet(self.conn)
+        return first == 0xF0 and body[:1] == b"\x18" and _auth_data(body) == challenge[::-1]
+
+    def serve(self):
+        if not self._answer(b"n1"):
+            self.conn.sendall(b"\x20\x03\x00\x87\x00")
+            return
+        self.conn.sendall(b"\x20\x0a\x00\x00\x07\x15\x00\x04CHAL")
+        while not self.b._stop.is_set():
+            first, body = self.b._read_packet(self.conn)
+            if first == 0xC0:
+                self.conn.sendall(b"\xd0\x00")
+            elif first == 0xF0 and body[:1] == b"\x19":
+                if not self._answer(b"r2"):
+                    self.conn.sendall(b"\xe0\x02\x87\x00")
+                    return
+                self.conn.sendall(_auth5(0x00, None))
+            elif first == 0xE0:
+                return
 
 
 def _alias5():

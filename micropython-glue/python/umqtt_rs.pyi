@@ -98,13 +98,16 @@ class MQTTClient:
         session_file: Optional[str] = None,
         coalesce: bool = False,
         protocol: int = 4,
+        topic_aliases: int = 256,
     ) -> None:
         """port 0: 8883 with ssl, else 1883.  ssl: True (ssl.wrap_socket with
         ssl_params) or an SSLContext.  max_packet_size 0: MQTT's own limit.
         session: bytes from session_bytes(); session_file: a path the session
         is kept in.  coalesce: publishes that do not wait stay queued until
         the buffer is full, a call that waits or reads, or flush().
-        protocol: 4 (MQTT 3.1.1) or 5 (ValueError on a firmware without it)."""
+        protocol: 4 (MQTT 3.1.1) or 5 (ValueError on a firmware without it).
+        topic_aliases: MQTT 5, bytes of memory for outgoing topic aliases
+        (0: none sent)."""
     def connect(
         self, clean_session: bool = True, timeout: Optional[float] = None, *, sock: Any = None, props: Optional[_Props] = None
     ) -> Optional[int]:
@@ -177,6 +180,13 @@ class MQTTClient:
     def set_ack_callback(self, f: Optional[Callable[..., Any]], reason: bool = False) -> None:
         """f(pid); with reason=True f(pid, code): 0, or MQTT 5's reason code
         of a PUBACK/PUBREC refusing publish pid."""
+    def set_auth_callback(self, f: Optional[Callable[[int, _Props], Optional[_Buf]]], /) -> None:
+        """MQTT 5 enhanced authentication: f(reason, props) for each AUTH from
+        the broker: 0x18 with a challenge, f returns the answer's data; 0 when
+        a re-authentication succeeded."""
+    def reauth(self, data: Optional[_Buf] = None, /) -> None:
+        """MQTT 5: re-authenticate with the CONNECT's method and data;
+        blocking mode returns at the broker's Success."""
     def setblocking(self, flag: bool, /) -> None: ...
     def next_timeout(self) -> Optional[int]:
         """Milliseconds until the client must run again, or None."""

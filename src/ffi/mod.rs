@@ -78,6 +78,11 @@ struct State {
     alias: *mut u8,
     #[cfg(feature = "mqtt5")]
     alias_cap: usize,
+    /// MQTT 5's outgoing topic alias map; null: no aliases sent.
+    #[cfg(feature = "mqtt5")]
+    out_alias: *mut u8,
+    #[cfg(feature = "mqtt5")]
+    out_alias_cap: usize,
     detail: u32,
 }
 
@@ -409,6 +414,10 @@ pub unsafe extern "C" fn umqtt_rs_init(
         alias: ptr::null_mut(),
         #[cfg(feature = "mqtt5")]
         alias_cap: 0,
+        #[cfg(feature = "mqtt5")]
+        out_alias: ptr::null_mut(),
+        #[cfg(feature = "mqtt5")]
+        out_alias_cap: 0,
         detail: 0,
     };
     // SAFETY: per the function contract; State fits (checked above).

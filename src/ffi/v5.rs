@@ -25,7 +25,7 @@ use super::{
     arg, bytes, connect_of, fill_event, qos, raw_slice_mut, saturate, state, state_ref,
     status_of as status_of_any, topic_str, Ae, Ek, Fail, Pe, Se, St, State, MAX_TOPICS_PER_CALL,
 };
-use crate::session::{ConnectOptions, Error, Event, TopicAliases};
+use crate::session::{ConnectOptions, Error, Event, OutgoingAliases, TopicAliases};
 use crate::wire::v5::{self as wire5, RetainHandling, SubscriptionOptions};
 use crate::wire::{
     EncodeError, Property, PropertyError, PropertyId, QoS, RawValue, ReasonCode, Version,
@@ -48,6 +48,7 @@ pub(super) fn status_of(err: Error) -> Fail {
             Se::UMQTT_RS_SESSION_VERSION as u32,
         ),
         Error::AliasTableFull { needed } => (St::UMQTT_RS_ERR_ALIAS_FULL, saturate(needed)),
+        Error::AuthNotExpected => arg(Ae::UMQTT_RS_ARG_AUTH_NOT_EXPECTED),
         _ => (St::UMQTT_RS_ERR_PROTOCOL, Pe::UMQTT_RS_PROTO_OTHER as u32),
     }
 }
@@ -203,9 +204,14 @@ pub unsafe extern "C" fn umqtt_rs_publish5(
         let header = packet
             .header_len_for(payload.len())
             .map_err(super::encode_status)?;
+        // SAFETY: the glue lent the map and does not use it during the call.
+        let out_aliases = unsafe { raw_slice_mut(st.out_alias, st.out_alias_cap) };
         let (id, separate) = st.publish_in(header, payload.len(), |s, tx, separate| {
             if separate {
                 s.publish_header_with(now_ms, topic, payload, q, retain, &props, tx)
+            } else if !out_aliases.is_empty() {
+                let mut map = OutgoingAliases::new(&mut *out_aliases);
+                s.publish_aliased(now_ms, topic, payload, q, retain, &props, &mut map, tx)
             } else {
                 s.publish_with(now_ms, topic, payload, q, retain, &props, tx)
             }
@@ -257,6 +263,47 @@ pub unsafe extern "C" fn umqtt_rs_set_alias_buffer(
     let st = unsafe { state(client) };
     st.alias = buf;
     st.alias_cap = if buf.is_null() { 0 } else { cap };
+}
+
+/// Lends the outgoing topic alias map (see the header).
+///
+/// # Safety
+/// As [`super::umqtt_rs_init`]; `buf` writable for `cap` bytes while lent.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_set_out_alias_buffer(
+    client: *mut umqtt_rs_client_t,
+    buf: *mut u8,
+    cap: usize,
+) {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    st.out_alias = buf;
+    st.out_alias_cap = if buf.is_null() { 0 } else { cap };
+    // A new map holds none of the old one's aliases.
+    st.session.forget_out_aliases();
+}
+
+/// Queues an AUTH (see the header).
+///
+/// # Safety
+/// `client` must be initialised; `props` entries readable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_auth(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    reason: u8,
+    props: umqtt_rs_props_t,
+) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    let r = (|| {
+        let reason = ReasonCode::from_u8(reason).ok_or(arg(Ae::UMQTT_RS_ARG_OTHER))?;
+        // SAFETY: per the function contract.
+        let props = unsafe { props_of(props) }?;
+        st.with_tx(|s, tx| s.auth(now_ms, reason, &props, tx))
+            .map_err(status_of_any)
+    })();
+    st.report(r)
 }
 
 /// The CONNACK's limits.
@@ -431,6 +478,11 @@ fn fill_event5(ev: &mut umqtt_rs_event_t, e: &Event<'_>) {
             ev.reason = reason as u8;
             None
         }
+        Event::Auth { reason, props } => {
+            ev.kind = Ek::UMQTT_RS_EV_AUTH as u8;
+            ev.reason = reason as u8;
+            props.as_bytes()
+        }
         _ => {
             fill_event(ev, e);
             None
@@ -461,6 +513,8 @@ fn abi_check() {
         umqtt_rs_publish5(_, _, _, _, _, _, _, _, _);
         umqtt_rs_disconnect5(_, _, _);
         umqtt_rs_set_alias_buffer(_, _, _);
+        umqtt_rs_set_out_alias_buffer(_, _, _);
+        umqtt_rs_auth(_, _, _, _);
         umqtt_rs_server_limits(_, _);
         umqtt_rs_prop_next(_, _, _);
     }

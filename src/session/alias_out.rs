@@ -116,6 +116,13 @@ impl<'a> OutgoingAliases<'a> {
 }
 
 impl Session {
+    /// The outgoing alias map lent from now on (another one, or the same
+    /// with other contents) is cleared at its next use: nothing in it is
+    /// taken as known to the broker.
+    pub fn forget_out_aliases(&mut self) {
+        self.v5.out_aliases_stale = true;
+    }
+
     /// [`publish_with`](Self::publish_with) with an outgoing topic alias
     /// when the broker allows them (its CONNACK's Topic Alias Maximum):
     /// `topic` goes out with an alias the first time, then as the alias
