@@ -93,10 +93,24 @@ pub fn validate_topic_filter(filter: &str) -> Result<(), TopicError> {
 ///
 /// `+` matches exactly one level (which may be empty), `#` matches the parent
 /// level and any number of child levels, and a filter starting with a
-/// wildcard does not match a topic starting with `$`. An invalid filter or
+/// wildcard does not match a topic starting with `$`. A shared
+/// subscription's filter, `$share/NAME/FILTER` (MQTT 5 section 4.8.2; brokers
+/// take it in 3.1.1 too), matches what `FILTER` matches. An invalid filter or
 /// topic name matches nothing.
 pub fn topic_matches(filter: &str, topic: &str) -> bool {
     if validate_topic_filter(filter).is_err() || validate_topic_name(topic).is_err() {
+        return false;
+    }
+    let filter = match filter
+        .strip_prefix("$share/")
+        .map(|rest| rest.split_once('/'))
+    {
+        // A share name is one level, neither empty nor a wildcard.
+        Some(Some((name, inner))) if !name.is_empty() && !name.contains(['+', '#']) => inner,
+        Some(_) => return false,
+        None => filter,
+    };
+    if validate_topic_filter(filter).is_err() {
         return false;
     }
     if topic.starts_with('$') && filter.starts_with(['+', '#']) {
@@ -160,6 +174,31 @@ mod tests {
             let clean: String = "\u{e9}\u{20ac}x".repeat(len).chars().take(len).collect();
             assert_eq!(validate_topic_name(&clean), Ok(()));
         }
+    }
+
+    /// A shared subscription's filter matches what its filter part matches;
+    /// a malformed one (no name, a wildcard name, no filter) nothing.
+    #[test]
+    fn shared_subscriptions() {
+        assert!(topic_matches("$share/g/a/b", "a/b"));
+        assert!(topic_matches("$share/g/a/#", "a/b/c"));
+        assert!(topic_matches("$share/g/+", "x"));
+        assert!(
+            !topic_matches("$share/g/+", "$SYS"),
+            "the inner filter's $ rule"
+        );
+        assert!(!topic_matches("$share/g/a", "$share/g/a"));
+        for bad in [
+            "$share//a",
+            "$share/+/a",
+            "$share/g",
+            "$share/g/",
+            "$share/#",
+        ] {
+            assert!(!topic_matches(bad, "a"), "{bad}");
+        }
+        // Not a shared subscription: an ordinary $ topic filter.
+        assert!(topic_matches("$sharex/a", "$sharex/a"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 # MQTT 5 features the broker carries out, against mosquitto: shared
 # subscriptions ($share/group/filter: each message to one member of the
-# group), and the will delay (PROP_WILL_DELAY_INTERVAL: the will comes that
+# group; a per-filter callback gets its messages), and the will delay (PROP_WILL_DELAY_INTERVAL: the will comes that
 # long after the connection is lost, and not at all when the client is back
 # first).
 import sys
@@ -21,9 +21,14 @@ members = []
 for name in ("share-a", "share-b"):
     got = []
     m = client(name, protocol=5)
-    m.set_callback(lambda tp, msg, got=got: got.append(msg))
     m.connect()
-    m.subscribe("$share/g%s/%s" % (RUN, t), 1)
+    f = "$share/g%s/%s" % (RUN, t)
+    if name == "share-a":
+        # A per-filter callback: a shared filter matches its filter part.
+        m.subscribe(f, 1, cb=lambda tp, msg, got=got: got.append(msg))
+    else:
+        m.set_callback(lambda tp, msg, got=got: got.append(msg))
+        m.subscribe(f, 1)
     members.append((m, got))
 pub = client("share-pub", protocol=5)
 pub.connect()
