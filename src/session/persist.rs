@@ -412,8 +412,12 @@ fn parse_publish(packet: &[u8], version: Version) -> Option<(Publish<'_>, usize)
     }
     #[cfg(not(feature = "mqtt5"))]
     let _ = version;
-    match Packet::parse(packet) {
-        Ok(Some((Packet::Publish(p), used))) => Some((p, used)),
+    // The reader of what a broker sends: a PUBLISH is among it, and the
+    // firmware carries no other.
+    let header = crate::wire::parse_fixed_header(packet).ok()??;
+    let body = packet.get(header.header_len..header.packet_len())?;
+    match Packet::parse_from_server(&header, body) {
+        Ok(Packet::Publish(p)) => Some((p, header.packet_len())),
         _ => None,
     }
 }

@@ -231,6 +231,13 @@ impl<'a> RxBuf<'a> {
         let Some(header) = parse_fixed_header_for(bytes, version)? else {
             return Ok(None);
         };
+        if header.packet_type.client_only() {
+            // A broker may not send it: refused from its first byte, as a
+            // CONNACK twice is (the packet readers take none of these).
+            return Err(Error::Protocol(super::ProtocolError::UnexpectedPacket(
+                header.packet_type,
+            )));
+        }
         let total = header.packet_len();
         if total > max_packet_size {
             return Err(Error::IncomingTooLarge { size: total });
@@ -289,7 +296,7 @@ impl<'a> RxBuf<'a> {
             .buf
             .get(start.saturating_add(header.header_len)..start.saturating_add(total))
             .unwrap_or_default();
-        let packet = Packet::parse_body(&header, body)?;
+        let packet = Packet::parse_from_server(&header, body)?;
         self.at.lent = total;
         Ok(Some(packet))
     }
@@ -318,7 +325,7 @@ impl<'a> RxBuf<'a> {
             .buf
             .get(start.saturating_add(header.header_len)..start.saturating_add(total))
             .unwrap_or_default();
-        let packet = crate::wire::v5::Packet::parse_body_for(&header, body, version)?;
+        let packet = crate::wire::v5::Packet::parse_from_server(&header, body, version)?;
         self.at.lent = total;
         Ok(Some(packet))
     }

@@ -153,6 +153,15 @@ pub enum PacketType {
 }
 
 impl PacketType {
+    /// A packet only a client sends and a broker reads: CONNECT, SUBSCRIBE,
+    /// UNSUBSCRIBE (PINGREQ too, but it has no body to read).
+    pub const fn client_only(self) -> bool {
+        matches!(
+            self,
+            PacketType::Connect | PacketType::Subscribe | PacketType::Unsubscribe
+        )
+    }
+
     /// The packet type for a 4-bit type value; `None` for the reserved 0
     /// (and 15 without the `mqtt5` feature: whether AUTH is valid depends on
     /// the version, which [`parse_fixed_header_for`] checks).

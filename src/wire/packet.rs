@@ -69,6 +69,29 @@ impl<'a> Packet<'a> {
     /// # Errors
     /// A [`DecodeError`] if the body is not valid for the header.
     pub fn parse_body(header: &FixedHeader, body: &'a [u8]) -> Result<Packet<'a>, DecodeError> {
+        Self::parse_body_in(header, body, false)
+    }
+
+    /// [`parse_body`](Self::parse_body) for a client: what only a client
+    /// sends (CONNECT, SUBSCRIBE, UNSUBSCRIBE) is not read but refused
+    /// ([`DecodeError::UnknownPacketType`]), so that a client's firmware
+    /// carries no parser of them.
+    ///
+    /// # Errors
+    /// As [`parse_body`](Self::parse_body).
+    pub fn parse_from_server(
+        header: &FixedHeader,
+        body: &'a [u8],
+    ) -> Result<Packet<'a>, DecodeError> {
+        Self::parse_body_in(header, body, true)
+    }
+
+    #[inline(always)]
+    fn parse_body_in(
+        header: &FixedHeader,
+        body: &'a [u8],
+        from_server: bool,
+    ) -> Result<Packet<'a>, DecodeError> {
         let ty = header.packet_type;
         if body.len() != header.remaining_len {
             return Err(DecodeError::BadLength(ty));
@@ -76,7 +99,7 @@ impl<'a> Packet<'a> {
         check_flags(ty, header.flags)?;
         let mut r = Reader::new(body, ty);
         let packet = match ty {
-            PacketType::Connect => Packet::Connect(connect::parse(&mut r, V)?.0),
+            PacketType::Connect if !from_server => Packet::Connect(connect::parse(&mut r, V)?.0),
             PacketType::Connack => Packet::Connack(connack::parse_v311(&mut r)?),
             PacketType::Publish => Packet::Publish(publish::parse(header.flags, &mut r, V)?.0),
             PacketType::Puback => Packet::Puback(ack::parse(&mut r, ty, V)?.0),
@@ -84,9 +107,17 @@ impl<'a> Packet<'a> {
             PacketType::Pubrel => Packet::Pubrel(ack::parse(&mut r, ty, V)?.0),
             PacketType::Pubcomp => Packet::Pubcomp(ack::parse(&mut r, ty, V)?.0),
             PacketType::Unsuback => Packet::Unsuback(r.pid()?),
-            PacketType::Subscribe => Packet::Subscribe(subscribe::parse_v311(&mut r)?),
+            PacketType::Subscribe if !from_server => {
+                Packet::Subscribe(subscribe::parse_v311(&mut r)?)
+            }
             PacketType::Suback => Packet::Suback(subscribe::parse_suback_v311(&mut r)?),
-            PacketType::Unsubscribe => Packet::Unsubscribe(unsubscribe::parse_v311(&mut r)?),
+            PacketType::Unsubscribe if !from_server => {
+                Packet::Unsubscribe(unsubscribe::parse_v311(&mut r)?)
+            }
+            // What only a client sends, read by a client (`from_server`).
+            PacketType::Connect | PacketType::Subscribe | PacketType::Unsubscribe => {
+                return Err(DecodeError::UnknownPacketType(ty as u8))
+            }
             PacketType::Pingreq => Packet::Pingreq,
             PacketType::Pingresp => Packet::Pingresp,
             PacketType::Disconnect => Packet::Disconnect,

@@ -283,6 +283,31 @@ impl<'a> Packet<'a> {
         body: &'a [u8],
         v: Version,
     ) -> Result<Packet<'a>, DecodeError> {
+        Self::parse_body_in(header, body, v, false)
+    }
+
+    /// [`parse_body_for`](Self::parse_body_for) for a client: what only a
+    /// client sends (CONNECT, SUBSCRIBE, UNSUBSCRIBE) is not read but
+    /// refused ([`DecodeError::UnknownPacketType`]), so that a client's
+    /// firmware carries no parser of them.
+    ///
+    /// # Errors
+    /// As [`parse_body_for`](Self::parse_body_for).
+    pub fn parse_from_server(
+        header: &FixedHeader,
+        body: &'a [u8],
+        v: Version,
+    ) -> Result<Packet<'a>, DecodeError> {
+        Self::parse_body_in(header, body, v, true)
+    }
+
+    #[inline(always)]
+    fn parse_body_in(
+        header: &FixedHeader,
+        body: &'a [u8],
+        v: Version,
+        from_server: bool,
+    ) -> Result<Packet<'a>, DecodeError> {
         let ty = header.packet_type;
         if body.len() != header.remaining_len {
             return Err(DecodeError::BadLength(ty));
@@ -297,6 +322,12 @@ impl<'a> Packet<'a> {
             Ok(Ack { pid, reason, props })
         };
         let packet = match ty {
+            // What only a client sends, read by a client (`from_server`).
+            PacketType::Connect | PacketType::Subscribe | PacketType::Unsubscribe
+                if from_server =>
+            {
+                return Err(DecodeError::UnknownPacketType(ty as u8))
+            }
             PacketType::Connect => {
                 let (connect, p) = connect::parse(r, v)?;
                 Packet::Connect(Connect {
