@@ -50,6 +50,16 @@ extern const mp_obj_type_t mp_type_MQTTException;
 #endif
 
 // Pseudo event kinds for run(): never satisfied / any event.
+// ESP-IDF (its sdkconfig.h, through the esp32 port's mpconfigport.h; the
+// port compiles the module without ESP_PLATFORM): waits are poll() on the
+// descriptor of the socket connect() opened (urs_wait_io); its socket
+// streams cannot give their descriptor.
+#if defined(CONFIG_IDF_TARGET) && !MICROPY_ENABLE_DYNRUNTIME
+#define URS_WAIT_FD (1)
+#else
+#define URS_WAIT_FD (0)
+#endif
+
 #define WANT_NOTHING (-1)
 #define WANT_ANY (-2)
 
@@ -129,6 +139,10 @@ typedef struct _mqtt_client_obj_t {
     bool cb_view;
     // The views point into rx now.
     bool views_lent;
+    #if URS_WAIT_FD
+    // The descriptor of the socket connect() opened, for poll(); -1: none.
+    int wait_fd;
+    #endif
     #if MICROPY_ENABLE_DYNRUNTIME
     // The natmod waits for the transport with a select.poll object (it has
     // no C poll() to call); made on first need, with the events it waits for.
