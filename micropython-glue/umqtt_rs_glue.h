@@ -49,7 +49,6 @@ extern const mp_obj_type_t mp_type_MQTTException;
 #define UMQTT_RS_DEFAULT_MAX_PACKET_SIZE (65536)
 #endif
 
-// Pseudo event kinds for run(): never satisfied / any event.
 // ESP-IDF (its sdkconfig.h, through the esp32 port's mpconfigport.h; the
 // port compiles the module without ESP_PLATFORM): waits are poll() on the
 // descriptor of the socket connect() opened (urs_wait_io); its socket
@@ -60,6 +59,7 @@ extern const mp_obj_type_t mp_type_MQTTException;
 #define URS_WAIT_FD (0)
 #endif
 
+// Pseudo event kinds for run(): never satisfied / any event.
 #define WANT_NOTHING (-1)
 #define WANT_ANY (-2)
 
