@@ -708,6 +708,9 @@ def cmd_test(args, qemu, note):
         ex = Examples(sess)
         for n in examples:
             scenario(n, lambda: ex.run(n[len("examples/") :]), sess)
+        if examples:
+            for n, why in sorted(Examples.NOT_RUN.items()):
+                note("left out: examples/%s: %s" % (n, why))
     if restart:
         scenario("robust_restart", lambda: scenario_robust_restart(args, qemu, note))
     counts = {v: sum(1 for x in results.values() if x == v) for v in ("pass", "FAIL", "skip")}
