@@ -23,9 +23,10 @@
 #   make BOARD=esp32c3 [VARIANT=QEMU]
 #                   ESP32 firmware with ESP-IDF (IDF_PATH) and a MicroPython
 #                   git checkout (MPY_DIR); QEMU: OpenETH + a flash image
-#   make BOARD=esp32c3 test-qemu (bench-qemu)
+#   make BOARD=esp32c3 test-qemu (bench-qemu, size-esp)
 #                   that image under Espressif's QEMU (QEMU=...): the
-#                   MicroPython tests against mosquitto, on the device
+#                   MicroPython tests, examples and a broker restart
+#                   against mosquitto, on the device (rates; growth, heap)
 #
 # MPY_DIR=/path/to/micropython uses your own MicroPython checkout (v1.24+);
 # otherwise the pinned 1.25 source is fetched into build/micropython.
@@ -283,6 +284,15 @@ test-qemu: qemu-firmware
 # (BENCH_ARGS="--runs 5", see tools/esp_qemu.py bench --help).
 bench-qemu: qemu-firmware
 	$(ESP_QEMU) bench $(BENCH_ARGS)
+# Firmware growth with the module (docs/size.md): the QEMU variant built
+# again without it (same MicroPython, board and variant) into
+# build/<board>-QEMU-stock; tools/esp-size.py compares the images, sections
+# and objects; `esp_qemu.py mem` boots both for the heap figures.
+.PHONY: size-esp
+size-esp: qemu-firmware
+	$(TOP)/tools/esp-build.sh $(IDF_TARGET) $(MPY_BOARD) $(QEMU_OUT)-stock $(MPY_DIR) "" QEMU "" stock
+	$(PYTHON) $(TOP)/tools/esp-size.py $(QEMU_OUT) $(QEMU_OUT)-stock
+	$(ESP_QEMU) mem --stock $(QEMU_OUT)-stock/flash.bin
 endif
 
 # Firmware growth with the module, per board built here (docs/size.md).

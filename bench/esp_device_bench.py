@@ -1,7 +1,7 @@
 # Runs on an ESP32 device (tools/esp_qemu.py bench), which prepends
 #   CASE, LIB, N, SIZE = "pub0" | "pub1" | "recv",
 #                        "umqtt_rs" | "umqtt.simple" | "umqtt_rs+coalesce" | "umqtt_rs+pipelined"
-#                        | "sock.write",
+#                        | "sock.write" (a floor),
 #                        n, payload bytes
 # pub0/pub1: N publishes of SIZE bytes at QoS 0/1 (QoS 1 waits for each
 # PUBACK), timed around the loop.  recv: subscribe, print READY, and take N
@@ -14,8 +14,9 @@ if LIB.startswith("umqtt_rs"):
 elif LIB == "umqtt.simple":
     from umqtt.simple import MQTTClient
 else:
-    # LIB "sock.write" (pub0 only): the floor, a loop that only writes a
-    # prebuilt QoS 0 PUBLISH of the same size to a connected socket.
+    # LIB "sock.write": the floor, a loop that only writes a prebuilt
+    # PUBLISH of the same size to a connected socket; at QoS 1 (pub1) it
+    # also reads the PUBACK, blocking (lwIP wakes the read when it comes).
     import socket
 
     class MQTTClient:
@@ -32,9 +33,11 @@ else:
         def publish(self, topic, msg, retain, qos):
             # Built once: only the write is timed.
             if not hasattr(self, "pkt"):
-                vh = bytes((0, len(topic))) + topic + msg
-                self.pkt = bytes((0x30, len(vh))) + vh
+                vh = bytes((0, len(topic))) + topic + (b"\x00\x01" if qos else b"") + msg
+                self.pkt = bytes((0x30 | qos << 1, len(vh))) + vh
             self.s.write(self.pkt)
+            if qos:
+                self.s.read(4)  # PUBACK of id 1, free again for the next
 
         def disconnect(self):
             self.s.write(b"\xe0\x00")

@@ -16,8 +16,10 @@ def make_sensor():
     try:
         import esp32
 
-        # Fahrenheit, classic ESP32 only
-        return lambda: (esp32.raw_temperature() - 32) / 1.8
+        if hasattr(esp32, "mcu_temperature"):
+            return esp32.mcu_temperature  # Celsius: ESP32-C3, -S2, -S3, -C6
+        raw = esp32.raw_temperature  # Fahrenheit, classic ESP32 only
+        return lambda: (raw() - 32) / 1.8
     except (ImportError, AttributeError):
         pass
     try:

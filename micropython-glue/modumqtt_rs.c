@@ -124,6 +124,9 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->ssl = args[ARG_ssl].u_obj;
     self->ssl_params = args[ARG_ssl_params].u_obj;
     self->sock = mp_const_none;
+    #if URS_WAIT_FD
+    self->wait_fd = -1;
+    #endif
     self->cb = mp_const_none;
     self->lw_topic = mp_const_none;
     self->lw_msg = mp_const_none;

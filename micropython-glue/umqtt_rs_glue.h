@@ -57,6 +57,16 @@ extern const mp_obj_type_t mp_type_MQTTException;
 #define UMQTT_RS_DEFAULT_MAX_PACKET_SIZE (65536)
 #endif
 
+// ESP-IDF (its sdkconfig.h, through the esp32 port's mpconfigport.h; the
+// port compiles the module without ESP_PLATFORM): waits are poll() on the
+// descriptor of the socket connect() opened (urs_wait_io); its socket
+// streams cannot give their descriptor.
+#if defined(CONFIG_IDF_TARGET) && !MICROPY_ENABLE_DYNRUNTIME
+#define URS_WAIT_FD (1)
+#else
+#define URS_WAIT_FD (0)
+#endif
+
 // Pseudo event kinds for run(): never satisfied / any event.
 #define WANT_NOTHING (-1)
 #define WANT_ANY (-2)
@@ -165,6 +175,10 @@ typedef struct _mqtt_client_obj_t {
     mp_obj_t auth_cb;
     // reauth() waits for the broker's Success while this is set.
     bool reauthing;
+    #endif
+    #if URS_WAIT_FD
+    // The descriptor of the socket connect() opened, for poll(); -1: none.
+    int wait_fd;
     #endif
     #if MICROPY_ENABLE_DYNRUNTIME
     // The natmod waits for the transport with a select.poll object (it has

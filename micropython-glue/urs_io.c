@@ -6,6 +6,17 @@
 #include <errno.h>
 #include <poll.h>
 #define UMQTT_RS_HAVE_POSIX_POLL (1)
+#elif URS_WAIT_FD
+// ESP-IDF's poll() (over its select(), which lwIP wakes when data arrives)
+// on the socket's descriptor: the other way, asking the stream between
+// mp_event_wait_ms(1), wakes only at the next FreeRTOS tick (10 ms at the
+// esp32 port's 100 Hz), which bounded a QoS 1 round trip.
+#include <sys/poll.h>
+#define UMQTT_RS_HAVE_POSIX_POLL (1)
+// Longest single wait: pending events (Ctrl-C, scheduled callbacks, the
+// webrepl's socket events) are handled between waits; the port's own
+// blocking sockets wait 100 ms at a time.
+#define URS_POLL_SLICE_MS (20)
 #else
 #define UMQTT_RS_HAVE_POSIX_POLL (0)
 #endif
@@ -40,6 +51,9 @@ mp_int_t urs_seconds_to_ms(mp_obj_t seconds) {
 void urs_close_transport(mqtt_client_obj_t *self) {
     mp_obj_t sock = self->sock;
     self->sock = mp_const_none;
+    #if URS_WAIT_FD
+    self->wait_fd = -1;
+    #endif
     #if MICROPY_ENABLE_DYNRUNTIME
     self->poller = mp_const_none; // registered the old transport
     #endif
@@ -285,15 +299,34 @@ void urs_wait_io(mqtt_client_obj_t *self, mp_uint_t flags, mp_int_t timeout_ms) 
     const mp_stream_p_t *stream = urs_stream_of(self);
     int err;
     #if UMQTT_RS_HAVE_POSIX_POLL
+    #if URS_WAIT_FD
+    // The descriptor of the socket urs_open_transport() opened (also under
+    // TLS: a TLS read says "again" only when it needs bytes from it).
+    mp_uint_t fd = self->wait_fd < 0 ? MP_STREAM_ERROR : (mp_uint_t)self->wait_fd;
+    if (timeout_ms < 0 || timeout_ms > URS_POLL_SLICE_MS) {
+        timeout_ms = URS_POLL_SLICE_MS; // the caller's loop waits again
+    }
+    #else
     mp_uint_t fd = stream->ioctl(self->sock, MP_STREAM_GET_FILENO, 0, &err);
+    #endif
     if (fd != MP_STREAM_ERROR) {
         struct pollfd pfd = { .fd = (int)fd, .events = (flags & MP_STREAM_POLL_RD ? POLLIN : 0) | (flags & MP_STREAM_POLL_WR ? POLLOUT : 0) };
         MP_THREAD_GIL_EXIT();
         int r = poll(&pfd, 1, timeout_ms < 0 ? -1 : (int)timeout_ms);
         MP_THREAD_GIL_ENTER();
+        #if URS_WAIT_FD
+        if (r == 0) {
+            // What the port's own wait (MICROPY_EVENT_POLL_HOOK) runs, less its sleep.
+            mp_handle_pending(true);
+            #ifdef MICROPY_PY_SOCKET_EVENTS_HANDLER
+            MICROPY_PY_SOCKET_EVENTS_HANDLER
+            #endif
+        }
+        #else
         if (r < 0 && errno == EINTR) {
             mp_handle_pending(true);
         }
+        #endif
         return;
     }
     #endif

@@ -121,6 +121,9 @@ mp_obj_t urs_open_transport(mqtt_client_obj_t *self, mp_obj_t timeout) {
     mp_obj_t info = mp_obj_subscr(infos, MP_OBJ_NEW_SMALL_INT(0), MP_OBJ_SENTINEL);
     mp_obj_t addr = mp_obj_subscr(info, MP_OBJ_NEW_SMALL_INT(-1), MP_OBJ_SENTINEL);
     mp_obj_t sock = mp_call_function_0(mp_load_attr(socket_mod, MP_QSTR_socket));
+    #if URS_WAIT_FD
+    volatile int fd = -1; // its descriptor, for urs_wait_io
+    #endif
 
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
@@ -143,6 +146,10 @@ mp_obj_t urs_open_transport(mqtt_client_obj_t *self, mp_obj_t timeout) {
                 nlr_pop();
             }
         }
+        #if URS_WAIT_FD
+        mp_load_method(sock, MP_QSTR_fileno, dest);
+        fd = mp_obj_get_int(mp_call_method_n_kw(0, 0, dest));
+        #endif
         if (self->ssl == mp_const_true) {
             sock = wrap_ssl_params(self, sock);
         } else if (self->ssl != mp_const_none && self->ssl != mp_const_false) {
@@ -163,5 +170,8 @@ mp_obj_t urs_open_transport(mqtt_client_obj_t *self, mp_obj_t timeout) {
         }
         nlr_jump(nlr.ret_val);
     }
+    #if URS_WAIT_FD
+    self->wait_fd = fd;
+    #endif
     return sock;
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Build MicroPython's esp32 port with umqtt_rs through ESP-IDF's idf.py.
 #   tools/esp-build.sh <IDF target> <MicroPython board> <build dir> <micropython dir> \
-#       [rust toolchain] [board variant] [frozen manifest]
+#       [rust toolchain] [board variant] [frozen manifest] [stock]
+# "stock" as the 8th argument builds the same firmware without umqtt_rs
+# (no user C module; the port's own frozen manifest unless one is given):
+# what the module adds is measured against it (make BOARD=... size-esp).
 # Output in <build dir>: firmware.bin (bootloader + partition table + app, as
 # the port's own `make` writes it: flash it at the bootloader offset, or use
 # idf.py flash); with the variant QEMU also flash.bin, the whole flash padded
@@ -25,6 +28,9 @@ mpy=$4
 toolchain=${5:-}
 variant=${6:-}
 manifest=${7:-}
+stock=${8:-}
+modules=(-D USER_C_MODULES="$top/micropython-glue/micropython.cmake")
+[ "$stock" = stock ] && modules=()
 missing() { echo "esp-build: $*" >&2; exit 2; }
 
 command -v idf.py >/dev/null ||
@@ -54,7 +60,7 @@ idf.py -C "$mpy/ports/esp32" -B "$out" \
     -D MICROPY_BOARD="$board" \
     ${variant:+-D MICROPY_BOARD_VARIANT=$variant} \
     ${manifest:+-D MICROPY_FROZEN_MANIFEST=$manifest} \
-    -D USER_C_MODULES="$top/micropython-glue/micropython.cmake" \
+    "${modules[@]}" \
     ${toolchain:+-D UMQTT_RS_CARGO_TOOLCHAIN=$toolchain} \
     build
 # What the port's own `make` adds after idf.py: the combined firmware.bin.

@@ -3,9 +3,10 @@
 
     tools/esp_qemu.py --qemu QEMU --flash build/esp32c3-QEMU/flash.bin test [TEST ...]
     tools/esp_qemu.py --qemu QEMU --flash build/esp32c3-QEMU/flash.bin bench
+    tools/esp_qemu.py --qemu QEMU --flash build/esp32c3-QEMU/flash.bin mem [--stock FLASH]
 
-(``make BOARD=esp32c3 test-qemu`` / ``bench-qemu`` build the image and run
-these.)
+(``make BOARD=esp32c3 test-qemu`` / ``bench-qemu`` / ``size-esp`` build the
+image and run these.)
 
 What it does:
 
@@ -31,22 +32,43 @@ What it does:
   prints ``SKIP`` (the test says why) is skipped.  A test that hangs is
   interrupted; the device is rebooted if it does not come back.
 
+After them, with the host acting while the device runs:
+
+* ``examples/<name>``: each example of examples/ (Examples.NAMES), run
+  unchanged from the device's /examples; its config.py is the examples' own
+  with this board's settings after it, as a user edits it: the broker's
+  address, ``wifi_connect()`` bringing the OpenETH LAN up in place of Wi-Fi,
+  and the EXAMPLE_* settings tests/examples.sh gives on unix.  Checked as
+  there: what it prints and what host clients (mosquitto_sub/_pub) got from
+  it or sent it;
+* ``robust_restart``: tests/esp32/robust_restart.py, a RobustClient
+  publisher and subscriber, while the host stops mosquitto (persistence
+  on, its own boot) mid-stream and starts it again; no message lost, no
+  QoS 2 duplicate, both clients reconnected.
+
+TESTS="name ..." picks tests by name (``examples`` for all examples).
 Exit status 0 when no test failed.  The serial log is kept in
 build/test-qemu/serial.log (``--out``), the results in results.txt.
+
+``mem`` prints the heap after boot, after ``import umqtt_rs`` and per
+client (``--stock``: also a firmware without the module, for the
+difference); ``make BOARD=esp32c3 size-esp`` runs it.
 
 ``bench`` runs bench/esp_device_bench.py on the device in the same way:
 publish QoS 0, publish QoS 1 (waiting for each PUBACK) and receive QoS 0
 (a host ``mosquitto_pub -l`` floods the subscription), for umqtt_rs and
 for umqtt.simple (frozen into the same firmware by the port's manifest),
 alternating, each run after a soft reset; it prints the median rates and
-their ratio, and the floor of QoS 0 publishing: a loop of ``sock.write()``
-of a prebuilt PUBLISH.
+their ratio, and the floors: a loop of ``sock.write()`` of a prebuilt
+PUBLISH (QoS 0), and of that and a blocking read of its PUBACK (QoS 1).
 """
 
 import argparse
 import difflib
 import glob
+import hashlib
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -346,12 +368,13 @@ def check_tools(args):
 class Session:
     """Brokers + the device booted from a private copy of the flash image."""
 
-    def __init__(self, args, qemu, note, broker_config=()):
+    def __init__(self, args, qemu, note, broker_config=(), persistence=False):
         self.args, self.qemu, self.note = args, qemu, note
         self.broker_config = broker_config
+        self.persistence = persistence
 
     def __enter__(self):
-        self.broker = Broker(cert_names=(GUEST_BROKER,), config=self.broker_config).start()
+        self.broker = Broker(cert_names=(GUEST_BROKER,), config=self.broker_config, persistence=self.persistence).start()
         self.tmp = tempfile.mkdtemp(prefix="esp-qemu-")
         try:
             flash = os.path.join(self.tmp, "flash.bin")  # the guest writes its filesystem into it
@@ -381,12 +404,212 @@ class Session:
         self.dev = None
         self.dev = self._boot()
 
+    def interrupt(self):
+        """Ctrl-C for code still running; reboot when that does not end it."""
+        self.dev.write(b"\x03\x03")
+        try:
+            self.dev.read_until(b"\x04>", 10)
+        except (Timeout, Panic):
+            self.reboot("device stuck")
+
     def __exit__(self, *exc):
         if getattr(self, "dev", None) is not None:
             self.dev.close()
         self.broker.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
         return False
+
+
+# ---- scenarios: the host acts while the device runs ----------------------
+
+RESTART_N = 100  # messages per QoS level
+RESTART_DOWN_S = 2.0  # mosquitto down this long, mid-stream
+
+
+def scenario_robust_restart(args, qemu, note):
+    """tests/esp32/robust_restart.py (RobustClient publisher and subscriber)
+    while mosquitto is stopped and started again: its own boot, with a
+    broker that keeps sessions across the restart (persistence)."""
+    with Session(args, qemu, note, persistence=True) as sess:
+        dev = sess.dev
+        for host in ("tests/reliability/tally.py", "tests/reliability/robustlink.py"):
+            with open(os.path.join(TOP, host), "rb") as f:
+                dev.write_file("/support/" + os.path.basename(host), f.read())
+        dev.soft_reset()
+        with open(os.path.join(TOP, "tests", "esp32", "robust_restart.py")) as f:
+            code = "import sys\nsys.path.append('/support')\nN, TAG, PACE_MS = %d, %r, %d\n" % (
+                RESTART_N, "%08x" % random.getrandbits(32), 20) + f.read()
+        dev.start(code)
+        head = dev.read_until(b"sent %d\r\n" % (RESTART_N // 2), 120)
+        t0 = time.monotonic()
+        sess.broker.stop_mosquitto()
+        time.sleep(RESTART_DOWN_S)
+        sess.broker.start_mosquitto()
+        note("     robust_restart: mosquitto restarted after message %d, down %.1f s"
+             % (RESTART_N // 2, time.monotonic() - t0))  # fmt: skip
+        out, err = dev.follow(180)
+    text = (head + out + err).decode(errors="replace").replace("\r\n", "\n")
+    report = "".join(line + "\n" for line in text.splitlines() if line.startswith(("robust:", "sub:")))
+    for line in report.splitlines():
+        note("     " + line)
+    return ("pass" if not err and "robust: OK" in text else "FAIL"), report if report else text
+
+
+# examples/config.py as a user of the emulated board edits it (its
+# documented way: settings at the top, copied next to the examples): the
+# broker's address, the LAN in place of Wi-Fi, and the EXAMPLE_* settings
+# that tests/examples.sh passes through the environment on unix.
+EXAMPLE_SETTINGS = """
+# ---- tools/esp_qemu.py: the emulated ESP32-C3's settings ----
+BROKER = %r
+_ENV = %r
+
+
+def getenv(name, default=None):
+    return _ENV.get(name, default)
+
+
+def wifi_connect(timeout_s=20):
+    # QEMU's board has an OpenETH NIC (PHY at MII address 1), no Wi-Fi.
+    import network
+    import time
+
+    lan = network.LAN(phy_type=network.PHY_OPENETH, phy_addr=1)
+    lan.active(True)
+    t0 = time.ticks_ms()
+    while lan.ifconfig()[0] == "0.0.0.0":
+        if time.ticks_diff(time.ticks_ms(), t0) > timeout_s * 1000:
+            raise OSError("no DHCP lease")
+        time.sleep_ms(50)
+    print("network", lan.ifconfig()[0])
+"""
+# An example runs unchanged, as `import` would run it, from /examples.
+RUN_EXAMPLE = """import os
+os.chdir("/examples")
+try:
+    exec(open(%r).read(), {"__name__": "__main__"})
+except SystemExit as e:
+    print("exit status", e.args[0] if e.args else 0)
+"""
+
+
+class Examples:
+    """examples/*.py on the device against mosquitto, checked as
+    tests/examples.sh checks them on unix: what each prints and what real
+    clients on the host sent it or got from it."""
+
+    NAMES = ("publish_sensor", "subscribe_led", "last_will", "qos_levels", "roundtrip", "ota_receive")
+    # The emulator cannot run it as a board does: QEMU's esp32c3 has no deep
+    # sleep, machine.deepsleep() ends in an interrupt-watchdog panic and a
+    # watchdog reset (reset_cause() 3, not DEEPSLEEP_RESET).  tests/
+    # examples.sh runs it on unix (session saved to a file, two wakes).
+    NOT_RUN = {"deep_sleep_sensor": "QEMU has no deep sleep (watchdog reset instead)"}
+    OTA_BYTES = 300000
+
+    def __init__(self, sess):
+        self.sess = sess
+        self.uploaded = False
+
+    def mqtt(self, tool, *argv, **kw):
+        cmd = [tool, "-h", "127.0.0.1", "-p", str(self.sess.broker.port)] + list(argv)
+        return subprocess.run(cmd, capture_output=True, timeout=kw.pop("timeout", 30), **kw)
+
+    def start(self, name, env, wait_for=None):
+        """Run example `name` with settings env; returns its output so far
+        (up to wait_for, when given)."""
+        dev = self.sess.dev
+        if not self.uploaded:
+            for path in sorted(glob.glob(os.path.join(TOP, "examples", "*.py"))):
+                if os.path.basename(path) != "config.py":
+                    with open(path, "rb") as f:
+                        dev.write_file("/examples/" + os.path.basename(path), f.read())
+            self.uploaded = True
+        with open(os.path.join(TOP, "examples", "config.py")) as f:
+            config = f.read() + EXAMPLE_SETTINGS % (GUEST_BROKER, env)
+        dev.write_file("/examples/config.py", config.encode())
+        dev.soft_reset()
+        dev.start(RUN_EXAMPLE % (name + ".py"))
+        return dev.read_until(wait_for.encode(), 60) if wait_for else b""
+
+    def finish(self, head, timeout=120):
+        out, err = self.sess.dev.follow(timeout)
+        return (head + out + err).decode(errors="replace").replace("\r\n", "\n")
+
+    def run(self, name):
+        """(verdict, output) of one example."""
+        return getattr(self, "check_" + name)()
+
+    @staticmethod
+    def verdict(text, *wanted):
+        missing = [w for w in wanted if w not in text]
+        return ("FAIL" if missing else "pass"), text + "".join("missing: %r\n" % w for w in missing)
+
+    def check_publish_sensor(self):
+        # A reading goes out to a real subscriber.
+        sub = subprocess.Popen(
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.sess.broker.port),
+             "-t", "umqtt_rs/demo/sensor/temperature", "-C", "3", "-W", "60"],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            time.sleep(0.5)
+            text = self.finish(self.start("publish_sensor", {"EXAMPLE_COUNT": "3", "EXAMPLE_INTERVAL": "0.1"}))
+            try:
+                got = sub.communicate(timeout=30)[0].split()
+            except subprocess.TimeoutExpired:
+                sub.kill()
+                got = sub.communicate()[0].split()
+        finally:
+            if sub.poll() is None:
+                sub.kill()
+                sub.wait()
+        sent = [line.split()[1] for line in text.splitlines() if line.startswith("published ")]
+        text += "host subscriber got %r\n" % got
+        return self.verdict(text, "network 10.0.2.15", "host subscriber got %r" % sent if len(sent) == 3 else "3 readings")
+
+    def check_subscribe_led(self):
+        # Commands from a real publisher switch the LED.
+        head = self.start("subscribe_led", {"EXAMPLE_COUNT": "3", "EXAMPLE_DURATION": "30"}, "waiting for commands")
+        for cmd in ("on", "off", "toggle"):
+            self.mqtt("mosquitto_pub", "-t", "umqtt_rs/demo/led", "-q", "1", "-m", cmd, check=True)
+        text = self.finish(head)
+        return self.verdict(text, "led: on\nled: off\nled: on\nhandled 3 commands")
+
+    def check_last_will(self):
+        # Dropped without DISCONNECT: the broker publishes the retained will.
+        text = self.finish(self.start("last_will", {"EXAMPLE_COUNT": "2", "EXAMPLE_INTERVAL": "0.1", "EXAMPLE_DROP": "1"}))
+        status = [line[: -len(" = online")] for line in text.splitlines() if line.endswith(" = online")]
+        if status:
+            will = self.mqtt("mosquitto_sub", "-t", status[0], "-C", "1", "-W", "10", text=True).stdout.strip()
+            text += "retained status: %s\n" % will
+            self.mqtt("mosquitto_pub", "-t", status[0], "-r", "-n")
+        return self.verdict(text, "heartbeat 2", "dropped", "retained status: offline")
+
+    def check_qos_levels(self):
+        return self.verdict(self.finish(self.start("qos_levels", {})), "got 3 of 3")
+
+    def check_roundtrip(self):
+        return self.verdict(self.finish(self.start("roundtrip", {})), "received: hello from umqtt_rs", "exit status 0")
+
+    def check_ota_receive(self):
+        # An image larger than the heap from a real publisher, in pieces into a file.
+        image = os.urandom(self.OTA_BYTES)
+        sha = hashlib.sha256(image).hexdigest()
+        self.mqtt("mosquitto_pub", "-t", "umqtt_rs/demo/ota/sha256", "-q", "1", "-r", "-m", sha, check=True)
+        try:
+            head = self.start("ota_receive", {"EXAMPLE_DURATION": "90"}, "waiting for an image")
+            self.mqtt("mosquitto_pub", "-t", "umqtt_rs/demo/ota/image", "-q", "1", "-s", input=image, check=True, timeout=120)
+            text = self.finish(head, 180)
+        finally:
+            self.mqtt("mosquitto_pub", "-t", "umqtt_rs/demo/ota/sha256", "-r", "-n")
+        # The file as the device's filesystem has it.
+        text += self.sess.dev.run(
+            "import hashlib, binascii, os\nh = hashlib.sha256()\nf = open('/examples/ota.bin', 'rb')\n"
+            "while True:\n    b = f.read(4096)\n    if not b:\n        break\n    h.update(b)\n"
+            "f.close()\nos.remove('/examples/ota.bin')\nprint('file on the device: sha256', binascii.hexlify(h.digest()).decode())\n",
+            120,
+        )  # fmt: skip
+        return self.verdict(text, "sha256 %s OK" % sha, "file on the device: sha256 %s" % sha)
 
 
 def cmd_test(args, qemu, note):
@@ -398,14 +621,19 @@ def cmd_test(args, qemu, note):
     def name(p):
         return os.path.relpath(p, tdir)[:-3]
 
+    examples = ["examples/" + n for n in Examples.NAMES]
     if args.tests:
         names = {name(p) for p in every} | {os.path.basename(name(p)) for p in every}
-        unknown = set(args.tests) - names
+        unknown = set(args.tests) - names - set(examples) - {"robust_restart", "examples"}
         if unknown:
             sys.exit("esp_qemu: no such test: %s" % " ".join(sorted(unknown)))
         chosen = [p for p in every if name(p) in args.tests or os.path.basename(name(p)) in args.tests]
+        if "examples" not in args.tests:
+            examples = [e for e in examples if e in args.tests]
+        restart = "robust_restart" in args.tests
     else:
         chosen = every
+        restart = True
 
     def run_one(sess, path, code, timeout):
         t0 = time.monotonic()
@@ -421,14 +649,32 @@ def cmd_test(args, qemu, note):
             return "panic", ("device panic: %s\n" % e).encode()
         except Timeout as e:
             out = b"timeout after %.0f s: %s\n" % (time.monotonic() - t0, str(e).encode())
-            sess.dev.write(b"\x03\x03")
-            try:
-                sess.dev.read_until(b"\x04>", 10)
-            except (Timeout, Panic):
-                sess.reboot("device stuck")
+            sess.interrupt()
             return "FAIL", out
 
     results = {}
+
+    def record(n, verdict, out, t0):
+        results[n] = verdict
+        note("%-4s %s (%.1f s)" % (verdict, n, time.monotonic() - t0))
+        if verdict == "FAIL":
+            with open(os.path.join(args.out, n.replace("/", "-") + ".out"), "w") as f:
+                f.write(out)
+            for line in out.splitlines()[-40:]:
+                note("    " + line)
+
+    def scenario(n, run, sess=None):
+        t0 = time.monotonic()
+        try:
+            verdict, out = run()
+        except (Timeout, Panic, RuntimeError, subprocess.SubprocessError) as e:
+            verdict, out = "FAIL", "%s: %s\n" % (type(e).__name__, e)
+            if sess is not None and isinstance(e, Panic):
+                sess.reboot("device panic")
+            elif sess is not None:
+                sess.interrupt()
+        record(n, verdict, out, t0)
+
     with Session(args, qemu, note) as sess:
         for path in chosen:
             n = name(path)
@@ -459,6 +705,14 @@ def cmd_test(args, qemu, note):
                 got = out.decode(errors="replace").splitlines()
                 for line in list(difflib.unified_diff(exp, got, "expected", "device", lineterm=""))[:40]:
                     note("    " + line)
+        ex = Examples(sess)
+        for n in examples:
+            scenario(n, lambda: ex.run(n[len("examples/") :]), sess)
+        if examples:
+            for n, why in sorted(Examples.NOT_RUN.items()):
+                note("left out: examples/%s: %s" % (n, why))
+    if restart:
+        scenario("robust_restart", lambda: scenario_robust_restart(args, qemu, note))
     counts = {v: sum(1 for x in results.values() if x == v) for v in ("pass", "FAIL", "skip")}
     note(
         "test-qemu: %d passed, %d failed, %d skipped (of %d)"
@@ -473,14 +727,14 @@ def cmd_bench(args, qemu, note):
     """bench/esp_device_bench.py on the device: umqtt_rs vs umqtt.simple, same firmware, one boot."""
     with open(os.path.join(TOP, "bench", "esp_device_bench.py")) as f:
         script = f.read()
-    cases = (("pub0", args.n0, 32), ("pub1", args.n1, 32), ("recv", args.nr, 32))
+    cases = [c for c in (("pub0", args.n0, 32), ("pub1", args.n1, 32), ("recv", args.nr, 32)) if c[0] in args.cases]
     libs = ("umqtt_rs", "umqtt.simple")
     rates = {}
     # Unbounded broker queues: a slow subscriber loses nothing.
     with Session(args, qemu, note, ("max_queued_messages 0", "max_queued_bytes 0")) as sess:
         for case, n, size in cases:
             for run in range(args.runs):
-                extra = {"pub0": ("umqtt_rs+coalesce", "sock.write"), "pub1": ("umqtt_rs+pipelined",)}
+                extra = {"pub0": ("umqtt_rs+coalesce", "sock.write"), "pub1": ("umqtt_rs+pipelined", "sock.write")}
                 for lib in libs + extra.get(case, ()):
                     sess.dev.soft_reset()
                     sess.dev.start("CASE, LIB, N, SIZE = %r, %r, %d, %d\n" % (case, lib, n, size) + script)
@@ -518,12 +772,94 @@ def cmd_bench(args, qemu, note):
         ("pub0", "umqtt_rs+coalesce", args.n0, "publish QoS 0, umqtt_rs coalesce=True"),
         ("pub1", "umqtt_rs+pipelined", args.n1, "publish QoS 1, umqtt_rs wait=False + drain()"),
     ):
+        if case not in args.cases:
+            continue
         r = sorted(rates[(case, lib)])
         base = sorted(rates[(case, libs[1])])[args.runs // 2]
         note("| %s | %d | %.0f [%.0f-%.0f] | | x%.1f |" % (label, n, r[len(r) // 2], r[0], r[-1], r[len(r) // 2] / base))
-    r = sorted(rates[("pub0", "sock.write")])
-    note("floor: a loop of sock.write() of the same QoS 0 PUBLISH, prebuilt: %.0f [%.0f-%.0f] msg/s"
-         % (r[len(r) // 2], r[0], r[-1]))  # fmt: skip
+    for case, what in (
+        ("pub0", "a loop of sock.write() of the same QoS 0 PUBLISH, prebuilt"),
+        ("pub1", "a loop of sock.write() of a prebuilt QoS 1 PUBLISH and a blocking sock.read() of its PUBACK"),
+    ):
+        if case not in args.cases:
+            continue
+        r = sorted(rates[(case, "sock.write")])
+        note("floor: %s: %.0f [%.0f-%.0f] msg/s" % (what, r[len(r) // 2], r[0], r[-1]))
+    return 0
+
+
+# Heap on the device: after boot (same steps as test: clock, LAN up), the
+# built-in module's import, the frozen layers', one client with default
+# buffers, and after it connected.
+MEM_SCRIPT = """import gc, esp32
+def free():
+    gc.collect()
+    return gc.mem_free()
+def idf():
+    return sum(h[1] for h in esp32.idf_heap_info(esp32.HEAP_DATA))
+f = free()
+print("MEM heap_free", f, "idf_free", idf(), "heap_total", f + gc.mem_alloc())
+try:
+    import umqtt_rs
+except ImportError:
+    umqtt_rs = None
+if umqtt_rs:
+    g = free()
+    print("MEM import_umqtt_rs", f - g)
+    import umqtt_rs_robust
+    f = free()
+    print("MEM import_robust", g - f)
+    import asyncio
+    g = free()
+    import umqtt_rs_asyncio
+    f = free()
+    print("MEM import_asyncio_layer", g - f)
+    c = umqtt_rs.MQTTClient("mem", "10.0.2.100", 1883)
+    g = free()
+    print("MEM client", f - g)
+    c.connect()
+    f = free()
+    print("MEM connected", g - f)
+    c.disconnect()
+"""
+
+
+def cmd_mem(args, qemu, note):
+    """Heap figures of the firmware (and of --stock, a build without the module)."""
+    figures = {}
+    for label, flash in (("with umqtt_rs", args.flash), ("without", args.stock)):
+        if not flash:
+            continue
+        run = argparse.Namespace(**vars(args))
+        run.flash = flash
+        with Session(run, qemu, note) as sess:
+            sess.dev.soft_reset()
+            out = sess.dev.run(MEM_SCRIPT, 60)
+        figures[label] = {}
+        for line in out.splitlines():
+            f = line.split()
+            if f[:1] == ["MEM"]:
+                for k, v in zip(f[1::2], f[2::2]):
+                    figures[label][k] = int(v)
+        note("%s: %s" % (label, figures[label]))
+    note("")
+    note("| heap (gc.mem_free) | bytes |")
+    note("|---|---:|")
+    w = figures["with umqtt_rs"]
+    for key, what in (
+        ("heap_free", "free after boot, LAN up (with umqtt_rs)"),
+        ("import_umqtt_rs", "taken by `import umqtt_rs` (built in)"),
+        ("import_robust", "taken by `import umqtt_rs_robust` (frozen)"),
+        ("import_asyncio_layer", "taken by `import umqtt_rs_asyncio` (frozen) after `import asyncio`"),
+        ("client", "one `MQTTClient(...)`, default buffers"),
+        ("connected", "more after its `connect()` (socket)"),
+    ):
+        note("| %s | %d |" % (what, w[key]))
+    if "without" in figures:
+        o = figures["without"]
+        note("| free after boot, LAN up, without umqtt_rs | %d |" % o["heap_free"])
+        note("| difference in the heap after boot | %+d |" % (w["heap_free"] - o["heap_free"]))
+        note("| difference in ESP-IDF's free RAM after boot | %+d |" % (w["idf_free"] - o["idf_free"]))
     return 0
 
 
@@ -542,6 +878,9 @@ def main(argv=None):
     b.add_argument("--n0", type=int, default=1000, help="QoS 0 publishes per run")
     b.add_argument("--n1", type=int, default=200, help="QoS 1 publishes per run")
     b.add_argument("--nr", type=int, default=1000, help="messages received per run")
+    b.add_argument("--cases", type=lambda v: v.split(","), default=["pub0", "pub1", "recv"], help="some of pub0,pub1,recv")
+    m = sub.add_parser("mem", help="heap after boot, import and per client")
+    m.add_argument("--stock", help="flash image of the same firmware without umqtt_rs")
     args = ap.parse_args(argv)
     args.out = args.out or os.path.join(TOP, "build", args.command + "-qemu")
     # Killed: unwind, so that QEMU, mosquitto and the temporary files go too.
@@ -557,7 +896,7 @@ def main(argv=None):
         report.write(s + "\n")
         report.flush()
 
-    return (cmd_test if args.command == "test" else cmd_bench)(args, qemu, note)
+    return {"test": cmd_test, "bench": cmd_bench, "mem": cmd_mem}[args.command](args, qemu, note)
 
 
 if __name__ == "__main__":
