@@ -73,10 +73,12 @@ def session_seeds():
 def session5_seeds():
     # sizes (tx 32 + 16 * low nibble, store 32 * high nibble, maximum packet
     # size 8 * the byte), flags (window - 1 in the high nibble, bit 3 an alias
-    # map, keepalive and receive maximum from the low bits); then ops as for `session`: 0-5
-    # broker bytes, 6 time, 7-8 publish (arg: topic, QoS in bits 4-5, retain
-    # bit 7; then payload length), 9 subscribe, 10 unsubscribe, 11 ping,
-    # 12 reconnect, 13 disconnect, 14-15 the application acks.
+    # map, bit 2 an Authentication Method in CONNECT, keepalive and receive
+    # maximum from the low bits); then ops as for `session`: 0-5 broker
+    # bytes, 6 time, 7-8 publish (arg: topic, QoS in bits 4-5, retain bit 7;
+    # then payload length; 8 with outgoing topic aliases), 9 subscribe,
+    # 10 unsubscribe, 11 ping (arg bit 7: re-authenticate), 12 reconnect,
+    # 13 disconnect, 14-15 the application acks.
     hdr = bytes([0xFF, 0x32])
     connack = PACKETS5["v5_connack"]
     return {
@@ -91,6 +93,16 @@ def session5_seeds():
         "alias": bytes([0xFF, 0x3A]) + feed(connack) + feed(bytes([0x30, 8, 0, 1]) + b"t" + bytes([3, 0x23, 0, 1]) + b"x")
         + feed(bytes([0x30, 7, 0, 0, 3, 0x23, 0, 1]) + b"y"),
         "disconnect": hdr + feed(connack) + feed(PACKETS5["v5_disconnect"]) + bytes([12, 1]) + feed(connack),
+        # CONNACK with topic alias maximum 2; publishes with aliases, a
+        # reconnect, again
+        "aliases_out": hdr + feed(bytes([0x20, 6, 0, 0, 3, 0x22, 0, 2]))
+        + bytes([8, 0x00, 1, 8, 0x00, 1, 8, 0x01, 1, 12, 1]) + feed(bytes([0x20, 6, 1, 0, 3, 0x22, 0, 2]))
+        + bytes([8, 0x00, 1]),
+        # flags bit 2: AUTH at connect (challenge, CONNACK), then a
+        # re-authentication answered and ended with Success
+        "auth": bytes([0xFF, 0x34]) + feed(bytes([0xF0, 9, 0x18, 7, 0x15, 0, 1]) + b"M" + bytes([0x16, 0, 0]))
+        + feed(connack) + bytes([11, 0x80]) + feed(bytes([0xF0, 9, 0x18, 7, 0x15, 0, 1]) + b"M" + bytes([0x16, 0, 0]))
+        + feed(bytes([0xF0, 6, 0, 4, 0x15, 0, 1]) + b"M"),
     }
 
 
