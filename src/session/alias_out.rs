@@ -177,6 +177,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::tests::take;
     use crate::session::{Event, Store};
     use crate::wire::{v5, Connect, Version};
 
@@ -185,12 +186,6 @@ mod tests {
     /// `resumed`).
     const fn connack_aliases_2(resumed: bool) -> [u8; 8] {
         [0x20, 0x06, resumed as u8, 0x00, 0x03, 0x22, 0x00, 0x02]
-    }
-
-    fn take(tx: &mut TxBuf<'_>) -> std::vec::Vec<u8> {
-        let out = tx.pending().to_vec();
-        tx.consume(out.len());
-        out
     }
 
     /// Connects `s` in v5 (resuming when `resume`) to a broker allowing 2

@@ -142,6 +142,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::tests::take;
     use crate::session::ConnectOptions;
     use crate::wire::{Connect, Version};
 
@@ -174,12 +175,6 @@ mod tests {
         0xf0, 0x09, 0x00, 0x07, 0x15, 0x00, 0x04, b'C', b'H', b'A', b'L',
     ];
     const CONNACK: &[u8] = &[0x20, 0x03, 0x00, 0x00, 0x00];
-
-    fn take(tx: &mut TxBuf<'_>) -> std::vec::Vec<u8> {
-        let out = tx.pending().to_vec();
-        tx.consume(out.len());
-        out
-    }
 
     fn feed<'p>(
         s: &mut Session,

@@ -85,7 +85,9 @@ fn connected(tx: &mut TxBuf<'_>) -> Session {
     s
 }
 
-fn take(tx: &mut TxBuf<'_>) -> std::vec::Vec<u8> {
+/// What the session queued, taken out of `tx` (shared by the session's
+/// test modules).
+pub(super) fn take(tx: &mut TxBuf<'_>) -> std::vec::Vec<u8> {
     let out = tx.pending().to_vec();
     tx.consume(out.len());
     out

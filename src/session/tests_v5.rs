@@ -3,6 +3,7 @@
 //! on acks and DISCONNECT, and incoming PUBLISH properties; and the same
 //! bytes through a 3.1.1 session where behaviour differs.
 
+use super::tests::take;
 use super::*;
 use crate::wire::{
     v5, ConnectReturnCode, PacketType, Properties, Property, PropertyId, ReasonCode, Version, Will,
@@ -21,12 +22,6 @@ fn connect_packet() -> Connect<'static> {
         username: None,
         password: None,
     }
-}
-
-fn take(tx: &mut TxBuf<'_>) -> std::vec::Vec<u8> {
-    let out = tx.pending().to_vec();
-    tx.consume(out.len());
-    out
 }
 
 /// Parses one whole packet in the session's version and hands it over.

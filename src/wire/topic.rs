@@ -105,14 +105,17 @@ pub fn topic_matches(filter: &str, topic: &str) -> bool {
         .strip_prefix("$share/")
         .map(|rest| rest.split_once('/'))
     {
-        // A share name is one level, neither empty nor a wildcard.
-        Some(Some((name, inner))) if !name.is_empty() && !name.contains(['+', '#']) => inner,
+        // A share name is one level, neither empty nor a wildcard.  The
+        // whole filter was valid, so its trailing levels are too: only an
+        // empty filter part is left to refuse.
+        Some(Some((name, inner)))
+            if !name.is_empty() && !name.contains(['+', '#']) && !inner.is_empty() =>
+        {
+            inner
+        }
         Some(_) => return false,
         None => filter,
     };
-    if validate_topic_filter(filter).is_err() {
-        return false;
-    }
     if topic.starts_with('$') && filter.starts_with(['+', '#']) {
         return false;
     }
