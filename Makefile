@@ -192,6 +192,7 @@ test-mqtt5: deps
 	$(PYTHON) $(TOP)/tools/broker.py run -- $(TOP)/tools/run-mpy-tests.sh $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE) $(MPY_DIR)
 	@# paho-mqtt (Debian's, hence /usr/bin/python3) as an independent MQTT 5 peer.
 	/usr/bin/python3 $(TOP)/tests/mqtt5/paho_crosscheck.py $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE)
+	$(PYTHON) $(TOP)/tests/mqtt5/oversize.py $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE)
 	$(PYTHON) $(TOP)/tools/check-stubs.py $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE)
 
 ifeq ($(TEST_KIND),unix)

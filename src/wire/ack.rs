@@ -21,7 +21,7 @@ pub(crate) fn parse<'a>(
     }
     let reason = r.u8()?;
     #[cfg(feature = "mqtt5")]
-    if !super::ReasonCode::allowed_in(ty, reason) {
+    if !super::ReasonCode::received_in(ty, reason) {
         return Err(DecodeError::BadReasonCode(ty, reason));
     }
     let _ = ty;
@@ -160,13 +160,38 @@ mod tests_v5 {
     }
 
     #[test]
-    fn acks_v5_invalid() {
-        // Each packet has its own reason codes.
+    fn acks_v5_unlisted_failure() {
+        // A defined failure code the packet's list lacks is still read as a
+        // failure: mosquitto 2.0.11 sends PUBACK/PUBREC 0x95 for a message
+        // over its message_size_limit.
         for (first, ty, code) in [
-            (0x40, PacketType::Puback, 0x92),
+            (0x40, PacketType::Puback, 0x95),
+            (0x50, PacketType::Pubrec, 0x95),
+            (0x62, PacketType::Pubrel, 0x80),
+            (0x70, PacketType::Pubcomp, 0x87),
+        ] {
+            let bytes = [first, 0x03, 0x00, 0x07, code];
+            let (p, n) = Packet::parse(&bytes).unwrap().unwrap();
+            assert_eq!(n, 5);
+            let ack = match p {
+                Packet::Puback(a) | Packet::Pubrec(a) | Packet::Pubrel(a) | Packet::Pubcomp(a) => a,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!((p.packet_type(), ack.pid, ack.reason as u8), (ty, 7, code));
+            // We send only listed codes.
+            assert_eq!(p.encode(&mut [0; 8]), Err(EncodeError::BadReturnCode(code)));
+        }
+    }
+
+    #[test]
+    fn acks_v5_invalid() {
+        // Each packet has its own success codes; undefined codes are
+        // refused everywhere.
+        for (first, ty, code) in [
+            (0x40, PacketType::Puback, 0xA3),
             (0x50, PacketType::Pubrec, 0x04),
             (0x62, PacketType::Pubrel, 0x10),
-            (0x70, PacketType::Pubcomp, 0x80),
+            (0x70, PacketType::Pubcomp, 0x11),
         ] {
             assert_eq!(
                 parse5_err(&[first, 0x03, 0x00, 0x01, code]),

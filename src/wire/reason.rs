@@ -1,7 +1,9 @@
 //! MQTT 5 reason codes (section 2.4): one byte on CONNACK, PUBACK, PUBREC,
 //! PUBREL, PUBCOMP, SUBACK and UNSUBACK (one per filter), DISCONNECT and
 //! AUTH.  Below 0x80 success, from 0x80 failure.  Which codes each packet
-//! may carry is [`ReasonCode::allowed_in`]; the decoders refuse any other.
+//! may carry is [`ReasonCode::allowed_in`]; the decoders take those and,
+//! in an acknowledgement, CONNACK or DISCONNECT, any other defined failure
+//! code ([`ReasonCode::received_in`]).
 
 use super::{DecodeError, PacketType, PropertyError};
 
@@ -118,13 +120,32 @@ impl ReasonCode {
         }
     }
 
-    /// The code `c` if it may be sent in a packet of type `ty`.
+    /// Whether code `c` is read in a received packet of type `ty`: what
+    /// [`allowed_in`](Self::allowed_in) says, and also any defined failure
+    /// code (0x80 and above) in a packet whose codes say success or failure
+    /// (not AUTH).  A failure outside the packet's list still says what
+    /// failed: mosquitto 2.0.11 answers a PUBLISH over its
+    /// `message_size_limit` with PUBACK/PUBREC 0x95 (Packet too large), a
+    /// code section 3.4.2.1 does not list; refusing it would close the
+    /// connection over one refused message.  A success code outside the
+    /// list (a SUBACK's 0x03) has no meaning to fall back on and stays
+    /// malformed.
+    pub const fn received_in(ty: PacketType, c: u8) -> bool {
+        Self::allowed_in(ty, c)
+            || (c >= 0x80
+                && Self::from_u8(c).is_some()
+                && !matches!(ty, PacketType::Auth)
+                && Self::allowed_in(ty, 0x00))
+    }
+
+    /// The code `c` if it may be read in a packet of type `ty`
+    /// ([`received_in`](Self::received_in)).
     ///
     /// # Errors
     /// [`DecodeError::BadReasonCode`] otherwise.
     pub fn parse(ty: PacketType, c: u8) -> Result<Self, DecodeError> {
         match ReasonCode::from_u8(c) {
-            Some(code) if Self::allowed_in(ty, c) => Ok(code),
+            Some(code) if Self::received_in(ty, c) => Ok(code),
             _ => Err(DecodeError::BadReasonCode(ty, c)),
         }
     }

@@ -291,11 +291,11 @@ pub(crate) fn write<'e>(
 
 const SUBACK_FAILURE: u8 = 0x80;
 
-/// Whether `c` may stand in a SUBACK of version `v`.
+/// Whether `c` is read in a SUBACK of version `v`.
 fn suback_code_ok(c: u8, v: Version) -> bool {
     #[cfg(feature = "mqtt5")]
     if v.is_v5() {
-        return super::ReasonCode::allowed_in(PacketType::Suback, c);
+        return super::ReasonCode::received_in(PacketType::Suback, c);
     }
     let _ = v;
     matches!(c, 0..=2 | SUBACK_FAILURE)
