@@ -174,6 +174,7 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->out_aliases = NULL;
     self->out_aliases_size = (uint16_t)topic_aliases;
     self->auth_cb = mp_const_none;
+    self->sub_ids = mp_const_none;
     self->reauthing = false;
     #else
     (void)topic_aliases;

@@ -150,6 +150,12 @@ typedef enum umqtt_rs_argument_error {
     // it or in the CONNECT, no challenge to answer, a re-authentication
     // before the CONNACK or while one is under way).
     UMQTT_RS_ARG_AUTH_NOT_EXPECTED = 11,
+    // MQTT 5: a SUBSCRIBE using what the broker's CONNACK said it does not
+    // support: a wildcard filter, a shared subscription ($share/), a
+    // Subscription Identifier.
+    UMQTT_RS_ARG_WILDCARD_NOT_SUPPORTED = 12,
+    UMQTT_RS_ARG_SHARED_NOT_SUPPORTED = 13,
+    UMQTT_RS_ARG_SUBSCRIPTION_ID_NOT_SUPPORTED = 14,
 } umqtt_rs_argument_error_t;
 
 // Detail of UMQTT_RS_ERR_PROTOCOL.
@@ -516,6 +522,11 @@ typedef struct umqtt_rs_server_limits {
     uint8_t maximum_qos;
     bool retain_available;
     bool server_keep_alive;
+    // Wildcard Subscription, Subscription Identifier and Shared
+    // Subscription Available.
+    bool wildcard_available;
+    bool subscription_ids_available;
+    bool shared_available;
 } umqtt_rs_server_limits_t;
 
 #if UMQTT_RS_MQTT5
@@ -533,6 +544,14 @@ umqtt_rs_status_t umqtt_rs_connect5(umqtt_rs_client_t *client, uint64_t now_ms, 
 // broker's Maximum QoS, retain when it has none (UMQTT_RS_ERR_ARGUMENT), a
 // packet over its Maximum Packet Size (UMQTT_RS_ERR_PACKET_TOO_LARGE).
 umqtt_rs_status_t umqtt_rs_publish5(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t payload, uint8_t qos, bool retain, umqtt_rs_props_t props, uint16_t *pid, bool *payload_separate);
+
+// umqtt_rs_subscribe with SUBSCRIBE properties (Subscription Identifier,
+// User Property).  Refused before anything is queued
+// (UMQTT_RS_ERR_ARGUMENT): a wildcard filter, a shared subscription or a
+// Subscription Identifier the broker's CONNACK said it does not support.
+// The incoming messages of a subscription with an identifier carry it
+// (PUBLISH property 0x0B, one per matching subscription).
+umqtt_rs_status_t umqtt_rs_subscribe5(umqtt_rs_client_t *client, uint64_t now_ms, const umqtt_rs_topic_t *topics, size_t count, umqtt_rs_props_t props, uint16_t *pid);
 
 // Queue an MQTT 5 DISCONNECT with a reason code and properties (Session
 // Expiry Interval, Reason String, User Property); then as

@@ -175,6 +175,12 @@ typedef struct _mqtt_client_obj_t {
     mp_obj_t auth_cb;
     // reauth() waits for the broker's Success while this is set.
     bool reauthing;
+    // Subscription identifiers: dict of filter (bytes) -> the identifier
+    // its last subscribe sent (int: the application's, or the negative of
+    // one the client chose), or None before the first; the last identifier
+    // the client chose.
+    mp_obj_t sub_ids;
+    uint32_t last_sub_id;
     #endif
     #if URS_WAIT_FD
     // The descriptor of the socket connect() opened, for poll(); -1: none.
@@ -235,6 +241,11 @@ umqtt_rs_status_t urs_disconnect5(mqtt_client_obj_t *self, mp_int_t reason, mp_o
 void urs_publish_failed(mqtt_client_obj_t *self, uint16_t pid, uint8_t code);
 void urs_lend_out_aliases(mqtt_client_obj_t *self);
 void urs_on_auth(mqtt_client_obj_t *self, uint8_t reason, mp_obj_t props);
+mp_int_t urs_sub_id_for(mqtt_client_obj_t *self, mp_obj_t props);
+umqtt_rs_status_t urs_subscribe5(mqtt_client_obj_t *self, const umqtt_rs_topic_t *entries, size_t count, mp_obj_t props, mp_int_t sub_id, uint16_t *pid);
+void urs_note_sub_ids(mqtt_client_obj_t *self, const umqtt_rs_topic_t *entries, size_t count, mp_int_t sub_id);
+mp_obj_t urs_message_props(mqtt_client_obj_t *self, umqtt_rs_bytes_t props);
+bool urs_match_sub_ids(mqtt_client_obj_t *self, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t props, mp_obj_t *matched, size_t *n, size_t cap);
 extern const mp_obj_fun_builtin_fixed_t mqtt_client_set_auth_callback_obj;
 extern const mp_obj_fun_builtin_var_t mqtt_client_reauth_obj;
 #define URS_PROTOCOL(self) ((self)->protocol)

@@ -22,12 +22,14 @@ mp_obj_t urs_new_bytes(const uint8_t *data, size_t len) {
 }
 
 // Messages go to the callback of every subscription filter they match
-// (subscribe(..., cb=f)), else to set_callback's function.  `m` is the
-// message: topic, msg (bytes), retained, qos, dup, pid, props; the
-// callbacks get topic and msg, then with flags=True retained, qos and
-// dup, then with props=True the properties.
+// (subscribe(..., cb=f)), else to set_callback's function; in MQTT 5, when
+// the message names the subscriptions it is for (Subscription Identifiers,
+// urs_match_sub_ids), to theirs.  `m` is the message: topic, msg (bytes),
+// retained, qos, dup, pid, props (a dict, or None); `raw` its property
+// section.  The callbacks get topic and msg, then with flags=True
+// retained, qos and dup, then with props=True the properties.
 #define MAX_MATCHES (8)
-static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *m) {
+static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *m, umqtt_rs_bytes_t raw) {
     mp_obj_t args[6] = { m[0], m[1], m[2], m[3], m[4], m[6] };
     size_t n_args = self->cb_flags ? 5 : 2;
     if (self->cb_props) {
@@ -40,7 +42,16 @@ static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *m) {
     size_t n = 0;
     mp_map_t *map = mp_obj_dict_get_map(self->filters);
     umqtt_rs_bytes_t topic = map->used > 0 ? urs_buf_of(args[0]) : (umqtt_rs_bytes_t) {NULL, 0};
-    for (size_t i = 0; map->used > 0 && i < map->alloc; ++i) {
+    bool exact = false;
+    #if UMQTT_RS_MQTT5
+    if (map->used > 0 && urs_match_sub_ids(self, topic, raw, matched, &n, MAX_MATCHES)) {
+        exact = true;
+    }
+    n = exact ? n : 0;
+    #else
+    (void)raw;
+    #endif
+    for (size_t i = 0; !exact && map->used > 0 && i < map->alloc; ++i) {
         if (!mp_map_slot_is_filled(map, i) || !umqtt_rs_topic_matches(urs_buf_of(map->table[i].key), topic)) {
             continue;
         }
@@ -53,7 +64,7 @@ static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *m) {
             mp_obj_list_append(more, map->table[i].value);
         }
     }
-    if (n == 0) {
+    if (n == 0 && !exact) {
         if (self->cb == mp_const_none) {
             return;
         }
@@ -127,12 +138,12 @@ static void deliver_one(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_
             args[0] = urs_new_bytes(ev->topic, ev->topic_len);
             args[1] = urs_new_bytes(ev->payload, ev->payload_len);
         }
+        // The property section: the event's, or a kept message's copy.
+        umqtt_rs_bytes_t raw = ev != NULL ? ev->props : urs_opt_buf_of(args[6]);
         #if UMQTT_RS_MQTT5
-        if (ev != NULL && self->cb_props) {
-            args[6] = urs_props_dict(ev->props);
-        }
+        args[6] = self->cb_props ? urs_message_props(self, raw) : mp_const_none;
         #endif
-        call_callbacks(self, args);
+        call_callbacks(self, args, raw);
         nlr_pop();
         urs_take_views_back(self);
     } else {
@@ -312,11 +323,9 @@ static void on_message(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     if (nlr_push(&nlr) == 0) {
         args[0] = urs_new_bytes(ev->topic, ev->topic_len);
         args[1] = urs_new_bytes(ev->payload, ev->payload_len);
-        #if UMQTT_RS_MQTT5
-        if (self->cb_props) {
-            args[6] = urs_props_dict(ev->props);
+        if (ev->props.len > 0) {
+            args[6] = urs_new_bytes(ev->props.ptr, ev->props.len);
         }
-        #endif
         defer(self, 7, args);
         nlr_pop();
     } else {

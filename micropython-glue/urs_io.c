@@ -116,6 +116,12 @@ static const char *argument_error_text(uint32_t d) {
             return "needs protocol=5";
         case UMQTT_RS_ARG_AUTH_NOT_EXPECTED:
             return "no AUTH may be sent now (a re-authentication under way, or none allowed)";
+        case UMQTT_RS_ARG_WILDCARD_NOT_SUPPORTED:
+            return "the broker does not take wildcard subscriptions";
+        case UMQTT_RS_ARG_SHARED_NOT_SUPPORTED:
+            return "the broker does not take shared subscriptions";
+        case UMQTT_RS_ARG_SUBSCRIPTION_ID_NOT_SUPPORTED:
+            return "the broker does not take subscription identifiers";
         #endif
         default:
             return "invalid argument";

@@ -10,8 +10,9 @@
 // packet.  With `cb`, subscribe routes the filters' messages to it;
 // unsubscribe drops their callbacks.  Waits for the ack (blocking mode).
 // `options`: MQTT 5's subscription options for every filter (a
-// umqtt_rs_topic_t with only those set).
-static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, mp_obj_t cb, bool sub, umqtt_rs_topic_t options) {
+// umqtt_rs_topic_t with only those set); `props` the SUBSCRIBE's
+// properties (MQTT 5, a dict or None).
+static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, mp_obj_t cb, bool sub, umqtt_rs_topic_t options, mp_obj_t props) {
     umqtt_rs_topic_t entries[MAX_SUBSCRIBE_TOPICS];
     size_t count = 1;
     if (mp_obj_is_type(topic, &mp_type_list) || mp_obj_is_type(topic, &mp_type_tuple)) {
@@ -43,7 +44,18 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
     }
     uint16_t pid = 0;
     umqtt_rs_status_t st;
+    #if UMQTT_RS_MQTT5
+    bool v5 = sub && self->protocol == 5;
+    mp_int_t sub_id = v5 ? urs_sub_id_for(self, props) : 0;
+    #else
+    (void)props;
+    #endif
     for (;;) {
+        #if UMQTT_RS_MQTT5
+        if (v5) {
+            st = urs_subscribe5(self, entries, count, props, sub_id, &pid);
+        } else
+        #endif
         st = sub
             ? umqtt_rs_subscribe(&self->core, urs_now_ms(self), entries, count, &pid)
             : umqtt_rs_unsubscribe(&self->core, urs_now_ms(self), entries, count, &pid);
@@ -90,14 +102,18 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
             urs_dict_take(self->filters, key);
         }
     }
+    #if UMQTT_RS_MQTT5
+    urs_note_sub_ids(self, entries, count, v5 ? sub_id : 0);
+    #endif
     return ret;
 }
 
 // subscribe(topic, qos=0, cb=None, *, no_local=False,
-// retain_as_published=False, retain_handling=0): the last three are MQTT
-// 5's subscription options, for every filter of the call.
+// retain_as_published=False, retain_handling=0, props=None): MQTT 5's
+// subscription options, for every filter of the call, and the SUBSCRIBE's
+// properties (User Property, Subscription Identifier).
 static mp_obj_t mqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_qos, ARG_cb, ARG_no_local, ARG_retain_as_published, ARG_retain_handling };
+    enum { ARG_topic, ARG_qos, ARG_cb, ARG_no_local, ARG_retain_as_published, ARG_retain_handling, ARG_props };
     URS_CONST_TABLE mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
@@ -105,6 +121,7 @@ static mp_obj_t mqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, m
         { MP_QSTR_no_local, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_retain_as_published, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_retain_handling, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_props, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -118,15 +135,16 @@ static mp_obj_t mqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, m
         .retain_as_published = args[ARG_retain_as_published].u_bool,
         .retain_handling = (uint8_t)rh,
     };
-    if ((options.no_local || options.retain_as_published || rh != 0) && URS_PROTOCOL(self) != 5) {
+    mp_obj_t props = args[ARG_props].u_obj;
+    if ((options.no_local || options.retain_as_published || rh != 0 || props != mp_const_none) && URS_PROTOCOL(self) != 5) {
         mp_raise_ValueError(MP_ERROR_TEXT("needs protocol=5"));
     }
-    return topic_request(self, args[ARG_topic].u_obj, args[ARG_qos].u_int, args[ARG_cb].u_obj, true, options);
+    return topic_request(self, args[ARG_topic].u_obj, args[ARG_qos].u_int, args[ARG_cb].u_obj, true, options, props);
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(mqtt_client_subscribe_obj, 2, mqtt_client_subscribe);
 
 static mp_obj_t mqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
-    return topic_request(MP_OBJ_TO_PTR(self_in), topic, 0, mp_const_none, false, (umqtt_rs_topic_t) {0});
+    return topic_request(MP_OBJ_TO_PTR(self_in), topic, 0, mp_const_none, false, (umqtt_rs_topic_t) {0}, mp_const_none);
 }
 MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_unsubscribe_obj, mqtt_client_unsubscribe);
 

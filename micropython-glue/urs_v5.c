@@ -16,6 +16,7 @@
 #if UMQTT_RS_MQTT5
 
 // Identifiers the glue itself handles (MQTT 5, section 2.2.2.2).
+#define PROP_SUBSCRIPTION_IDENTIFIER (0x0b)
 #define PROP_SESSION_EXPIRY_INTERVAL (0x11)
 #define PROP_REQUEST_PROBLEM_INFORMATION (0x17)
 #define PROP_REASON_STRING (0x1f)
@@ -23,6 +24,9 @@
 #define PROP_TOPIC_ALIAS_MAXIMUM (0x22)
 #define PROP_USER_PROPERTY (0x26)
 #define PROP_MAXIMUM_PACKET_SIZE (0x27)
+
+// The largest Subscription Identifier (a variable byte integer).
+#define MAX_SUB_ID (268435455u)
 
 // The alias map's first size: 2 bytes of header, then 4 + topic per alias.
 #define ALIAS_MAP_SIZE (128)
@@ -139,6 +143,21 @@ static mp_obj_t prop_value(const umqtt_rs_prop_t *p) {
     }
 }
 
+// One received property into dict d (a repeatable one into a list).
+static void add_to_dict(mp_obj_t d, const umqtt_rs_prop_t *p) {
+    mp_obj_t key = MP_OBJ_NEW_SMALL_INT(p->id), v = prop_value(p);
+    if (p->many) {
+        mp_obj_t list = urs_dict_get(d, key);
+        if (list == MP_OBJ_NULL) {
+            list = mp_obj_new_list(0, NULL);
+            mp_obj_dict_store(d, key, list);
+        }
+        mp_obj_list_append(list, v);
+    } else {
+        mp_obj_dict_store(d, key, v);
+    }
+}
+
 // A received property section as a dict, or None when it is empty (a
 // message without properties costs nothing).
 mp_obj_t urs_props_dict(umqtt_rs_bytes_t props) {
@@ -149,17 +168,7 @@ mp_obj_t urs_props_dict(umqtt_rs_bytes_t props) {
     umqtt_rs_prop_t p;
     size_t at = 0;
     while (umqtt_rs_prop_next(props, &at, &p)) {
-        mp_obj_t key = MP_OBJ_NEW_SMALL_INT(p.id), v = prop_value(&p);
-        if (p.many) {
-            mp_obj_t list = urs_dict_get(d, key);
-            if (list == MP_OBJ_NULL) {
-                list = mp_obj_new_list(0, NULL);
-                mp_obj_dict_store(d, key, list);
-            }
-            mp_obj_list_append(list, v);
-        } else {
-            mp_obj_dict_store(d, key, v);
-        }
+        add_to_dict(d, &p);
     }
     return d;
 }
@@ -261,6 +270,147 @@ void urs_publish_failed(mqtt_client_obj_t *self, uint16_t pid, uint8_t code) {
     } else {
         mp_raise_type_arg(&mp_type_MQTTException, MP_OBJ_NEW_SMALL_INT(code));
     }
+}
+
+// ---- subscription identifiers -------------------------------------------
+// Every MQTT 5 SUBSCRIBE carries a Subscription Identifier when the broker
+// takes them (its CONNACK did not say 0): the one in subscribe(props=...),
+// else the client's next own (1, 2, ...).  The broker puts the identifiers
+// of the subscriptions a message is for into it, so the message goes to the
+// callbacks of exactly those subscriptions, however the filters overlap
+// and whether the broker sends one copy per subscription (mosquitto) or one
+// for all.
+
+// The identifier a subscribe sends: the application's (> 0), the
+// client's own (< 0: its negative), or 0 for none.
+mp_int_t urs_sub_id_for(mqtt_client_obj_t *self, mp_obj_t props) {
+    if (props != mp_const_none && mp_obj_is_type(props, &mp_type_dict)) {
+        mp_obj_t v = urs_dict_get(props, MP_OBJ_NEW_SMALL_INT(PROP_SUBSCRIPTION_IDENTIFIER));
+        if (v != MP_OBJ_NULL) {
+            return (mp_int_t)prop_int(v); // the core checks its range
+        }
+    }
+    umqtt_rs_server_limits_t limits;
+    umqtt_rs_server_limits(&self->core, &limits);
+    if (!limits.subscription_ids_available) {
+        return 0;
+    }
+    self->last_sub_id = self->last_sub_id >= MAX_SUB_ID ? 1 : self->last_sub_id + 1;
+    return -(mp_int_t)self->last_sub_id;
+}
+
+// Queue an MQTT 5 SUBSCRIBE with subscribe(props=...) and, when the client
+// chose it (sub_id < 0), its own identifier.
+umqtt_rs_status_t urs_subscribe5(mqtt_client_obj_t *self, const umqtt_rs_topic_t *entries, size_t count, mp_obj_t props, mp_int_t sub_id, uint16_t *pid) {
+    // One more place: the identifier and 16 more make a count the core
+    // refuses (ValueError), never a write past the array.
+    umqtt_rs_prop_t items[UMQTT_RS_MAX_PROPS + 1];
+    size_t n = urs_props_from(props, items, NULL);
+    if (sub_id < 0) {
+        items[n++] = (umqtt_rs_prop_t) { .id = PROP_SUBSCRIPTION_IDENTIFIER, .kind = UMQTT_RS_PROP_INT, .value = (uint32_t)-sub_id };
+    }
+    return umqtt_rs_subscribe5(&self->core, urs_now_ms(self), entries, count, (umqtt_rs_props_t) {items, n}, pid);
+}
+
+// After a subscribe (sub_id: what urs_sub_id_for gave) or an unsubscribe
+// (0): the filters' identifiers, the client's own kept negative.
+void urs_note_sub_ids(mqtt_client_obj_t *self, const umqtt_rs_topic_t *entries, size_t count, mp_int_t sub_id) {
+    if (self->sub_ids == mp_const_none) {
+        if (sub_id == 0) {
+            return;
+        }
+        self->sub_ids = mp_obj_new_dict(0);
+    }
+    for (size_t i = 0; i < count; ++i) {
+        mp_obj_t key = mp_obj_new_bytes(entries[i].filter.ptr, entries[i].filter.len);
+        if (sub_id != 0) {
+            mp_obj_dict_store(self->sub_ids, key, mp_obj_new_int(sub_id));
+        } else {
+            urs_dict_take(self->sub_ids, key);
+        }
+    }
+}
+
+// The filter of sub_ids whose identifier is `id` at or after slot *i
+// (*i moves past it), or MP_OBJ_NULL.  `own`: what the client chose counts,
+// else what the application chose.
+static mp_obj_t filter_with_id(mqtt_client_obj_t *self, uint32_t id, size_t *i, bool own, bool app) {
+    mp_map_t *map = mp_obj_dict_get_map(self->sub_ids);
+    for (; *i < map->alloc; ++*i) {
+        if (!mp_map_slot_is_filled(map, *i)) {
+            continue;
+        }
+        mp_int_t v = mp_obj_get_int(map->table[*i].value);
+        if ((own && v == -(mp_int_t)id) || (app && v == (mp_int_t)id)) {
+            return map->table[(*i)++].key;
+        }
+    }
+    return MP_OBJ_NULL;
+}
+
+// A message's properties for its callbacks: a dict (see the top of this
+// file), or None when it has none besides the identifiers the client chose
+// itself (those are how it dispatches, not the application's data).
+mp_obj_t urs_message_props(mqtt_client_obj_t *self, umqtt_rs_bytes_t props) {
+    mp_obj_t d = mp_const_none;
+    umqtt_rs_prop_t p;
+    size_t at = 0;
+    while (umqtt_rs_prop_next(props, &at, &p)) {
+        size_t i = 0;
+        if (p.id == PROP_SUBSCRIPTION_IDENTIFIER && self->sub_ids != mp_const_none
+            && filter_with_id(self, p.value, &i, true, false) != MP_OBJ_NULL) {
+            continue;
+        }
+        if (d == mp_const_none) {
+            d = mp_obj_new_dict(0);
+        }
+        add_to_dict(d, &p);
+    }
+    return d;
+}
+
+// The callbacks of the subscriptions a message's identifiers name, each
+// once, into matched[0..cap] (*n of them): of each filter whose last
+// subscribe sent one of them and that matches the topic (an identifier from
+// an earlier process may name another filter now), its callback, or
+// set_callback's function.  False when the identifiers name no such filter
+// (none, unknown, or more callbacks than fit): the caller dispatches by
+// topic.
+bool urs_match_sub_ids(mqtt_client_obj_t *self, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t props, mp_obj_t *matched, size_t *n, size_t cap) {
+    if (self->sub_ids == mp_const_none) {
+        return false;
+    }
+    bool named = false;
+    umqtt_rs_prop_t p;
+    size_t at = 0;
+    while (umqtt_rs_prop_next(props, &at, &p)) {
+        if (p.id != PROP_SUBSCRIPTION_IDENTIFIER) {
+            continue;
+        }
+        size_t i = 0;
+        mp_obj_t filter;
+        while ((filter = filter_with_id(self, p.value, &i, true, true)) != MP_OBJ_NULL) {
+            if (!umqtt_rs_topic_matches(urs_buf_of(filter), topic)) {
+                continue;
+            }
+            named = true;
+            mp_obj_t cb = urs_dict_get(self->filters, filter);
+            if (cb == MP_OBJ_NULL) {
+                cb = self->cb;
+            }
+            size_t k = 0;
+            while (k < *n && matched[k] != cb) {
+                ++k;
+            }
+            if (cb != mp_const_none && k == *n) {
+                if (*n == cap) {
+                    return false; // by topic, which takes any number
+                }
+                matched[(*n)++] = cb;
+            }
+        }
+    }
+    return named;
 }
 
 #endif // UMQTT_RS_MQTT5

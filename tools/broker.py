@@ -33,7 +33,11 @@ Starts, on free loopback ports (127.0.0.1 only):
   ``echo5...``: CONNACK with Topic Alias Maximum 2 (and no other limit),
   then each QoS 0 PUBLISH from the client comes back as a QoS 0 PUBLISH on
   ``echo`` whose payload is the client's packet body as sent (its topic,
-  properties and payload: the client's outgoing aliases seen on the wire);
+  properties and payload: the client's outgoing aliases seen on the wire),
+  and each SUBSCRIBE gets a SUBACK granting what it asked and comes back
+  the same way on ``echo/sub``; ``nosub5...``: the same with a CONNACK
+  saying Wildcard Subscription, Subscription Identifier and Shared
+  Subscription Available 0;
   ``auth5...``: enhanced authentication with method ``CHAL`` (``_Auth5``): a
   challenge (data ``n1``) before the CONNACK, accepted when the answer is
   the data reversed (else CONNACK 0x87); after it a Re-authenticate gets
@@ -317,12 +321,29 @@ class FakeBroker:
         if cid.startswith("auth5"):
             _Auth5(self, conn).serve()
             return
-        if cid.startswith("echo5"):
-            conn.sendall(b"\x20\x06\x00\x00\x03\x22\x00\x02")  # Topic Alias Maximum 2
+        if cid.startswith("echo5") or cid.startswith("nosub5"):
+            if cid.startswith("echo5"):
+                conn.sendall(b"\x20\x06\x00\x00\x03\x22\x00\x02")  # Topic Alias Maximum 2
+            else:
+                # Wildcards, subscription identifiers, shared: none.
+                conn.sendall(b"\x20\x09\x00\x00\x06\x28\x00\x29\x00\x2a\x00")
             while not self._stop.is_set():
                 first, body = self._read_packet(conn)
                 if first == 0x30:
                     conn.sendall(_publish5(b"echo", None, body))
+                elif first == 0x82:
+                    # Granted as asked (each filter's options byte, QoS bits),
+                    # then the SUBSCRIBE body as sent.
+                    n, i = _read_varint(body, 2)
+                    i += n
+                    codes = b""
+                    while i + 2 <= len(body):
+                        i += 2 + ((body[i] << 8) | body[i + 1])
+                        codes += bytes((body[i] & 3,))
+                        i += 1
+                    ack = body[:2] + b"\x00" + codes
+                    conn.sendall(b"\x90" + _varint(len(ack)) + ack)
+                    conn.sendall(_publish5(b"echo/sub", None, body))
                 elif first == 0xC0:
                     conn.sendall(b"\xd0\x00")
                 elif first == 0xE0:
@@ -555,6 +576,18 @@ def _varint(n):
         out += bytes((low | (0x80 if n else 0),))
         if not n:
             return out
+
+
+def _read_varint(data, i):
+    """(value, offset after it) of the variable byte integer at data[i]."""
+    n = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return n, i
 
 
 def _suback_wrong_id(fake, conn, deadline):

@@ -143,12 +143,16 @@ class MQTTClient:
         no_local: bool = False,
         retain_as_published: bool = False,
         retain_handling: int = 0,
+        props: Optional[_Props] = None,
     ) -> Optional[int]:
         """Waits for the SUBACK (MQTTException(code) when refused: 0x80, or
         MQTT 5's reason code) and returns None; in non-blocking mode returns
         the packet id at once.  A list of (filter, qos) pairs goes in one
         SUBSCRIBE; cb receives the filters' messages instead of
-        set_callback's function.  The keyword-only options are MQTT 5's."""
+        set_callback's function.  The keyword-only options are MQTT 5's;
+        props: SUBSCRIBE properties (PROP_USER_PROPERTY,
+        PROP_SUBSCRIPTION_IDENTIFIER; without one the client sends its
+        own and dispatches on it)."""
     def unsubscribe(self, topic: _Filters, /) -> Optional[int]:
         """Waits for the UNSUBACK; in non-blocking mode returns the packet id."""
     def set_callback(

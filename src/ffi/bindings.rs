@@ -64,6 +64,9 @@ pub enum umqtt_rs_argument_error {
     UMQTT_RS_ARG_NOT_IN_VERSION = 9,
     UMQTT_RS_ARG_PROTOCOL = 10,
     UMQTT_RS_ARG_AUTH_NOT_EXPECTED = 11,
+    UMQTT_RS_ARG_WILDCARD_NOT_SUPPORTED = 12,
+    UMQTT_RS_ARG_SHARED_NOT_SUPPORTED = 13,
+    UMQTT_RS_ARG_SUBSCRIPTION_ID_NOT_SUPPORTED = 14,
 }
 pub use self::umqtt_rs_argument_error as umqtt_rs_argument_error_t;
 #[repr(u32)]
@@ -402,6 +405,9 @@ pub struct umqtt_rs_server_limits {
     pub maximum_qos: u8,
     pub retain_available: bool,
     pub server_keep_alive: bool,
+    pub wildcard_available: bool,
+    pub subscription_ids_available: bool,
+    pub shared_available: bool,
 }
 pub type umqtt_rs_server_limits_t = umqtt_rs_server_limits;
 unsafe extern "C" {
@@ -426,6 +432,16 @@ unsafe extern "C" {
         props: umqtt_rs_props_t,
         pid: *mut u16,
         payload_separate: *mut bool,
+    ) -> umqtt_rs_status_t;
+}
+unsafe extern "C" {
+    pub fn umqtt_rs_subscribe5(
+        client: *mut umqtt_rs_client_t,
+        now_ms: u64,
+        topics: *const umqtt_rs_topic_t,
+        count: usize,
+        props: umqtt_rs_props_t,
+        pid: *mut u16,
     ) -> umqtt_rs_status_t;
 }
 unsafe extern "C" {

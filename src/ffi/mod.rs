@@ -760,7 +760,7 @@ pub unsafe extern "C" fn umqtt_rs_subscribe(
             // SAFETY: `topics` holds the `count` entries `list` was read from.
             let options = unsafe { v5::with_options(topics, &list) };
             let id = st
-                .with_tx(|s, tx| s.subscribe_with_options(now_ms, &options, tx))
+                .with_tx(|s, tx| s.subscribe_with_options(now_ms, &options, &[], tx))
                 .map_err(status_of)?;
             // SAFETY: per the function contract.
             unsafe { *pid = id };

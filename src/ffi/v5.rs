@@ -43,6 +43,13 @@ pub(super) fn status_of(err: Error) -> Fail {
         Error::ServerDisconnect(code) => (St::UMQTT_RS_ERR_SERVER_DISCONNECT, code as u32),
         Error::QosNotSupported { .. } => arg(Ae::UMQTT_RS_ARG_QOS_NOT_SUPPORTED),
         Error::RetainNotSupported => arg(Ae::UMQTT_RS_ARG_RETAIN_NOT_SUPPORTED),
+        Error::SubscribeNotSupported(ReasonCode::WildcardSubscriptionsNotSupported) => {
+            arg(Ae::UMQTT_RS_ARG_WILDCARD_NOT_SUPPORTED)
+        }
+        Error::SubscribeNotSupported(ReasonCode::SharedSubscriptionsNotSupported) => {
+            arg(Ae::UMQTT_RS_ARG_SHARED_NOT_SUPPORTED)
+        }
+        Error::SubscribeNotSupported(_) => arg(Ae::UMQTT_RS_ARG_SUBSCRIPTION_ID_NOT_SUPPORTED),
         Error::VersionMismatch => (
             St::UMQTT_RS_ERR_SESSION,
             Se::UMQTT_RS_SESSION_VERSION as u32,
@@ -226,6 +233,37 @@ pub unsafe extern "C" fn umqtt_rs_publish5(
     st.report(r)
 }
 
+/// Queues an MQTT 5 SUBSCRIBE with properties (see the header).
+///
+/// # Safety
+/// As [`super::umqtt_rs_subscribe`]; `props` entries readable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_rs_subscribe5(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    topics: *const umqtt_rs_topic_t,
+    count: usize,
+    props: umqtt_rs_props_t,
+    pid: *mut u16,
+) -> St {
+    // SAFETY: per the function contract.
+    let st = unsafe { state(client) };
+    let r = (|| {
+        // SAFETY: per the function contract: `topics` holds `count`
+        // readable entries, `props` readable ones.
+        let (list, props) = unsafe { (super::topic_list(topics, count)?, props_of(props)?) };
+        // SAFETY: `topics` holds the entries `list` was read from.
+        let options = unsafe { with_options(topics, &list) };
+        let id = st
+            .with_tx(|s, tx| s.subscribe_with_options(now_ms, &options, &props, tx))
+            .map_err(status_of_any)?;
+        // SAFETY: per the function contract.
+        unsafe { *pid = id };
+        Ok(())
+    })();
+    st.report(r)
+}
+
 /// Queues an MQTT 5 DISCONNECT.
 ///
 /// # Safety
@@ -317,6 +355,7 @@ pub unsafe extern "C" fn umqtt_rs_server_limits(
 ) {
     // SAFETY: per the function contract.
     let s = &unsafe { state_ref(client) }.session;
+    let (wildcards, ids, shared) = s.server_subscriptions_available();
     let limits = umqtt_rs_server_limits_t {
         maximum_packet_size: s.server_maximum_packet_size(),
         receive_maximum: s.server_receive_maximum(),
@@ -325,6 +364,9 @@ pub unsafe extern "C" fn umqtt_rs_server_limits(
         maximum_qos: s.server_maximum_qos() as u8,
         retain_available: s.server_retain_available(),
         server_keep_alive: s.server_keep_alive().is_some(),
+        wildcard_available: wildcards,
+        subscription_ids_available: ids,
+        shared_available: shared,
     };
     // SAFETY: per the function contract.
     unsafe { ptr::write(out, limits) };
@@ -511,6 +553,7 @@ fn abi_check() {
         umqtt_rs_set_protocol(_, _);
         umqtt_rs_connect5(_, _, _, _);
         umqtt_rs_publish5(_, _, _, _, _, _, _, _, _);
+        umqtt_rs_subscribe5(_, _, _, _, _, _);
         umqtt_rs_disconnect5(_, _, _);
         umqtt_rs_set_alias_buffer(_, _, _);
         umqtt_rs_set_out_alias_buffer(_, _, _);

@@ -103,6 +103,12 @@ pub enum Error {
     /// Available 0: a caller error, nothing was queued.
     #[cfg(feature = "mqtt5")]
     RetainNotSupported,
+    /// MQTT 5: a SUBSCRIBE using what the broker's CONNACK said it does not
+    /// support (a wildcard, a shared subscription, a subscription
+    /// identifier: the reason code it would answer): a caller error,
+    /// nothing was queued.
+    #[cfg(feature = "mqtt5")]
+    SubscribeNotSupported(ReasonCode),
     /// MQTT 5: a connect resuming the session (`clean_session` false) in
     /// another protocol version than the messages in flight were stored
     /// in: they cannot be resent.  Connect in their version, or clean.
@@ -203,6 +209,8 @@ impl fmt::Display for Error {
             }
             #[cfg(feature = "mqtt5")]
             Self::RetainNotSupported => f.write_str("broker does not support retained messages"),
+            #[cfg(feature = "mqtt5")]
+            Self::SubscribeNotSupported(code) => write!(f, "broker does not support {code:?}"),
             #[cfg(feature = "mqtt5")]
             Self::AliasTableFull { needed } => {
                 write!(f, "topic alias map full ({needed} bytes needed)")

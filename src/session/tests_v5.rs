@@ -365,6 +365,86 @@ fn subscribe_and_suback_codes() {
 }
 
 #[test]
+fn subscription_identifier_sent_and_refused_when_unsupported() {
+    #[rustfmt::skip]
+    const SUBSCRIBE_ID: &[u8] = &[
+        0x82, 0x0a,                   // SUBSCRIBE, remaining 10
+        0x00, 0x01,                   // packet id 1
+        0x03,                         // properties: 3 bytes
+        0x0b, 0xc8, 0x01,             //   subscription identifier 200 (2-byte VBI)
+        0x00, 0x01, b'x', 0x01,       // "x" QoS 1
+    ];
+    let mut mem = [0u8; 64];
+    let mut tx = TxBuf::new(&mut mem, 0);
+    let mut s = connected(&mut tx);
+    assert_eq!(s.server_subscriptions_available(), (true, true, true));
+    let id = [Property::SubscriptionIdentifier(200)];
+    let x = [("x", v5::SubscriptionOptions::new(QoS::AtLeastOnce))];
+    assert_eq!(s.subscribe_with_options(T0, &x, &id, &mut tx), Ok(1));
+    assert_eq!(take(&mut tx), SUBSCRIBE_ID);
+    // Not allowed in SUBSCRIBE: refused by the encoder, nothing queued.
+    let bad = [Property::ContentType("t")];
+    assert!(s.subscribe_with_options(T0, &x, &bad, &mut tx).is_err());
+    assert_eq!(take(&mut tx), &[] as &[u8]);
+
+    // A broker without wildcards, subscription identifiers and shared
+    // subscriptions: each refused before anything is sent.
+    #[rustfmt::skip]
+    const CONNACK_NONE: &[u8] = &[
+        0x20, 0x09, 0x00, 0x00,       // CONNACK accepted
+        0x06,                         // properties: 6 bytes
+        0x28, 0x00,                   //   wildcard subscription available 0
+        0x29, 0x00,                   //   subscription identifier available 0
+        0x2a, 0x00,                   //   shared subscription available 0
+    ];
+    let mut s = Session::new();
+    s.set_version(Version::V5);
+    s.connect(T0, &connect_packet(), &mut tx).unwrap();
+    take(&mut tx);
+    feed(&mut s, CONNACK_NONE, &mut tx).unwrap();
+    assert_eq!(s.server_subscriptions_available(), (false, false, false));
+    let opts = v5::SubscriptionOptions::new(QoS::AtMostOnce);
+    for (filter, props, code) in [
+        (
+            "a/+",
+            &[][..],
+            ReasonCode::WildcardSubscriptionsNotSupported,
+        ),
+        (
+            "a/#",
+            &[][..],
+            ReasonCode::WildcardSubscriptionsNotSupported,
+        ),
+        (
+            "$share/g/a",
+            &[][..],
+            ReasonCode::SharedSubscriptionsNotSupported,
+        ),
+        (
+            "a",
+            &id[..],
+            ReasonCode::SubscriptionIdentifiersNotSupported,
+        ),
+    ] {
+        assert_eq!(
+            s.subscribe_with_options(T0, &[(filter, opts)], props, &mut tx),
+            Err(Error::SubscribeNotSupported(code)),
+            "{filter}"
+        );
+        assert_eq!(take(&mut tx), &[] as &[u8]);
+    }
+    assert_eq!(
+        s.subscribe_with_options(T0, &[("a", opts)], &[], &mut tx),
+        Ok(1)
+    );
+    // A new connection starts from the protocol's defaults.
+    s.connection_lost();
+    s.connect(T0, &connect_packet(), &mut tx).unwrap();
+    feed(&mut s, CONNACK_V5_OK, &mut tx).unwrap();
+    assert_eq!(s.server_subscriptions_available(), (true, true, true));
+}
+
+#[test]
 fn server_disconnect_is_an_error_with_its_code() {
     const DISCONNECT_SHUTTING_DOWN: &[u8] = &[0xe0, 0x01, 0x8b]; // server shutting down
     let mut mem = [0u8; 64];

@@ -109,6 +109,11 @@ struct Limits {
     maximum_packet_size: u32,
     topic_alias_maximum: u16,
     server_keep_alive: Option<u16>,
+    /// Wildcard Subscription, Subscription Identifier and Shared
+    /// Subscription Available.
+    wildcards: bool,
+    subscription_ids: bool,
+    shared: bool,
 }
 
 impl Limits {
@@ -120,6 +125,9 @@ impl Limits {
         maximum_packet_size: 0,
         topic_alias_maximum: 0,
         server_keep_alive: None,
+        wildcards: true,
+        subscription_ids: true,
+        shared: true,
     };
 }
 
@@ -235,6 +243,34 @@ impl V5State {
         Ok(())
     }
 
+    /// Refuses a SUBSCRIBE using what the broker said it does not support:
+    /// wildcards, shared subscriptions, subscription identifiers (the
+    /// error carries the reason code the broker would answer).
+    fn check_subscribe(
+        &self,
+        topics: &[(&str, SubscriptionOptions)],
+        props: &[Property<'_>],
+    ) -> Result<(), Error> {
+        let l = &self.limits;
+        let refuse = |code| Err(Error::SubscribeNotSupported(code));
+        if !l.subscription_ids
+            && props
+                .iter()
+                .any(|p| matches!(p, Property::SubscriptionIdentifier(_)))
+        {
+            return refuse(ReasonCode::SubscriptionIdentifiersNotSupported);
+        }
+        for (filter, _) in topics {
+            if !l.shared && filter.starts_with("$share/") {
+                return refuse(ReasonCode::SharedSubscriptionsNotSupported);
+            }
+            if !l.wildcards && filter.bytes().any(|b| b == b'+' || b == b'#') {
+                return refuse(ReasonCode::WildcardSubscriptionsNotSupported);
+            }
+        }
+        Ok(())
+    }
+
     /// The broker's Maximum Packet Size (no limit when not announced).
     pub(super) fn server_max_packet_size(&self) -> usize {
         match self.limits.maximum_packet_size {
@@ -324,6 +360,15 @@ impl Session {
     #[must_use]
     pub fn server_retain_available(&self) -> bool {
         self.v5.limits.retain_available
+    }
+
+    /// What subscriptions the broker supports (MQTT 5's Wildcard
+    /// Subscription, Subscription Identifier and Shared Subscription
+    /// Available; each true when not announced).
+    #[must_use]
+    pub fn server_subscriptions_available(&self) -> (bool, bool, bool) {
+        let l = &self.v5.limits;
+        (l.wildcards, l.subscription_ids, l.shared)
     }
 
     /// [`connect`](Self::connect) with MQTT 5's CONNECT properties.  In a
@@ -486,16 +531,20 @@ impl Session {
         Ok(())
     }
 
-    /// MQTT 5 SUBSCRIBE with options per filter; returns the packet id,
+    /// MQTT 5 SUBSCRIBE with options per filter and properties
+    /// (Subscription Identifier, User Property); returns the packet id,
     /// [`Event::Subscribed`] carries the SUBACK's reason codes (granted
     /// QoS 0-2, or a failure code from 0x80).
     ///
     /// # Errors
-    /// As [`subscribe`](Self::subscribe).
+    /// As [`subscribe`](Self::subscribe); [`Error::SubscribeNotSupported`]
+    /// for a wildcard, shared subscription or subscription identifier the
+    /// broker's CONNACK said it does not support (nothing is queued).
     pub fn subscribe_with_options(
         &mut self,
         now_ms: u64,
         topics: &[(&str, SubscriptionOptions)],
+        props: &[Property<'_>],
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
         self.require_open()?;
@@ -503,10 +552,11 @@ impl Session {
             validate_topic_filter(filter)
                 .map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
         }
+        self.v5.check_subscribe(topics, props)?;
         let pid = self.start_request()?;
         let packet = v5::Packet::Subscribe(v5::Subscribe {
             pid,
-            props: Properties::EMPTY,
+            props: Properties::from_list(props),
             topics: v5::SubscribeTopics::List(topics),
         });
         self.send_v5(now_ms, &packet, tx)?;
@@ -526,7 +576,7 @@ impl Session {
             list.push((filter, SubscriptionOptions::new(qos)))
                 .map_err(|_| Error::Encode(EncodeError::TooLong))?;
         }
-        self.subscribe_with_options(now_ms, &list, tx)
+        self.subscribe_with_options(now_ms, &list, &[], tx)
     }
 
     /// [`unsubscribe`](Self::unsubscribe) in an MQTT 5 session (topics
@@ -779,6 +829,9 @@ impl Session {
                 Property::MaximumPacketSize(n) => limits.maximum_packet_size = n,
                 Property::TopicAliasMaximum(n) => limits.topic_alias_maximum = n,
                 Property::ServerKeepAlive(s) => limits.server_keep_alive = Some(s),
+                Property::WildcardSubscriptionAvailable(b) => limits.wildcards = b != 0,
+                Property::SubscriptionIdentifierAvailable(b) => limits.subscription_ids = b != 0,
+                Property::SharedSubscriptionAvailable(b) => limits.shared = b != 0,
                 _ => {}
             }
         }

@@ -167,9 +167,12 @@ pub fn run(data: &[u8]) -> Seen {
                     _ => RetainHandling::DoNotSend,
                 };
                 let filter = FILTERS[usize::from(arg) % FILTERS.len()];
+                // A Subscription Identifier, refused when the broker has none.
+                let id = [Property::SubscriptionIdentifier(u32::from(arg) + 1)];
+                let props: &[Property<'_>] = if arg & 0x08 != 0 { &id } else { &[] };
                 let _ = c
                     .session
-                    .subscribe_with_options(now, &[(filter, options)], &mut tx);
+                    .subscribe_with_options(now, &[(filter, options)], props, &mut tx);
             }
             10 => {
                 let filter = FILTERS[usize::from(arg) % FILTERS.len()];
