@@ -16,6 +16,7 @@ target_sources(usermod_umqtt_rs INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/urs_subscribe.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_v5.c
     ${CMAKE_CURRENT_LIST_DIR}/urs_auth.c
+    ${CMAKE_CURRENT_LIST_DIR}/urs_request.c
 )
 # MQTT 5 in the glue when the core has it (UMQTT_RS_MQTT5=1 in the
 # environment, as tools/build-lib.sh reads it).

@@ -15,7 +15,7 @@ SRC_USERMOD_LIB_C += $(UMQTT_RS_BOARD_SRC)
 ifneq ($(UMQTT_RS_MODULE),0)
 SRC_USERMOD_C += $(UMQTT_RS_DIR)/modumqtt_rs.c $(UMQTT_RS_DIR)/urs_io.c \
 	$(UMQTT_RS_DIR)/urs_delivery.c $(UMQTT_RS_DIR)/urs_transport.c $(UMQTT_RS_DIR)/urs_session.c \
-	$(UMQTT_RS_DIR)/urs_publish.c $(UMQTT_RS_DIR)/urs_subscribe.c $(UMQTT_RS_DIR)/urs_v5.c $(UMQTT_RS_DIR)/urs_auth.c
+	$(UMQTT_RS_DIR)/urs_publish.c $(UMQTT_RS_DIR)/urs_subscribe.c $(UMQTT_RS_DIR)/urs_v5.c $(UMQTT_RS_DIR)/urs_auth.c $(UMQTT_RS_DIR)/urs_request.c
 CFLAGS_USERMOD += -I$(UMQTT_RS_DIR)
 # The glue's MQTT 5 part with a core built with it (UMQTT_RS_MQTT5=1, which
 # the top-level Makefile's MQTT5=1 exports; tools/build-lib.sh reads it too).

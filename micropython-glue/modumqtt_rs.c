@@ -175,6 +175,8 @@ static mp_obj_t mqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, s
     self->out_aliases_size = (uint16_t)topic_aliases;
     self->auth_cb = mp_const_none;
     self->sub_ids = mp_const_none;
+    self->resp_topic = self->request_corr = mp_const_none;
+    self->response = MP_OBJ_NULL;
     self->reauthing = false;
     #else
     (void)topic_aliases;
@@ -706,7 +708,8 @@ static void mqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
 #if UMQTT_RS_MQTT5
 #define URS_METHODS5(X) \
     X(MP_QSTR_set_auth_callback, mqtt_client_set_auth_callback_obj) \
-    X(MP_QSTR_reauth, mqtt_client_reauth_obj)
+    X(MP_QSTR_reauth, mqtt_client_reauth_obj) \
+    X(MP_QSTR_request, mqtt_client_request_obj)
 #else
 #define URS_METHODS5(X)
 #endif

@@ -11,6 +11,8 @@
 //   urs_session.c   the session as bytes, in a file
 //   urs_v5.c        MQTT 5: properties, CONNECT options, reasons (only
 //                   with UMQTT_RS_MQTT5: the core built with MQTT5=1)
+//   urs_auth.c      MQTT 5: enhanced authentication (AUTH)
+//   urs_request.c   MQTT 5: request() (request/response)
 #ifndef UMQTT_RS_GLUE_H
 #define UMQTT_RS_GLUE_H
 
@@ -181,6 +183,15 @@ typedef struct _mqtt_client_obj_t {
     // the client chose.
     mp_obj_t sub_ids;
     uint32_t last_sub_id;
+    // request(): the response topic (bytes, or None before the first), and
+    // whether the session has its subscription; the Correlation Data of the
+    // request waiting (bytes, or None), its answer (MP_OBJ_NULL until in);
+    // how many requests were made.
+    mp_obj_t resp_topic;
+    bool resp_subscribed;
+    mp_obj_t request_corr;
+    mp_obj_t response;
+    uint32_t requests;
     #endif
     #if URS_WAIT_FD
     // The descriptor of the socket connect() opened, for poll(); -1: none.
@@ -248,6 +259,8 @@ mp_obj_t urs_message_props(mqtt_client_obj_t *self, umqtt_rs_bytes_t props);
 bool urs_match_sub_ids(mqtt_client_obj_t *self, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t props, mp_obj_t *matched, size_t *n, size_t cap);
 extern const mp_obj_fun_builtin_fixed_t mqtt_client_set_auth_callback_obj;
 extern const mp_obj_fun_builtin_var_t mqtt_client_reauth_obj;
+bool urs_take_response(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev);
+extern const mp_obj_fun_builtin_var_t mqtt_client_request_obj;
 #define URS_PROTOCOL(self) ((self)->protocol)
 #else
 #define urs_connect(self, opts) umqtt_rs_connect(&(self)->core, urs_now_ms(self), (opts))

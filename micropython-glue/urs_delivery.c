@@ -306,6 +306,11 @@ static void deliver_deferred(mqtt_client_obj_t *self) {
 // out of rx, unacknowledged) for when it has returned.  Callbacks never
 // nest, so the stack stays flat however fast messages arrive.
 static void on_message(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
+    #if UMQTT_RS_MQTT5
+    if (self->resp_topic != mp_const_none && urs_take_response(self, ev)) {
+        return; // an answer to request()
+    }
+    #endif
     mp_obj_t args[7] = {
         mp_const_none,
         mp_const_none,
@@ -366,6 +371,8 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
         self->session_present = ev->session_present;
         #if UMQTT_RS_MQTT5
         self->connack = codes;
+        // A new session has no subscription to request()'s response topic.
+        self->resp_subscribed = self->resp_subscribed && ev->session_present;
         #endif
         if (self->nonblocking && self->ack_cb != mp_const_none) {
             call_ack(self, 0);

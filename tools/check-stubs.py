@@ -150,7 +150,7 @@ def probe(firmware, module, classes):
 
 # What only a firmware built with MQTT 5 (MQTT5=1) has: a stub may name it
 # on a firmware without (recognised by its lack of PROP_USER_PROPERTY).
-MQTT5_ONLY_ATTRS = {"connack", "set_auth_callback", "reauth"}
+MQTT5_ONLY_ATTRS = {"connack", "set_auth_callback", "reauth", "request"}
 
 
 def mqtt5_only(name):

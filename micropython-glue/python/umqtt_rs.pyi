@@ -191,6 +191,14 @@ class MQTTClient:
     def reauth(self, data: Optional[_Buf] = None, /) -> None:
         """MQTT 5: re-authenticate with the CONNECT's method and data;
         blocking mode returns at the broker's Success."""
+    def request(
+        self, topic: _Buf, msg: _Buf, timeout: Optional[float] = 5, *, qos: int = 1, props: Optional[_Props] = None
+    ) -> bytes:
+        """MQTT 5 request/response: publishes msg with a Response Topic (the
+        client's own, subscribed at the first request) and a new
+        Correlation Data, and returns the payload of the answer published
+        to that topic with that Correlation Data; OSError(ETIMEDOUT) when
+        none came within timeout seconds (None: no limit).  Always waits."""
     def setblocking(self, flag: bool, /) -> None: ...
     def next_timeout(self) -> Optional[int]:
         """Milliseconds until the client must run again, or None."""

@@ -27,6 +27,29 @@ class QueueFull(Exception):
     """The offline queue is at its bound: the QoS 1/2 message was not taken."""
 
 
+def _options(c, qos, no_local, retain_as_published, retain_handling):
+    # A subscription as SUBSCRIBE's options byte: QoS in bits 0-1, MQTT 5's
+    # no local (bit 2), retain as published (bit 3), retain handling (bits
+    # 4-5); a 3.1.1 subscription is its QoS alone.  Checked before the
+    # subscription is recorded.
+    if not 0 <= qos <= 2:
+        raise ValueError("qos must be 0, 1 or 2")
+    if not 0 <= retain_handling <= 2:
+        raise ValueError("retain_handling must be 0, 1 or 2")
+    o = qos | no_local << 2 | retain_as_published << 3 | retain_handling << 4
+    if o >> 2 and getattr(c, "protocol", 4) != 5:
+        raise ValueError("needs protocol=5")
+    return o
+
+
+def _subscribe(c, topic, o):
+    # The native subscribe of options byte o (the MQTT 5 options only when set).
+    if o >> 2:
+        c.subscribe(topic, o & 3, no_local=bool(o & 4), retain_as_published=bool(o & 8), retain_handling=o >> 4)
+    else:
+        c.subscribe(topic, o & 3)
+
+
 def _key(topic):
     # Subscriptions are recorded by the filter's bytes.
     return topic.encode() if isinstance(topic, str) else bytes(topic)
@@ -70,7 +93,7 @@ class MQTTClient:
         self._c.set_ack_callback(self._on_ack)
         self._ack_cb = None
         self._acks = 0  # acknowledgements seen: tells whether a failed publish was stored
-        self._subs = {}  # filter bytes -> [topic, qos, acknowledged]
+        self._subs = {}  # filter bytes -> [topic, options byte, acknowledged]
         self._unsubs = []  # filters dropped while offline (for a kept session)
         # Subscriptions kept with a restored session (session=, session_file=).
         self._kept = self._c.session_data()
@@ -159,12 +182,13 @@ class MQTTClient:
             self.reconnect()
             attempts -= 1
 
-    def subscribe(self, topic, qos=0):
+    def subscribe(self, topic, qos=0, *, no_local=False, retain_as_published=False, retain_handling=0):
+        o = _options(self._c, qos, no_local, retain_as_published, retain_handling)
         k = _key(topic)
-        self._subs[k] = [topic, qos, False]
+        self._subs[k] = [topic, o, False]
         while True:
             try:
-                self._c.subscribe(topic, qos)
+                _subscribe(self._c, topic, o)
                 break
             except MQTTException:
                 del self._subs[k]
@@ -220,7 +244,7 @@ class MQTTClient:
 
     def subscriptions(self):
         """The active subscriptions: {filter bytes: qos}."""
-        return {k: v[1] for k, v in self._subs.items()}
+        return {k: v[1] & 3 for k, v in self._subs.items()}
 
     def __getattr__(self, name):
         # sock, server, port, client_id, keepalive, cb, inflight, drain,
@@ -271,7 +295,9 @@ class MQTTClient:
     def _keep_subs(self):
         # The subscriptions go with the session (session_bytes(),
         # session_file=), so that a client restored after deep sleep or a
-        # power cut can renew them when the broker lost them.
+        # power cut can renew them when the broker lost them.  Each: its
+        # options byte (the QoS, and MQTT 5's options), the filter's length
+        # and bytes.
         data = bytearray(b"S1")
         for k, s in self._subs.items():
             data += bytes((s[1], len(k) >> 8, len(k) & 0xFF)) + k
@@ -291,7 +317,7 @@ class MQTTClient:
             s = self._subs[k]
             if not sp or self.resubscribe == "always" or not s[2]:
                 try:
-                    c.subscribe(s[0], s[1])
+                    _subscribe(c, s[0], s[1])
                 except MQTTException as e:
                     # Refused now (0x80): the subscription is over.
                     del self._subs[k]
@@ -386,14 +412,15 @@ class RobustClient(MQTTClient):
             self.log(False, err)
         return self._enqueue(topic, msg, retain, qos)
 
-    def subscribe(self, topic, qos=0):
+    def subscribe(self, topic, qos=0, *, no_local=False, retain_as_published=False, retain_handling=0):
         """Records the subscription; sends it now when connected, else at the
         next connect."""
+        o = _options(self._c, qos, no_local, retain_as_published, retain_handling)
         k = _key(topic)
-        self._subs[k] = [topic, qos, False]
+        self._subs[k] = [topic, o, False]
         if self.connected or self._try():
             try:
-                self._c.subscribe(topic, qos)
+                _subscribe(self._c, topic, o)
                 self._subs[k][2] = True
             except MQTTException:
                 del self._subs[k]
