@@ -379,7 +379,7 @@ static void note_event(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_o
         }
     } else if (ev->kind == UMQTT_RS_EV_SUBSCRIBED || ev->kind == UMQTT_RS_EV_UNSUBSCRIBED) {
         // Filed by packet id for the call waiting for it (blocking mode) or
-        // for suback() (non-blocking mode; an UNSUBACK files None).
+        // for suback() (non-blocking mode; a 3.1.1 UNSUBACK files None).
         if (self->nonblocking && mp_obj_dict_get_map(self->subacks)->used >= 16) {
             urs_dict_clear(self->subacks); // never collected: stale
         }
@@ -439,7 +439,9 @@ int urs_run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeo
         if (ev.kind != UMQTT_RS_EV_NONE) {
             // Everything needed from the event is copied before Python runs:
             // a callback may call back into this client, which moves rx.
-            mp_obj_t codes = ev.kind == UMQTT_RS_EV_SUBSCRIBED ? urs_new_bytes(ev.payload, ev.payload_len) : mp_const_none;
+            // SUBACK codes; MQTT 5's UNSUBACK codes (a 3.1.1 UNSUBACK has none).
+            bool acked = ev.kind == UMQTT_RS_EV_SUBSCRIBED || (ev.kind == UMQTT_RS_EV_UNSUBSCRIBED && ev.payload_len > 0);
+            mp_obj_t codes = acked ? urs_new_bytes(ev.payload, ev.payload_len) : mp_const_none;
             #if UMQTT_RS_MQTT5
             if (ev.kind == UMQTT_RS_EV_CONNECTED || ev.kind == UMQTT_RS_EV_AUTH) {
                 codes = urs_props_dict(ev.props);

@@ -83,7 +83,7 @@ static mp_obj_t topic_request(mqtt_client_obj_t *self, mp_obj_t topic, mp_int_t 
             urs_run(self, WANT_ANY, 0, -1);
         }
         // MQTTException(code) when the broker refused a filter (0x80; in
-        // MQTT 5 any reason code from 0x80).
+        // MQTT 5 any reason code from 0x80, in a SUBACK or an UNSUBACK).
         if (done != mp_const_none) {
             size_t len;
             const uint8_t *codes = (const uint8_t *)mp_obj_str_get_data(done, &len);
@@ -150,7 +150,9 @@ MP_DEFINE_CONST_FUN_OBJ_2(mqtt_client_unsubscribe_obj, mqtt_client_unsubscribe);
 
 // suback(pid): in non-blocking mode, the SUBACK return codes (bytes: the
 // granted QoS per filter, 0x80 when refused) of subscribe request `pid` once
-// it arrived (the ack callback says when), else None.  Each is given once.
+// it arrived (the ack callback says when), else None; for an unsubscribe
+// request, MQTT 5's UNSUBACK reason codes (0x00, 0x11 No subscription
+// existed, a failure from 0x80; None in 3.1.1).  Each is given once.
 static mp_obj_t mqtt_client_suback(mp_obj_t self_in, mp_obj_t pid) {
     mqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
     mp_obj_t codes = urs_dict_take(self->subacks, pid);

@@ -24,8 +24,8 @@ Starts, on free loopback ports (127.0.0.1 only):
 
   An MQTT 5 CONNECT (protocol level 5) gets an MQTT 5 broker with limits
   mosquitto cannot set per client: CONNACK with Maximum QoS 0, Retain
-  Available 0 and Maximum Packet Size 64, a SUBACK refusing every filter
-  with 0x87 (Not authorized) and a Reason String; ``refuse5...``: CONNACK
+  Available 0 and Maximum Packet Size 64, a SUBACK and an UNSUBACK refusing
+  every filter with 0x87 (Not authorized) and a Reason String; ``refuse5...``: CONNACK
   0x87 with Reason String "go away"; ``kick5...``: after the CONNACK, a
   DISCONNECT 0x98 (Administrative action) with Reason String "bye";
   ``alias5...``: after the CONNACK, QoS 0 PUBLISHes using topic aliases
@@ -368,7 +368,18 @@ class FakeBroker:
             props = reason(b"denied")
             return bytes((0x90, 3 + len(props) + n)) + body[:2] + bytes((len(props),)) + props + b"\x87" * n
 
-        self._answer(conn, suback)
+        def unsuback(body):
+            # UNSUBSCRIBE: packet id, properties (length < 128), filters:
+            # refuse each with 0x87.
+            n = 0
+            i = 3 + body[2]
+            while i + 2 <= len(body):
+                i += 2 + ((body[i] << 8) | body[i + 1])
+                n += 1
+            props = reason(b"denied")
+            return bytes((0xB0, 3 + len(props) + n)) + body[:2] + bytes((len(props),)) + props + b"\x87" * n
+
+        self._answer(conn, suback, unsuback)
 
     @staticmethod
     def _filters(body, i):
@@ -379,15 +390,17 @@ class FakeBroker:
             n += 1
         return n
 
-    def _answer(self, conn, suback):
-        """PINGRESP to each PINGREQ, suback(body) to each SUBSCRIBE, until
-        DISCONNECT."""
+    def _answer(self, conn, suback, unsuback=None):
+        """PINGRESP to each PINGREQ, suback(body) to each SUBSCRIBE,
+        unsuback(body) to each UNSUBSCRIBE (when given), until DISCONNECT."""
         while not self._stop.is_set():
             first, body = self._read_packet(conn)
             if first == 0xC0:
                 conn.sendall(b"\xd0\x00")
             elif first == 0x82:
                 conn.sendall(suback(body))
+            elif first == 0xA2 and unsuback is not None:
+                conn.sendall(unsuback(body))
             elif first == 0xE0:
                 return
 

@@ -179,7 +179,8 @@ class MQTTClient:
         """Up to 65,535 bytes of the application's kept with the session."""
     def suback(self, pid: int, /) -> Optional[bytes]:
         """Non-blocking mode: the SUBACK return codes of request pid once it
-        arrived, else None."""
+        arrived (of an unsubscribe: MQTT 5's UNSUBACK reason codes, None in
+        3.1.1), else None."""
     def is_connected(self) -> bool: ...
     def set_ack_callback(self, f: Optional[Callable[..., Any]], reason: bool = False) -> None:
         """f(pid); with reason=True f(pid, code): 0, or MQTT 5's reason code

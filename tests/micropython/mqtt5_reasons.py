@@ -1,4 +1,5 @@
-# MQTT 5 reason codes reach the application: a PUBACK/PUBREC refusing a
+# MQTT 5 reason codes reach the application (UNSUBACK's too: a failure
+# raises, suback(pid) gives them in non-blocking mode): a PUBACK/PUBREC refusing a
 # publish (mosquitto's ACL: 0x87 Not authorized) raises MQTTException(code)
 # from a blocking publish, reaches set_ack_callback(f, reason=True) in
 # non-blocking mode, or raises from check_msg without one; SUBACK failure
@@ -64,7 +65,30 @@ try:
     f.subscribe("a/b", 0)
 except MQTTException as e:
     print("suback", hex(e.args[0]))
+try:
+    f.unsubscribe("a/b")
+    print("unsubscribed?")
+except MQTTException as e:
+    print("unsuback", hex(e.args[0]), f.is_connected())
+# Non-blocking: suback(pid) gives the UNSUBACK's codes.
+f.setblocking(False)
+pid = f.unsubscribe(["a/b", "c"])
+wait_until(f, lambda: False, 300)
+print("unsuback codes", f.suback(pid))
+f.setblocking(True)
 f.disconnect()
+
+# mosquitto: UNSUBACK 0x11 (No subscription existed) is no failure.
+c = client("v5unsub", protocol=5)
+c.connect()
+c.setblocking(False)
+pid = c.unsubscribe("never/subscribed")
+wait_until(c, lambda: False, 300)
+print("mosquitto unsuback", c.suback(pid))
+c.setblocking(True)
+c.unsubscribe("never/subscribed")
+print("no exception for 0x11")
+c.disconnect()
 for name in ("refuse5", "kick5"):
     f = MQTTClient(cid(name), HOST, FAKE_PORT, protocol=5)
     try:
