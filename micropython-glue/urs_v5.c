@@ -181,7 +181,15 @@ umqtt_rs_status_t urs_connect(mqtt_client_obj_t *self, const umqtt_rs_connect_op
         return umqtt_rs_connect(&self->core, urs_now_ms(self), opts);
     }
     umqtt_rs_prop_t props[UMQTT_RS_MAX_PROPS], will[UMQTT_RS_MAX_PROPS];
-    umqtt_rs_connect5_opts_t v5 = { .request_problem_information = true };
+    // clean_session keeps its 3.1.1 meaning unless props say otherwise:
+    // False, a session the broker keeps after the connection (Session
+    // Expiry Interval 0xFFFFFFFF, never expires); True, one that ends with
+    // it (0).  Without this a protocol=5 client resuming its session would
+    // lose it, and the messages queued in it, at every broken connection.
+    umqtt_rs_connect5_opts_t v5 = {
+        .request_problem_information = true,
+        .session_expiry = opts->clean_session ? 0 : 0xffffffffu,
+    };
     v5.props = (umqtt_rs_props_t) {props, urs_props_from(self->connect_props, props, &v5)};
     v5.will_props = (umqtt_rs_props_t) {will, urs_props_from(self->lw_props, will, NULL)};
     if (v5.topic_alias_maximum > 0 && self->aliases == NULL) {

@@ -5,7 +5,9 @@
 # at once, and 300 at the default maximum, all arrive, no protocol error:
 # mosquitto 2.0.11 counts a QoS 2 message against our maximum until our
 # PUBREC, not our PUBCOMP, and the client allows for it), message expiry
-# (a queued message that expired is not delivered).
+# (a queued message that expired is not delivered), and what
+# connect(clean_session=...) sends when no Session Expiry Interval is
+# given.
 import sys
 import time
 
@@ -63,4 +65,27 @@ for n, props in ((20, {P.PROP_RECEIVE_MAXIMUM: 2}), (300, None)):
     print("drained", pub.drain(10))
     print("received", n, wait_until(c, lambda: len(got) == n, 10000), got == [b"%d" % i for i in range(n)])
     c.disconnect()
+
+# connect(clean_session=False) without a Session Expiry Interval keeps its
+# 3.1.1 meaning (the client sends 0xFFFFFFFF): the session outlives a
+# broken connection with its subscription and the messages queued
+# meanwhile; clean_session=True (0) ends it with the connection.
+got2 = []
+d = topic("default")
+c = client("v5default", protocol=5)
+c.set_callback(lambda tp, m: got2.append(m))
+c.connect(True)
+c.disconnect()
+print("default, first", c.connect(False))
+c.subscribe(d, 1)
+c.sock.close()  # the link breaks, no DISCONNECT
+pub.publish(d, b"meanwhile", qos=1)
+print("default, resumed", c.connect(False), wait_until(c, lambda: got2 == [b"meanwhile"]))
+c.disconnect()
+c.connect(True)
+c.disconnect()
+print("clean, ended", c.connect(False))
+c.disconnect()
+c.connect(True)
+c.disconnect()
 pub.disconnect()
