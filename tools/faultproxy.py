@@ -159,10 +159,11 @@ CONNECT, CONNACK, PUBLISH, PUBACK, PUBREL, PUBCOMP = 1, 2, 3, 4, 6, 7
 HEAD_MAX = 65536 + 8  # body bytes kept to decode one packet (a CONNECT, a PUBLISH's topic + id)
 MAX_EVENTS = 100000  # MqttAccount.events kept
 PAYLOAD_HEAD = 32  # payload bytes kept in MqttAccount.events
+PROPS_HEAD = 16  # room for an MQTT 5 PUBLISH's property section in a kept head
 
 
 class MqttFramer:
-    """Frames MQTT 3.1.1 packets out of a byte stream fed in pieces.
+    """Frames MQTT packets (3.1.1 or 5) out of a byte stream fed in pieces.
 
     ``feed(data)`` takes the stream's bytes in order, in pieces of any size;
     once a packet's last byte has been fed it calls ``on_packet(first, body,
@@ -259,7 +260,7 @@ class MqttFramer:
                 elif n - i < 2:
                     break
                 else:
-                    need = 2 + (buf[i] << 8 | buf[i + 1]) + 2 + PAYLOAD_HEAD
+                    need = 2 + (buf[i] << 8 | buf[i + 1]) + 2 + PROPS_HEAD + PAYLOAD_HEAD
             elif t == CONNECT:
                 need = min(rl, HEAD_MAX)
             else:
@@ -271,6 +272,19 @@ class MqttFramer:
                 pos = n
             break
         del buf[:pos]
+
+
+def _var_int(b, p):
+    """(value, offset after it) of the variable byte integer at b[p]
+    (IndexError past the end)."""
+    n = shift = 0
+    while True:
+        c = b[p]
+        p += 1
+        n |= (c & 0x7F) << shift
+        if c < 0x80 or shift >= 21:
+            return n, p
+        shift += 7
 
 
 class _Session:
@@ -397,6 +411,7 @@ class _MqttConnection:
         self.number = number
         self.on_event = on_event
         self.client_id = None
+        self.v5 = False  # the CONNECT's protocol level was 5
         self.sess = acct.session(None)
         self.up = MqttFramer(self._up, self._malformed)
         self.down = MqttFramer(self._down, self._malformed)
@@ -425,8 +440,12 @@ class _MqttConnection:
             # protocol name, level, flags, keep alive, client id
             try:
                 p = s + 2 + (b[s] << 8 | b[s + 1])
+                self.v5 = b[p] == 5
                 flags = b[p + 1]
                 p += 4
+                if self.v5:
+                    n, p = _var_int(b, p)
+                    p += n  # CONNECT properties
                 cid = bytes(b[p + 2 : p + 2 + (b[p] << 8 | b[p + 1])])
             except IndexError:
                 self._malformed()
@@ -466,7 +485,15 @@ class _MqttConnection:
             acct = self.acct
             if first & 0x06 == 0x04:
                 acct.qos2_publishes_down += 1
-                msg = (bytes(b[s + 2 : p]), bytes(b[p + 2 : min(e, p + 2 + PAYLOAD_HEAD)]))
+                q = p + 2
+                if self.v5:
+                    try:
+                        n, q = _var_int(b, q)
+                    except IndexError:
+                        self._malformed()
+                        return
+                    q += n  # PUBLISH properties
+                msg = (bytes(b[s + 2 : p]), bytes(b[q : min(e, q + PAYLOAD_HEAD)]))
                 if first & 0x08:
                     acct.qos2_dup_down += 1
                     if pid in sess.released:

@@ -422,6 +422,23 @@ class MqttAccountTest(unittest.TestCase):
         self.assertEqual(self.acct.events, [(2, b"sub", 5, False, b"a/b", b"x")])
         self.assertEqual(self.acct.per_connection, {2: 1})
 
+    def test_mqtt5_publish_properties_skipped(self):
+        # An MQTT 5 CONNECT (level 5, 3 bytes of properties): PUBLISH
+        # properties (a Subscription Identifier) are not part of the message.
+        self.number += 1
+        c = self.acct.connection(self.number)
+        body = b"\x00\x04MQTT\x05\x00\x00\x3c" + b"\x03\x21\x00\x20" + b"\x00\x03sub"
+        c.up.feed(bytes((0x10, len(body))) + body)
+        props = b"\x02\x0b\x07"  # properties: 2 bytes, subscription identifier 7
+        c.down.feed(connack(False) + publish(5, 2, payload=props + b"x") + pubrel(5))
+        c.down.feed(publish(5, 2, dup=True, payload=props + b"x" + bytes(5000)))  # framed as a head
+        self.assertEqual(self.acct.dup_after_release, 0)  # another message: a reused id
+        self.assertEqual(self.acct.released_id_reused, 1)
+        again = publish(5, 2, dup=True, payload=props + b"x" + bytes(5000))
+        c.down.feed(pubrel(5) + again[:60])
+        c.down.feed(again[60:])  # framed in two pieces: the payload's tail skipped
+        self.assertEqual(self.acct.events, [(1, b"sub", 5, False, b"a/b", b"x" + bytes(31))])
+
     def test_pubrel_cut_mid_packet_does_not_release(self):
         c = self.conn()
         c.down.feed(connack(False) + publish(5, 2) + pubrel(5)[:3])  # 62 02 00 | cut before the id's low byte

@@ -66,6 +66,9 @@ def make_client(client_id, host, port, backoff_ms, verbose=False, **kw):
     """A RobustClient with backoff from backoff_ms[0] ms doubling to
     backoff_ms[1] ms (minus up to half of it as jitter), and its Stats."""
     stats = Stats(verbose)
+    # REL_PROTOCOL=5 (run.py --protocol 5): MQTT 5 clients.
+    if getattr(os, "getenv", None) and os.getenv("REL_PROTOCOL") == "5":
+        kw["protocol"] = 5
     c = _Client(
         client_id,
         host,
