@@ -11,7 +11,7 @@
 #                   the publisher's side and 1,000+ on the subscriber's
 #                   (RELIABILITY_CUTS=N for another size; tests/reliability/run.py)
 #   make test-reliability-mqtt5
-#                   its cuts and restart scenarios with MQTT 5 clients
+#                   its cuts, restart and power-cut scenarios with MQTT 5 clients
 #   make bench      benchmarks: umqtt_rs vs umqtt.simple vs libmosquitto
 #                   (not part of make test; see docs/benchmarks.md)
 #   make lib        only the prelinked Rust object for BOARD
@@ -182,11 +182,13 @@ test-reliability: firmware
 		$(PYTHON) $$t $(OUT)/$(FIRMWARE) >/dev/null || { echo "FAIL $$t"; exit 1; }; \
 		echo "pass  $$t"; done
 
-# The cuts and restart scenarios with MQTT 5 clients (the MQTT 5 firmware).
+# The cuts, restart and power-cut scenarios with MQTT 5 clients (the MQTT 5
+# firmware).
 .PHONY: test-reliability-mqtt5
 test-reliability-mqtt5: deps
 	$(MAKE) MQTT5=1 OUT=$(TOP)/build/$(BOARD)-mqtt5 firmware
 	$(PYTHON) $(TOP)/tests/reliability/run.py --firmware $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE) --cuts $(RELIABILITY_CUTS) --protocol 5 $(RELIABILITY_ARGS)
+	$(PYTHON) $(TOP)/tests/reliability/power_cut.py --firmware $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE) --protocol 5 $(POWERCUT_ARGS)
 
 test-reliability-short:
 	$(MAKE) test-reliability RELIABILITY_CUTS=200 POWERCUT_ARGS="--messages 1000 --kills 30"
@@ -203,6 +205,7 @@ test-mqtt5: deps
 	$(PYTHON) $(TOP)/tests/mqtt5/oversize.py $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE)
 	@# Exactly once in MQTT 5 under cuts at any byte, short (make test-reliability-mqtt5: full).
 	$(PYTHON) $(TOP)/tests/reliability/run.py --firmware $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE) --cuts 200 --protocol 5 cuts
+	$(PYTHON) $(TOP)/tests/reliability/power_cut.py --firmware $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE) --protocol 5 --messages 1000 --kills 30
 	$(PYTHON) $(TOP)/tools/check-stubs.py $(TOP)/build/$(BOARD)-mqtt5/$(FIRMWARE)
 
 ifeq ($(TEST_KIND),unix)

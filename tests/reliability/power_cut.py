@@ -63,6 +63,7 @@ def main():
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--keep", metavar="DIR", help="on failure, keep the evidence in DIR")
+    ap.add_argument("--protocol", type=int, choices=(4, 5), default=4, help="MQTT version of both clients (5: the firmware must have MQTT 5)")
     o = ap.parse_args()
     seed = o.seed if o.seed is not None else random.getrandbits(30)
     rng = random.Random(seed)
@@ -81,7 +82,8 @@ def main():
 
 
 def run(o, seed, rng, t_start, work, b, sp):
-    env = dict(os.environ, MQTT_HOST=b.host, PC_TAG="%08x" % rng.getrandbits(32), PC_N=str(o.messages), PC_DIR=work)
+    env = dict(os.environ, MQTT_HOST=b.host, PC_TAG="%08x" % rng.getrandbits(32), PC_N=str(o.messages), PC_DIR=work,
+               PC_PROTOCOL=str(o.protocol))
     procs = {}
 
     def start(name, port):

@@ -25,7 +25,9 @@ class Log:
 
 
 def client(role):
-    return MQTTClient("pc-%s-%s" % (role, TAG), HOST, port=PORT, keepalive=10, session_file=DIR + "/" + role + ".ses")
+    # PC_PROTOCOL=5 (power_cut.py --protocol 5): an MQTT 5 client.
+    kw = {"protocol": 5} if os.getenv("PC_PROTOCOL") == "5" else {}
+    return MQTTClient("pc-%s-%s" % (role, TAG), HOST, port=PORT, keepalive=10, session_file=DIR + "/" + role + ".ses", **kw)
 
 
 def connect(c):
