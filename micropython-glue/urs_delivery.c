@@ -42,13 +42,13 @@ static void call_callbacks(mqtt_client_obj_t *self, const mp_obj_t *m, umqtt_rs_
     size_t n = 0;
     mp_map_t *map = mp_obj_dict_get_map(self->filters);
     umqtt_rs_bytes_t topic = map->used > 0 ? urs_buf_of(args[0]) : (umqtt_rs_bytes_t) {NULL, 0};
-    bool exact = false;
     #if UMQTT_RS_MQTT5
-    if (map->used > 0 && urs_match_sub_ids(self, topic, raw, matched, &n, MAX_MATCHES)) {
-        exact = true;
+    bool exact = map->used > 0 && urs_match_sub_ids(self, topic, raw, matched, &n, MAX_MATCHES);
+    if (!exact) {
+        n = 0; // by topic
     }
-    n = exact ? n : 0;
     #else
+    bool exact = false;
     (void)raw;
     #endif
     for (size_t i = 0; !exact && map->used > 0 && i < map->alloc; ++i) {
@@ -440,8 +440,8 @@ int urs_run(mqtt_client_obj_t *self, int want, uint16_t want_pid, mp_int_t timeo
             // Everything needed from the event is copied before Python runs:
             // a callback may call back into this client, which moves rx.
             // SUBACK codes; MQTT 5's UNSUBACK codes (a 3.1.1 UNSUBACK has none).
-            bool acked = ev.kind == UMQTT_RS_EV_SUBSCRIBED || (ev.kind == UMQTT_RS_EV_UNSUBSCRIBED && ev.payload_len > 0);
-            mp_obj_t codes = acked ? urs_new_bytes(ev.payload, ev.payload_len) : mp_const_none;
+            bool has_codes = ev.kind == UMQTT_RS_EV_SUBSCRIBED || (ev.kind == UMQTT_RS_EV_UNSUBSCRIBED && ev.payload_len > 0);
+            mp_obj_t codes = has_codes ? urs_new_bytes(ev.payload, ev.payload_len) : mp_const_none;
             #if UMQTT_RS_MQTT5
             if (ev.kind == UMQTT_RS_EV_CONNECTED || ev.kind == UMQTT_RS_EV_AUTH) {
                 codes = urs_props_dict(ev.props);
