@@ -624,6 +624,59 @@ pub unsafe extern "C" fn umqtt_rs_publish(
     pid: *mut u16,
     payload_separate: *mut bool,
 ) -> St {
+    #[cfg(feature = "mqtt5")]
+    {
+        // One publish path in the firmware: MQTT 5's without properties
+        // (the same bytes and checks in a 3.1.1 session).
+        let none = sys::umqtt_rs_props_t {
+            items: ptr::null(),
+            count: 0,
+        };
+        // SAFETY: per the function contract; no property entries.
+        unsafe {
+            v5::umqtt_rs_publish5(
+                client,
+                now_ms,
+                topic,
+                payload,
+                qos_in,
+                retain,
+                none,
+                pid,
+                payload_separate,
+            )
+        }
+    }
+    #[cfg(not(feature = "mqtt5"))]
+    publish311(
+        client,
+        now_ms,
+        topic,
+        payload,
+        qos_in,
+        retain,
+        pid,
+        payload_separate,
+    )
+}
+
+/// [`umqtt_rs_publish`] in a 3.1.1-only build.
+///
+/// # Safety
+/// As [`umqtt_rs_publish`].
+#[cfg(not(feature = "mqtt5"))]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn publish311(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    topic: umqtt_rs_bytes_t,
+    payload: umqtt_rs_bytes_t,
+    qos_in: u8,
+    retain: bool,
+    pid: *mut u16,
+    payload_separate: *mut bool,
+) -> St {
     // SAFETY: per the function contract.
     let (st, topic, payload) = unsafe { (state(client), bytes(topic), bytes(payload)) };
     let r = (|| {

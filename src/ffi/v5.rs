@@ -167,7 +167,9 @@ pub unsafe extern "C" fn umqtt_rs_connect5(
     st.report(r)
 }
 
-/// Queues a PUBLISH with properties (see the header for `payload_separate`).
+/// Queues a PUBLISH with properties (see the header for `payload_separate`);
+/// in an MQTT 5 build [`super::umqtt_rs_publish`] is this without them,
+/// so the firmware has one publish path.
 ///
 /// # Safety
 /// As [`super::umqtt_rs_publish`]; `props` entries readable.
@@ -201,8 +203,10 @@ pub unsafe extern "C" fn umqtt_rs_publish5(
             },
             props: crate::wire::Properties::from_list(&props),
         };
+        // The header in the session's version (`umqtt_rs_publish` comes
+        // here too): a 3.1.1 one has no property length.
         let header = packet
-            .header_len_for(payload.len())
+            .header_len_in(payload.len(), st.session.version())
             .map_err(super::encode_status)?;
         // SAFETY: the glue lent the map and does not use it during the call.
         let out_aliases = unsafe { raw_slice_mut(st.out_alias, st.out_alias_cap) };

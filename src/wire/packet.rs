@@ -302,6 +302,8 @@ pub(crate) mod tests {
         let mut out = [0u8; 256];
         let m = p.encode_for(&mut out, Version::V311).unwrap();
         assert_eq!(&out[..m], fixture, "v5 repr {p:?}");
+        // The client's encoder (what a session uses) writes the same.
+        v5::tests::check_from_client(&p, Version::V311, Ok(m), &out).unwrap();
         assert_eq!(p.encoded_len_for(Version::V311), Ok(m));
         for i in 0..fixture.len() {
             assert_eq!(
@@ -632,6 +634,13 @@ pub(crate) mod tests {
                     Ok(m) => prop_assert_eq!(Packet::parse(&out[..m]), Ok(Some((packet, m)))),
                     Err(e) => prop_assert!(false, "{packet:?} parsed but does not encode: {e:?}"),
                 }
+            }
+            // A session's encoder (client packets only) agrees in 3.1.1.
+            #[cfg(feature = "mqtt5")]
+            if let Ok(Some((generic, _))) = v5::Packet::parse_for(bytes, Version::V311) {
+                let mut out = [0u8; 512];
+                let whole = generic.encode_for(&mut out, Version::V311);
+                v5::tests::check_from_client(&generic, Version::V311, whole, &out)?;
             }
             Ok(())
         }
