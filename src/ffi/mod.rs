@@ -40,13 +40,14 @@ use sys::{
     umqtt_rs_topic_error as Te, umqtt_rs_topic_t,
 };
 
+#[cfg(not(feature = "mqtt5"))]
+use crate::session::Frame;
 use crate::session::{
-    Error, Event, Frame, OutgoingFlow, ProtocolError, RestoreError, RxBuf, RxParts, Session, Store,
-    TxBuf,
+    Error, Event, OutgoingFlow, ProtocolError, RestoreError, RxBuf, RxParts, Session, Store, TxBuf,
 };
-use crate::wire::{
-    Connect, DecodeError, EncodeError, Packet, PacketType, Publish, QoS, TopicError, Will,
-};
+#[cfg(not(feature = "mqtt5"))]
+use crate::wire::Packet;
+use crate::wire::{Connect, DecodeError, EncodeError, PacketType, Publish, QoS, TopicError, Will};
 
 /// Most entries one SUBSCRIBE or UNSUBSCRIBE call may carry.
 pub const MAX_TOPICS_PER_CALL: usize = 8;
@@ -1018,10 +1019,18 @@ pub unsafe extern "C" fn umqtt_rs_next_event(
         session_present: false,
         reason: 0,
     };
+    // One receive loop for both versions in an MQTT 5 build (MQTT 5's,
+    // which reads 3.1.1 into the same representation).
     #[cfg(feature = "mqtt5")]
-    if st.session.version().is_v5() {
-        return v5::next_event(st, now_ms, ev);
-    }
+    return v5::next_event(st, now_ms, ev);
+    #[cfg(not(feature = "mqtt5"))]
+    next_event311(st, now_ms, ev)
+}
+
+/// [`umqtt_rs_next_event`] in a 3.1.1-only build.
+#[cfg(not(feature = "mqtt5"))]
+#[inline(always)]
+fn next_event311(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t) -> St {
     let (max, chunk) = (st.session.max_packet_size(), st.chunk);
     // SAFETY: the RxBuf lives only in this call; the packet an event borrows
     // stays lent (unmoved) until the next call, as the header promises.

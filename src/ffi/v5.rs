@@ -22,13 +22,14 @@ use super::sys::{
     umqtt_rs_topic_t,
 };
 use super::{
-    arg, bytes, connect_of, fill_event, qos, raw_slice_mut, saturate, state, state_ref,
+    arg, bytes, connect_of, fill_chunk, fill_event, qos, raw_slice_mut, saturate, state, state_ref,
     status_of as status_of_any, topic_str, Ae, Ek, Fail, Pe, Se, St, State, MAX_TOPICS_PER_CALL,
 };
-use crate::session::{ConnectOptions, Error, Event, OutgoingAliases, TopicAliases};
+use crate::session::{ConnectOptions, Error, Event, FrameOf, OutgoingAliases, TopicAliases};
 use crate::wire::v5::{self as wire5, RetainHandling, SubscriptionOptions};
 use crate::wire::{
-    EncodeError, Property, PropertyError, PropertyId, QoS, RawValue, ReasonCode, Version,
+    EncodeError, Properties, Property, PropertyError, PropertyId, QoS, RawValue, ReasonCode,
+    Version,
 };
 
 /// Most properties one call may send (`UMQTT_RS_MAX_PROPS`).
@@ -409,29 +410,51 @@ pub(super) unsafe fn with_options<'a>(
     out
 }
 
-/// [`super::umqtt_rs_next_event`] in an MQTT 5 session: whole packets
-/// (no pieces yet), incoming topic aliases in the lent map, and the v5
-/// events.
+/// [`super::umqtt_rs_next_event`] in an MQTT 5 build, for both versions:
+/// packets read in the session's version into the MQTT 5 representation
+/// (a 3.1.1 session's give the 3.1.1 events), incoming topic aliases in
+/// the lent map, and a 3.1.1 message in pieces (an MQTT 5 session takes
+/// none yet).
 pub(super) fn next_event(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t) -> St {
-    let (max, version) = (st.session.max_packet_size(), st.session.version());
+    let (max, chunk, version) = (st.session.max_packet_size(), st.chunk, st.session.version());
     // SAFETY: the RxBuf and the alias map live only in this call (the glue
     // lent both and uses neither meanwhile); the packet an event borrows
     // stays lent (unmoved) until the next call, as the header promises.
     let (mut rx, alias_mem) = unsafe { (st.rx(), raw_slice_mut(st.alias, st.alias_cap)) };
     let mut aliases = TopicAliases::new(alias_mem);
     let r = loop {
-        let packet = match rx.next_packet_v5(max, version) {
-            Ok(Some(p)) => p,
+        let (packet, piece) = match rx.next_frame_v5(max, chunk, version) {
+            Ok(Some(FrameOf::Packet(p))) => (p, None),
+            Ok(Some(FrameOf::Chunk(c))) if !c.is_first() => {
+                fill_chunk(ev, &c.publish, c.offset, c.total);
+                break Ok(());
+            }
+            // The first piece: the session decides (delivery, or a resend
+            // of a held id: PUBREC and the rest dropped).
+            Ok(Some(FrameOf::Chunk(c))) => {
+                let publish = wire5::Publish {
+                    publish: c.publish,
+                    props: Properties::EMPTY,
+                };
+                (wire5::Packet::Publish(publish), Some((c.offset, c.total)))
+            }
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
         };
-        // What an error ending the connection carries.
+        // What an error ending the connection carries (None in 3.1.1).
         let closing = match &packet {
             wire5::Packet::Disconnect(d) => d.props.as_bytes(),
             wire5::Packet::Connack(c) => c.props.as_bytes(),
             _ => None,
-        };
+        }
+        .filter(|p| !p.is_empty());
         match st.with_tx_inline(|s, tx| s.handle_v5_aliased(now_ms, packet, &mut aliases, tx)) {
+            Ok(Some(Event::Message(p))) if piece.is_some() => {
+                let (offset, total) = piece.unwrap_or_default();
+                fill_chunk(ev, &p, offset, total);
+                break Ok(());
+            }
+            Ok(None) if piece.is_some() => rx.skip_stream(),
             Ok(None) => {}
             Ok(Some(e)) => {
                 fill_event5(ev, &e);

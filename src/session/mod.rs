@@ -71,7 +71,7 @@ pub use error::{Error, ProtocolError};
 pub use event::Event;
 pub use held::{HELD_BITMAP_BYTES, INLINE_HELD};
 pub use persist::{crc32, RestoreError};
-pub use rxbuf::{Chunk, Frame, RxBuf, RxParts};
+pub use rxbuf::{Chunk, Frame, FrameOf, RxBuf, RxParts};
 pub use state::OutgoingFlow;
 pub use store::Store;
 pub use txbuf::TxBuf;
