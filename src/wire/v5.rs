@@ -73,7 +73,20 @@ impl<'a> Publish<'a> {
         header: &FixedHeader,
         body_start: &'a [u8],
     ) -> Result<Option<(Publish<'a>, usize)>, DecodeError> {
-        Ok(publish::parse_head(header, body_start, V)?
+        Self::parse_head_in(header, body_start, V)
+    }
+
+    /// [`Self::parse_head`] in protocol `v` (3.1.1: no properties, as
+    /// [`super::Publish::parse_head`]).
+    ///
+    /// # Errors
+    /// As [`Self::parse_head`].
+    pub fn parse_head_in(
+        header: &FixedHeader,
+        body_start: &'a [u8],
+        v: Version,
+    ) -> Result<Option<(Publish<'a>, usize)>, DecodeError> {
+        Ok(publish::parse_head(header, body_start, v)?
             .map(|(publish, props, n)| (Publish { publish, props }, n)))
     }
 
@@ -487,8 +500,24 @@ impl<'a> Packet<'a> {
 
     #[inline(always)]
     fn encoded_len_in(&self, version: Version, client: bool) -> Result<usize, EncodeError> {
-        let rem = self.remaining_len(version, client)?;
+        let rem = self.remaining_len_in(version, client)?;
         Ok(1 + remaining_len_size(rem) + rem)
+    }
+
+    /// The remaining length: for a client's packet one copy of the code,
+    /// shared by its encoder and its length.
+    #[inline(always)]
+    fn remaining_len_in(&self, v: Version, client: bool) -> Result<usize, EncodeError> {
+        if client {
+            self.client_remaining_len(v)
+        } else {
+            self.remaining_len(v, false)
+        }
+    }
+
+    #[inline(never)]
+    fn client_remaining_len(&self, v: Version) -> Result<usize, EncodeError> {
+        self.remaining_len(v, true)
     }
 
     /// Encode the whole packet in MQTT 5 into `out`; returns the bytes
@@ -531,7 +560,8 @@ impl<'a> Packet<'a> {
     #[inline(always)]
     fn encode_in(&self, out: &mut [u8], v: Version, client: bool) -> Result<usize, EncodeError> {
         self.validate(v, client)?;
-        let needed = self.encoded_len_in(v, client)?;
+        let rem = self.remaining_len_in(v, client)?;
+        let needed = 1 + remaining_len_size(rem) + rem;
         if out.len() < needed {
             return Err(EncodeError::BufferTooSmall { needed });
         }
@@ -545,10 +575,7 @@ impl<'a> Packet<'a> {
             Packet::Pubrel(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) => 0b0010,
             _ => 0,
         };
-        w.fixed_header(
-            (self.packet_type() as u8) << 4 | flags,
-            self.remaining_len(v, client)?,
-        )?;
+        w.fixed_header((self.packet_type() as u8) << 4 | flags, rem)?;
         let w = &mut w;
         match self {
             // Refused by `validate`.
