@@ -559,16 +559,38 @@ pub unsafe extern "C" fn umqtt_rs_connect(
     now_ms: u64,
     opts: *const umqtt_rs_connect_opts_t,
 ) -> St {
-    // SAFETY: per the function contract.
-    let (st, o) = unsafe { (state(client), &*opts) };
-    st.reset_io();
-    let r = (|| {
-        // SAFETY: per the function contract, every byte string is readable.
-        let connect = unsafe { connect_of(o) }?;
-        st.with_tx(|s, tx| s.connect(now_ms, &connect, tx))
-            .map_err(status_of)
-    })();
-    st.report(r)
+    // One connect path in an MQTT 5 build: MQTT 5's with the default
+    // options (what `Session::connect` sends in either version).
+    #[cfg(feature = "mqtt5")]
+    {
+        let none = sys::umqtt_rs_props_t {
+            items: ptr::null(),
+            count: 0,
+        };
+        let defaults = sys::umqtt_rs_connect5_opts_t {
+            props: none,
+            will_props: none,
+            session_expiry: 0,
+            receive_maximum: 0,
+            topic_alias_maximum: 0,
+            request_problem_information: true,
+        };
+        // SAFETY: per the function contract; no property entries.
+        unsafe { v5::umqtt_rs_connect5(client, now_ms, opts, &defaults) }
+    }
+    #[cfg(not(feature = "mqtt5"))]
+    {
+        // SAFETY: per the function contract.
+        let (st, o) = unsafe { (state(client), &*opts) };
+        st.reset_io();
+        let r = (|| {
+            // SAFETY: per the function contract, every byte string is readable.
+            let connect = unsafe { connect_of(o) }?;
+            st.with_tx(|s, tx| s.connect(now_ms, &connect, tx))
+                .map_err(status_of)
+        })();
+        st.report(r)
+    }
 }
 
 /// The CONNECT fields of C's options.

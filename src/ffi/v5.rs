@@ -242,13 +242,32 @@ pub unsafe extern "C" fn umqtt_rs_disconnect5(
     props: umqtt_rs_props_t,
 ) -> St {
     // SAFETY: per the function contract.
+    unsafe { reason_packet(client, None, reason, props) }
+}
+
+/// DISCONNECT (`auth_at` None) or AUTH at `auth_at` ms with the caller's
+/// reason code and properties: one body for both exports.
+///
+/// # Safety
+/// As [`umqtt_rs_disconnect5`].
+#[inline(never)]
+unsafe fn reason_packet(
+    client: *mut umqtt_rs_client_t,
+    auth_at: Option<u64>,
+    reason: u8,
+    props: umqtt_rs_props_t,
+) -> St {
+    // SAFETY: per the function contract.
     let st = unsafe { state(client) };
     let r = (|| {
         let reason = ReasonCode::from_u8(reason).ok_or(arg(Ae::UMQTT_RS_ARG_OTHER))?;
         // SAFETY: per the function contract.
         let props = unsafe { props_of(props) }?;
-        st.with_tx(|s, tx| s.disconnect_with(reason, &props, tx))
-            .map_err(status_of_any)
+        st.with_tx(|s, tx| match auth_at {
+            Some(now_ms) => s.auth(now_ms, reason, &props, tx),
+            None => s.disconnect_with(reason, &props, tx),
+        })
+        .map_err(status_of_any)
     })();
     st.report(r)
 }
@@ -300,15 +319,7 @@ pub unsafe extern "C" fn umqtt_rs_auth(
     props: umqtt_rs_props_t,
 ) -> St {
     // SAFETY: per the function contract.
-    let st = unsafe { state(client) };
-    let r = (|| {
-        let reason = ReasonCode::from_u8(reason).ok_or(arg(Ae::UMQTT_RS_ARG_OTHER))?;
-        // SAFETY: per the function contract.
-        let props = unsafe { props_of(props) }?;
-        st.with_tx(|s, tx| s.auth(now_ms, reason, &props, tx))
-            .map_err(status_of_any)
-    })();
-    st.report(r)
+    unsafe { reason_packet(client, Some(now_ms), reason, props) }
 }
 
 /// The CONNACK's limits.
