@@ -329,7 +329,7 @@ impl Session {
         {
             let packet = Packet::Connect(*connect);
             self.check_size(&packet)?;
-            tx.push(&packet)?;
+            tx.push_out(&packet, Version::V311)?;
             self.start_connection(now_ms, connect, tx);
             Ok(())
         }
@@ -573,7 +573,7 @@ impl Session {
     /// Refuses an outgoing packet over the maximum packet size.
     #[cfg(not(feature = "mqtt5"))]
     fn check_size(&self, packet: &Packet<'_>) -> Result<(), Error> {
-        self.check_len(packet.encoded_len().map_err(Error::Encode)?)
+        self.check_len(packet.encoded_len_from_client().map_err(Error::Encode)?)
     }
 
     /// Refuses an outgoing packet of `size` bytes over the maximum packet

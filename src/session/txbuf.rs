@@ -247,7 +247,8 @@ impl<'a> TxBuf<'a> {
         #[cfg(not(feature = "mqtt5"))]
         {
             let _ = v;
-            self.push(packet)
+            let needed = packet.encoded_len_from_client().map_err(Error::Encode)?;
+            self.push_with(needed, |dst| packet.encode_from_client(dst))
         }
     }
 
@@ -309,7 +310,7 @@ impl OutPublish<'_> {
     pub(crate) fn encoded_len(&self) -> Result<usize, EncodeError> {
         match self {
             #[cfg(not(feature = "mqtt5"))]
-            Self::V311(p) => Packet::Publish(*p).encoded_len(),
+            Self::V311(p) => Packet::Publish(*p).encoded_len_from_client(),
             #[cfg(feature = "mqtt5")]
             Self::In(p, v) => Out::Publish(*p).encoded_len_from_client(*v),
         }
@@ -318,7 +319,7 @@ impl OutPublish<'_> {
     pub(crate) fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         match self {
             #[cfg(not(feature = "mqtt5"))]
-            Self::V311(p) => Packet::Publish(*p).encode(out),
+            Self::V311(p) => Packet::Publish(*p).encode_from_client(out),
             #[cfg(feature = "mqtt5")]
             Self::In(p, v) => Out::Publish(*p).encode_from_client(out, *v),
         }
