@@ -419,35 +419,36 @@ impl<'a> RxBuf<'a> {
         chunk: usize,
         whole: impl FnOnce(&'s mut Self) -> Result<Option<P>, Error>,
     ) -> Result<Option<FrameOf<'s, P>>, Error> {
-        if chunk == 0 && !self.streaming() {
-            // Whole packets only: the common case, straight.
-            return Ok(whole(self)?.map(FrameOf::Packet));
-        }
-        self.release();
-        loop {
-            if self.streaming() {
-                if self.at.stream_skip {
-                    let buffered = self
-                        .at
-                        .end
-                        .saturating_sub(self.at.start.saturating_add(self.at.stream_head));
-                    if buffered == 0 {
-                        return Ok(None);
+        if chunk > 0 || self.streaming() {
+            self.release();
+            loop {
+                if self.streaming() {
+                    if self.at.stream_skip {
+                        let buffered = self
+                            .at
+                            .end
+                            .saturating_sub(self.at.start.saturating_add(self.at.stream_head));
+                        if buffered == 0 {
+                            return Ok(None);
+                        }
+                        self.drop_payload(buffered);
+                        continue;
                     }
-                    self.drop_payload(buffered);
-                    continue;
+                    return self.lend_chunk(chunk);
                 }
-                return self.lend_chunk(chunk);
-            }
-            if chunk > 0 {
+                if chunk == 0 {
+                    break;
+                }
                 match self.start_stream(chunk)? {
                     Some(true) => continue,
-                    Some(false) => {}
+                    Some(false) => break,
                     None => return Ok(None),
                 }
             }
-            return Ok(whole(self)?.map(FrameOf::Packet));
         }
+        // A whole packet (the common case: whole packets only, straight),
+        // read in one place so that `whole` is inlined once.
+        Ok(whole(self)?.map(FrameOf::Packet))
     }
 
     /// Starts passing the PUBLISH at the front through in chunks if its
