@@ -40,13 +40,14 @@ use sys::{
     umqtt_rs_topic_error as Te, umqtt_rs_topic_t,
 };
 
+#[cfg(not(feature = "mqtt5"))]
+use crate::session::Frame;
 use crate::session::{
-    Error, Event, Frame, OutgoingFlow, ProtocolError, RestoreError, RxBuf, RxParts, Session, Store,
-    TxBuf,
+    Error, Event, OutgoingFlow, ProtocolError, RestoreError, RxBuf, RxParts, Session, Store, TxBuf,
 };
-use crate::wire::{
-    Connect, DecodeError, EncodeError, Packet, PacketType, Publish, QoS, TopicError, Will,
-};
+#[cfg(not(feature = "mqtt5"))]
+use crate::wire::Packet;
+use crate::wire::{Connect, DecodeError, EncodeError, PacketType, Publish, QoS, TopicError, Will};
 
 /// Most entries one SUBSCRIBE or UNSUBSCRIBE call may carry.
 pub const MAX_TOPICS_PER_CALL: usize = 8;
@@ -558,16 +559,38 @@ pub unsafe extern "C" fn umqtt_rs_connect(
     now_ms: u64,
     opts: *const umqtt_rs_connect_opts_t,
 ) -> St {
-    // SAFETY: per the function contract.
-    let (st, o) = unsafe { (state(client), &*opts) };
-    st.reset_io();
-    let r = (|| {
-        // SAFETY: per the function contract, every byte string is readable.
-        let connect = unsafe { connect_of(o) }?;
-        st.with_tx(|s, tx| s.connect(now_ms, &connect, tx))
-            .map_err(status_of)
-    })();
-    st.report(r)
+    // One connect path in an MQTT 5 build: MQTT 5's with the default
+    // options (what `Session::connect` sends in either version).
+    #[cfg(feature = "mqtt5")]
+    {
+        let none = sys::umqtt_rs_props_t {
+            items: ptr::null(),
+            count: 0,
+        };
+        let defaults = sys::umqtt_rs_connect5_opts_t {
+            props: none,
+            will_props: none,
+            session_expiry: 0,
+            receive_maximum: 0,
+            topic_alias_maximum: 0,
+            request_problem_information: true,
+        };
+        // SAFETY: per the function contract; no property entries.
+        unsafe { v5::umqtt_rs_connect5(client, now_ms, opts, &defaults) }
+    }
+    #[cfg(not(feature = "mqtt5"))]
+    {
+        // SAFETY: per the function contract.
+        let (st, o) = unsafe { (state(client), &*opts) };
+        st.reset_io();
+        let r = (|| {
+            // SAFETY: per the function contract, every byte string is readable.
+            let connect = unsafe { connect_of(o) }?;
+            st.with_tx(|s, tx| s.connect(now_ms, &connect, tx))
+                .map_err(status_of)
+        })();
+        st.report(r)
+    }
 }
 
 /// The CONNECT fields of C's options.
@@ -615,6 +638,59 @@ unsafe fn connect_of<'a>(o: &umqtt_rs_connect_opts_t) -> Result<Connect<'a>, Fai
 /// `payload_separate` writable.
 #[no_mangle]
 pub unsafe extern "C" fn umqtt_rs_publish(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    topic: umqtt_rs_bytes_t,
+    payload: umqtt_rs_bytes_t,
+    qos_in: u8,
+    retain: bool,
+    pid: *mut u16,
+    payload_separate: *mut bool,
+) -> St {
+    #[cfg(feature = "mqtt5")]
+    {
+        // One publish path in the firmware: MQTT 5's without properties
+        // (the same bytes and checks in a 3.1.1 session).
+        let none = sys::umqtt_rs_props_t {
+            items: ptr::null(),
+            count: 0,
+        };
+        // SAFETY: per the function contract; no property entries.
+        unsafe {
+            v5::umqtt_rs_publish5(
+                client,
+                now_ms,
+                topic,
+                payload,
+                qos_in,
+                retain,
+                none,
+                pid,
+                payload_separate,
+            )
+        }
+    }
+    #[cfg(not(feature = "mqtt5"))]
+    publish311(
+        client,
+        now_ms,
+        topic,
+        payload,
+        qos_in,
+        retain,
+        pid,
+        payload_separate,
+    )
+}
+
+/// [`umqtt_rs_publish`] in a 3.1.1-only build.
+///
+/// # Safety
+/// As [`umqtt_rs_publish`].
+#[cfg(not(feature = "mqtt5"))]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn publish311(
     client: *mut umqtt_rs_client_t,
     now_ms: u64,
     topic: umqtt_rs_bytes_t,
@@ -965,10 +1041,18 @@ pub unsafe extern "C" fn umqtt_rs_next_event(
         session_present: false,
         reason: 0,
     };
+    // One receive loop for both versions in an MQTT 5 build (MQTT 5's,
+    // which reads 3.1.1 into the same representation).
     #[cfg(feature = "mqtt5")]
-    if st.session.version().is_v5() {
-        return v5::next_event(st, now_ms, ev);
-    }
+    return v5::next_event(st, now_ms, ev);
+    #[cfg(not(feature = "mqtt5"))]
+    next_event311(st, now_ms, ev)
+}
+
+/// [`umqtt_rs_next_event`] in a 3.1.1-only build.
+#[cfg(not(feature = "mqtt5"))]
+#[inline(always)]
+fn next_event311(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t) -> St {
     let (max, chunk) = (st.session.max_packet_size(), st.chunk);
     // SAFETY: the RxBuf lives only in this call; the packet an event borrows
     // stays lent (unmoved) until the next call, as the header promises.

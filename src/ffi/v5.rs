@@ -22,13 +22,14 @@ use super::sys::{
     umqtt_rs_topic_t,
 };
 use super::{
-    arg, bytes, connect_of, fill_event, qos, raw_slice_mut, saturate, state, state_ref,
+    arg, bytes, connect_of, fill_chunk, fill_event, qos, raw_slice_mut, saturate, state, state_ref,
     status_of as status_of_any, topic_str, Ae, Ek, Fail, Pe, Se, St, State, MAX_TOPICS_PER_CALL,
 };
-use crate::session::{ConnectOptions, Error, Event, OutgoingAliases, TopicAliases};
+use crate::session::{ConnectOptions, Error, Event, FrameOf, OutgoingAliases, TopicAliases};
 use crate::wire::v5::{self as wire5, RetainHandling, SubscriptionOptions};
 use crate::wire::{
-    EncodeError, Property, PropertyError, PropertyId, QoS, RawValue, ReasonCode, Version,
+    EncodeError, Properties, Property, PropertyError, PropertyId, QoS, RawValue, ReasonCode,
+    Version,
 };
 
 /// Most properties one call may send (`UMQTT_RS_MAX_PROPS`).
@@ -100,15 +101,16 @@ unsafe fn property_of<'a>(p: &umqtt_rs_prop_t) -> Result<Property<'a>, Fail> {
     Property::from_raw(id, raw).ok_or(bad_property(p.id))
 }
 
-/// The caller's properties as a list on the stack.
+/// The caller's properties into `list`, a list on the caller's stack
+/// (filled in place: a list returned by value is a copy of its whole
+/// capacity on every publish).
 ///
 /// # Safety
 /// `props.items` must point to `props.count` entries whose byte strings
 /// are readable for `'a` (or `count` must be 0).
-unsafe fn props_of<'a>(props: umqtt_rs_props_t) -> Result<PropList<'a>, Fail> {
-    let mut list = Vec::new();
+unsafe fn props_of<'a>(props: umqtt_rs_props_t, list: &mut PropList<'a>) -> Result<(), Fail> {
     if props.count == 0 || props.items.is_null() {
-        return Ok(list);
+        return Ok(());
     }
     if props.count > MAX_PROPS {
         return Err(arg(Ae::UMQTT_RS_ARG_OTHER));
@@ -121,7 +123,7 @@ unsafe fn props_of<'a>(props: umqtt_rs_props_t) -> Result<PropList<'a>, Fail> {
         // The count was checked above.
         let _ = list.push(p);
     }
-    Ok(list)
+    Ok(())
 }
 
 /// Sets the protocol version of the next connection.
@@ -158,8 +160,12 @@ pub unsafe extern "C" fn umqtt_rs_connect5(
     st.reset_io();
     let r = (|| {
         // SAFETY: per the function contract, every byte string is readable.
-        let (connect, props, will_props) =
-            unsafe { (connect_of(o)?, props_of(v.props)?, props_of(v.will_props)?) };
+        let (mut props, mut will_props) = (PropList::new(), PropList::new());
+        let connect = unsafe {
+            props_of(v.props, &mut props)?;
+            props_of(v.will_props, &mut will_props)?;
+            connect_of(o)?
+        };
         let options = ConnectOptions {
             session_expiry: v.session_expiry,
             receive_maximum: v.receive_maximum,
@@ -174,7 +180,9 @@ pub unsafe extern "C" fn umqtt_rs_connect5(
     st.report(r)
 }
 
-/// Queues a PUBLISH with properties (see the header for `payload_separate`).
+/// Queues a PUBLISH with properties (see the header for `payload_separate`);
+/// in an MQTT 5 build [`super::umqtt_rs_publish`] is this without them,
+/// so the firmware has one publish path.
 ///
 /// # Safety
 /// As [`super::umqtt_rs_publish`]; `props` entries readable.
@@ -195,8 +203,10 @@ pub unsafe extern "C" fn umqtt_rs_publish5(
     let r = (|| {
         let topic = topic_str(topic)?;
         let q = qos(qos_in)?;
+        let mut list = PropList::new();
         // SAFETY: per the function contract.
-        let props = unsafe { props_of(props) }?;
+        unsafe { props_of(props, &mut list) }?;
+        let props = &list[..];
         let packet = wire5::Publish {
             publish: crate::wire::Publish {
                 topic,
@@ -206,21 +216,26 @@ pub unsafe extern "C" fn umqtt_rs_publish5(
                 pid: 1,
                 payload,
             },
-            props: crate::wire::Properties::from_list(&props),
+            props: crate::wire::Properties::from_list(props),
         };
+        // The header in the session's version (`umqtt_rs_publish` comes
+        // here too): a 3.1.1 one has no property length.
         let header = packet
-            .header_len_for(payload.len())
+            .header_len_in(payload.len(), st.session.version())
             .map_err(super::encode_status)?;
         // SAFETY: the glue lent the map and does not use it during the call.
         let out_aliases = unsafe { raw_slice_mut(st.out_alias, st.out_alias_cap) };
         let (id, separate) = st.publish_in(header, payload.len(), |s, tx, separate| {
             if separate {
-                s.publish_header_with(now_ms, topic, payload, q, retain, &props, tx)
+                s.publish_header_with(now_ms, topic, payload, q, retain, props, tx)
             } else if !out_aliases.is_empty() {
                 let mut map = OutgoingAliases::new(&mut *out_aliases);
-                s.publish_aliased(now_ms, topic, payload, q, retain, &props, &mut map, tx)
+                s.publish_aliased(now_ms, topic, payload, q, retain, props, &mut map, tx)
+            } else if props.is_empty() {
+                // (As fast as a 3.1.1-only build's `umqtt_rs_publish`.)
+                s.publish(now_ms, topic, payload, q, retain, tx)
             } else {
-                s.publish_with(now_ms, topic, payload, q, retain, &props, tx)
+                s.publish_with(now_ms, topic, payload, q, retain, props, tx)
             }
         })?;
         // SAFETY: per the function contract.
@@ -251,11 +266,14 @@ pub unsafe extern "C" fn umqtt_rs_subscribe5(
     let r = (|| {
         // SAFETY: per the function contract: `topics` holds `count`
         // readable entries, `props` readable ones.
-        let (list, props) = unsafe { (super::topic_list(topics, count)?, props_of(props)?) };
+        let list = unsafe { super::topic_list(topics, count) }?;
+        let mut given = PropList::new();
+        // SAFETY: as above.
+        unsafe { props_of(props, &mut given) }?;
         // SAFETY: `topics` holds the entries `list` was read from.
         let options = unsafe { with_options(topics, &list) };
         let id = st
-            .with_tx(|s, tx| s.subscribe_with_options(now_ms, &options, &props, tx))
+            .with_tx(|s, tx| s.subscribe_with_options(now_ms, &options, &given, tx))
             .map_err(status_of_any)?;
         // SAFETY: per the function contract.
         unsafe { *pid = id };
@@ -275,13 +293,34 @@ pub unsafe extern "C" fn umqtt_rs_disconnect5(
     props: umqtt_rs_props_t,
 ) -> St {
     // SAFETY: per the function contract.
+    unsafe { reason_packet(client, None, reason, props) }
+}
+
+/// DISCONNECT (`auth_at` None) or AUTH at `auth_at` ms with the caller's
+/// reason code and properties: one body for both exports.
+///
+/// # Safety
+/// As [`umqtt_rs_disconnect5`].
+#[inline(never)]
+unsafe fn reason_packet(
+    client: *mut umqtt_rs_client_t,
+    auth_at: Option<u64>,
+    reason: u8,
+    props: umqtt_rs_props_t,
+) -> St {
+    // SAFETY: per the function contract.
     let st = unsafe { state(client) };
     let r = (|| {
         let reason = ReasonCode::from_u8(reason).ok_or(arg(Ae::UMQTT_RS_ARG_OTHER))?;
+        let mut props_list = PropList::new();
         // SAFETY: per the function contract.
-        let props = unsafe { props_of(props) }?;
-        st.with_tx(|s, tx| s.disconnect_with(reason, &props, tx))
-            .map_err(status_of_any)
+        unsafe { props_of(props, &mut props_list) }?;
+        let props = &props_list[..];
+        st.with_tx(|s, tx| match auth_at {
+            Some(now_ms) => s.auth(now_ms, reason, props, tx),
+            None => s.disconnect_with(reason, props, tx),
+        })
+        .map_err(status_of_any)
     })();
     st.report(r)
 }
@@ -333,15 +372,7 @@ pub unsafe extern "C" fn umqtt_rs_auth(
     props: umqtt_rs_props_t,
 ) -> St {
     // SAFETY: per the function contract.
-    let st = unsafe { state(client) };
-    let r = (|| {
-        let reason = ReasonCode::from_u8(reason).ok_or(arg(Ae::UMQTT_RS_ARG_OTHER))?;
-        // SAFETY: per the function contract.
-        let props = unsafe { props_of(props) }?;
-        st.with_tx(|s, tx| s.auth(now_ms, reason, &props, tx))
-            .map_err(status_of_any)
-    })();
-    st.report(r)
+    unsafe { reason_packet(client, Some(now_ms), reason, props) }
 }
 
 /// The CONNACK's limits.
@@ -447,29 +478,51 @@ pub(super) unsafe fn with_options<'a>(
     out
 }
 
-/// [`super::umqtt_rs_next_event`] in an MQTT 5 session: whole packets
-/// (no pieces yet), incoming topic aliases in the lent map, and the v5
-/// events.
+/// [`super::umqtt_rs_next_event`] in an MQTT 5 build, for both versions:
+/// packets read in the session's version into the MQTT 5 representation
+/// (a 3.1.1 session's give the 3.1.1 events), incoming topic aliases in
+/// the lent map, and a 3.1.1 message in pieces (an MQTT 5 session takes
+/// none yet).
 pub(super) fn next_event(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t) -> St {
-    let (max, version) = (st.session.max_packet_size(), st.session.version());
+    let (max, chunk, version) = (st.session.max_packet_size(), st.chunk, st.session.version());
     // SAFETY: the RxBuf and the alias map live only in this call (the glue
     // lent both and uses neither meanwhile); the packet an event borrows
     // stays lent (unmoved) until the next call, as the header promises.
     let (mut rx, alias_mem) = unsafe { (st.rx(), raw_slice_mut(st.alias, st.alias_cap)) };
     let mut aliases = TopicAliases::new(alias_mem);
     let r = loop {
-        let packet = match rx.next_packet_v5(max, version) {
-            Ok(Some(p)) => p,
+        let (packet, piece) = match rx.next_frame_v5(max, chunk, version) {
+            Ok(Some(FrameOf::Packet(p))) => (p, None),
+            Ok(Some(FrameOf::Chunk(c))) if !c.is_first() => {
+                fill_chunk(ev, &c.publish, c.offset, c.total);
+                break Ok(());
+            }
+            // The first piece: the session decides (delivery, or a resend
+            // of a held id: PUBREC and the rest dropped).
+            Ok(Some(FrameOf::Chunk(c))) => {
+                let publish = wire5::Publish {
+                    publish: c.publish,
+                    props: Properties::EMPTY,
+                };
+                (wire5::Packet::Publish(publish), Some((c.offset, c.total)))
+            }
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
         };
-        // What an error ending the connection carries.
+        // What an error ending the connection carries (None in 3.1.1).
         let closing = match &packet {
             wire5::Packet::Disconnect(d) => d.props.as_bytes(),
             wire5::Packet::Connack(c) => c.props.as_bytes(),
             _ => None,
-        };
+        }
+        .filter(|p| !p.is_empty());
         match st.with_tx_inline(|s, tx| s.handle_v5_aliased(now_ms, packet, &mut aliases, tx)) {
+            Ok(Some(Event::Message(p))) if piece.is_some() => {
+                let (offset, total) = piece.unwrap_or_default();
+                fill_chunk(ev, &p, offset, total);
+                break Ok(());
+            }
+            Ok(None) if piece.is_some() => rx.skip_stream(),
             Ok(None) => {}
             Ok(Some(e)) => {
                 fill_event5(ev, &e);

@@ -30,7 +30,8 @@
 
 use heapless::Vec;
 
-use crate::wire::{Packet, QoS};
+use super::txbuf::{out, Out};
+use crate::wire::QoS;
 
 /// Messages that may be with the application, unacknowledged, at once
 /// (plus owed acks).
@@ -47,10 +48,10 @@ pub(crate) struct Delivery {
 
 impl Delivery {
     /// The acknowledgement the application's ack sends.
-    pub(crate) fn ack_packet(&self) -> Packet<'static> {
+    pub(crate) fn ack_packet(&self) -> Out<'static> {
         match self.qos {
-            QoS::ExactlyOnce => Packet::Pubrec(self.pid),
-            _ => Packet::Puback(self.pid),
+            QoS::ExactlyOnce => out::pubrec(self.pid),
+            _ => out::puback(self.pid),
         }
     }
 }
@@ -162,7 +163,7 @@ mod tests {
         assert!(d.delivering_qos2(5) && !d.delivering_qos2(6));
         assert_eq!(d.qos2_pending(), 1);
         let inner = d.take(6).unwrap();
-        assert_eq!(inner.ack_packet(), Packet::Puback(6));
+        assert_eq!(inner.ack_packet(), out::puback(6));
         d.owe(inner);
         assert_eq!(d.take(6), None, "owed, no longer with the application");
         assert_eq!(
@@ -173,7 +174,7 @@ mod tests {
             })
         );
         let outer = d.take(5).unwrap();
-        assert_eq!(outer.ack_packet(), Packet::Pubrec(5));
+        assert_eq!(outer.ack_packet(), out::pubrec(5));
         d.paid(d.first_owed().unwrap());
         assert_eq!(d.len(), 0);
         for pid in 1..=MAX_UNACKED as u16 {

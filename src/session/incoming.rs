@@ -4,6 +4,7 @@
 //! [`Session::abandon`], with the acknowledgements owed until the transmit
 //! buffer takes them.
 
+use super::txbuf::out;
 use super::{AckKind, Error, Event, Link, OutgoingFlow, ProtocolError, Session, TxBuf};
 use crate::wire::{ConnectReturnCode, Packet, PacketType, Publish, QoS};
 
@@ -119,13 +120,13 @@ impl Session {
             }
             Packet::Pubrec(pid) => match self.durable.outgoing_flow(pid) {
                 Some(OutgoingFlow::AwaitPubrec) => {
-                    self.send(now_ms, &Packet::Pubrel(pid), tx)?;
+                    self.send(now_ms, &out::pubrel(pid), tx)?;
                     self.durable.pubrec_received(pid, tx.store_mut());
                     Ok(None)
                 }
                 Some(OutgoingFlow::AwaitPubcomp) => {
                     // A repeated PUBREC: answer again, the order is kept.
-                    self.send(now_ms, &Packet::Pubrel(pid), tx)?;
+                    self.send(now_ms, &out::pubrel(pid), tx)?;
                     Ok(None)
                 }
                 other => Err(wrong_ack(pid, PacketType::Pubrec, other)),
@@ -133,7 +134,7 @@ impl Session {
             Packet::Pubrel(pid) => {
                 // Answered even for an unknown id (MQTT-4.3.3-2 ff.): the
                 // PUBCOMP may have been lost with the previous connection.
-                self.send(now_ms, &Packet::Pubcomp(pid), tx)?;
+                self.send(now_ms, &out::pubcomp(pid), tx)?;
                 self.durable.release_incoming(pid, tx.held_bits());
                 Ok(None)
             }
@@ -224,7 +225,7 @@ impl Session {
         if publish.qos == QoS::ExactlyOnce {
             if self.durable.incoming_held(pid, tx.held_bits()) {
                 // A resend of a message the application has: ack only.
-                self.send(now_ms, &Packet::Pubrec(pid), tx)?;
+                self.send(now_ms, &out::pubrec(pid), tx)?;
                 return Ok(None);
             }
             if self.deliveries.delivering_qos2(pid) {

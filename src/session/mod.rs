@@ -71,23 +71,23 @@ pub use error::{Error, ProtocolError};
 pub use event::Event;
 pub use held::{HELD_BITMAP_BYTES, INLINE_HELD};
 pub use persist::{crc32, RestoreError};
-pub use rxbuf::{Chunk, Frame, RxBuf, RxParts};
+pub use rxbuf::{Chunk, Frame, FrameOf, RxBuf, RxParts};
 pub use state::OutgoingFlow;
 pub use store::Store;
 pub use txbuf::TxBuf;
 #[cfg(feature = "mqtt5")]
 pub use v5::{ConnectOptions, MAX_CONNECT_PROPERTIES, MAX_SUBSCRIBE_FILTERS};
 
-use crate::wire::{
-    validate_topic_filter, Connect, EncodeError, Packet, QoS, Subscribe, SubscribeTopics,
-    Unsubscribe, UnsubscribeTopics,
-};
+use crate::wire::{validate_topic_filter, Connect, EncodeError, QoS, Version};
+#[cfg(not(feature = "mqtt5"))]
+use crate::wire::{Packet, Subscribe, SubscribeTopics, Unsubscribe, UnsubscribeTopics};
 use delivery::Deliveries;
 #[cfg(feature = "mqtt5")]
 use incoming::wrong_ack;
 #[cfg(feature = "mqtt5")]
 use publish::Body;
 use state::Durable;
+use txbuf::{out, Out};
 
 /// Outgoing QoS 1/2 messages that may await acknowledgement at once (the
 /// largest window).
@@ -322,18 +322,17 @@ impl Session {
         connect: &Connect<'_>,
         tx: &mut TxBuf<'_>,
     ) -> Result<(), Error> {
+        // One CONNECT encoder for both versions in an MQTT 5 build.
         #[cfg(feature = "mqtt5")]
-        if self.v5.version.is_v5() {
-            return self.connect_with(now_ms, connect, &ConnectOptions::DEFAULT, tx);
+        return self.connect_with(now_ms, connect, &ConnectOptions::DEFAULT, tx);
+        #[cfg(not(feature = "mqtt5"))]
+        {
+            let packet = Packet::Connect(*connect);
+            self.check_size(&packet)?;
+            tx.push_out(&packet, Version::V311)?;
+            self.start_connection(now_ms, connect, tx);
+            Ok(())
         }
-        #[cfg(feature = "mqtt5")]
-        self.v5
-            .check_resume(connect.clean_session, self.durable.outgoing_len())?;
-        let packet = Packet::Connect(*connect);
-        self.check_size(&packet)?;
-        tx.push(&packet)?;
-        self.start_connection(now_ms, connect, tx);
-        Ok(())
     }
 
     /// The state of a connection whose CONNECT was just queued.
@@ -372,16 +371,18 @@ impl Session {
             validate_topic_filter(filter)
                 .map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
         }
+        // One SUBSCRIBE encoder for both versions in an MQTT 5 build.
         #[cfg(feature = "mqtt5")]
-        if self.v5.version.is_v5() {
-            return self.subscribe_v5_qos(now_ms, topics, tx);
+        return self.subscribe_v5_qos(now_ms, topics, tx);
+        #[cfg(not(feature = "mqtt5"))]
+        {
+            let pid = self.start_request()?;
+            let packet = Packet::Subscribe(Subscribe {
+                pid,
+                topics: SubscribeTopics::List(topics),
+            });
+            self.finish_request(now_ms, pid, AckKind::Suback, &packet, tx)
         }
-        let pid = self.start_request()?;
-        let packet = Packet::Subscribe(Subscribe {
-            pid,
-            topics: SubscribeTopics::List(topics),
-        });
-        self.finish_request(now_ms, pid, AckKind::Suback, &packet, tx)
     }
 
     /// Queues an UNSUBSCRIBE for `topics` and returns its packet id;
@@ -401,15 +402,16 @@ impl Session {
                 .map_err(|e| Error::Encode(EncodeError::InvalidTopic(e)))?;
         }
         #[cfg(feature = "mqtt5")]
-        if self.v5.version.is_v5() {
-            return self.unsubscribe_v5(now_ms, topics, tx);
+        return self.unsubscribe_v5(now_ms, topics, tx);
+        #[cfg(not(feature = "mqtt5"))]
+        {
+            let pid = self.start_request()?;
+            let packet = Packet::Unsubscribe(Unsubscribe {
+                pid,
+                topics: UnsubscribeTopics::List(topics),
+            });
+            self.finish_request(now_ms, pid, AckKind::Unsuback, &packet, tx)
         }
-        let pid = self.start_request()?;
-        let packet = Packet::Unsubscribe(Unsubscribe {
-            pid,
-            topics: UnsubscribeTopics::List(topics),
-        });
-        self.finish_request(now_ms, pid, AckKind::Unsuback, &packet, tx)
     }
 
     fn start_request(&self) -> Result<u16, Error> {
@@ -419,6 +421,7 @@ impl Session {
         self.peek_pid()
     }
 
+    #[cfg(not(feature = "mqtt5"))]
     fn finish_request(
         &mut self,
         now_ms: u64,
@@ -449,7 +452,7 @@ impl Session {
     /// [`Error::NotConnected`], [`Error::TxFull`].
     pub fn ping(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
         self.require_open()?;
-        self.send(now_ms, &Packet::Pingreq, tx)?;
+        self.send(now_ms, &out::PINGREQ, tx)?;
         if self.conn.ping_sent_at.is_none() {
             self.conn.ping_sent_at = Some(now_ms);
         }
@@ -466,7 +469,7 @@ impl Session {
         if self.conn.link == Link::Closed {
             return Err(Error::NotConnected);
         }
-        tx.push(&Packet::Disconnect)?;
+        tx.push_out(&out::DISCONNECT, self.out_version())?;
         self.connection_lost();
         Ok(())
     }
@@ -508,7 +511,7 @@ impl Session {
                 if self.conn.keepalive_ms > 0
                     && now_ms.saturating_sub(self.conn.last_tx_ms) >= self.conn.keepalive_ms / 2
                 {
-                    self.send(now_ms, &Packet::Pingreq, tx)?;
+                    self.send(now_ms, &out::PINGREQ, tx)?;
                     self.conn.ping_sent_at = Some(now_ms);
                 }
                 Ok(())
@@ -568,8 +571,9 @@ impl Session {
     }
 
     /// Refuses an outgoing packet over the maximum packet size.
+    #[cfg(not(feature = "mqtt5"))]
     fn check_size(&self, packet: &Packet<'_>) -> Result<(), Error> {
-        self.check_len(packet.encoded_len().map_err(Error::Encode)?)
+        self.check_len(packet.encoded_len_from_client().map_err(Error::Encode)?)
     }
 
     /// Refuses an outgoing packet of `size` bytes over the maximum packet
@@ -590,9 +594,17 @@ impl Session {
         self.max_packet_size
     }
 
+    /// The version the session's packets are encoded in.
+    fn out_version(&self) -> Version {
+        #[cfg(feature = "mqtt5")]
+        return self.v5.version;
+        #[cfg(not(feature = "mqtt5"))]
+        Version::V311
+    }
+
     /// Queues `packet` and notes the time.
-    fn send(&mut self, now_ms: u64, packet: &Packet<'_>, tx: &mut TxBuf<'_>) -> Result<(), Error> {
-        tx.push(packet)?;
+    fn send(&mut self, now_ms: u64, packet: &Out<'_>, tx: &mut TxBuf<'_>) -> Result<(), Error> {
+        tx.push_out(packet, self.out_version())?;
         self.conn.last_tx_ms = now_ms;
         Ok(())
     }

@@ -35,7 +35,9 @@
 
 use core::fmt;
 
-use crate::wire::{Packet, Publish, QoS, Version};
+#[cfg(not(feature = "mqtt5"))]
+use crate::wire::Packet;
+use crate::wire::{Publish, QoS, Version};
 
 use super::state::Inflight;
 use super::{Error, OutgoingFlow, Session, TxBuf, INLINE_HELD, MAX_INFLIGHT};
@@ -396,29 +398,32 @@ fn check_entry(
     }
 }
 
-/// A whole PUBLISH in `version` and the bytes it took (for MQTT 5 the
-/// PUBLISH reader alone, not the whole v5 parser).
+/// A whole PUBLISH in `version` and the bytes it took: in an MQTT 5 build
+/// the PUBLISH header reader of either version (not a whole packet
+/// parser), otherwise the reader of what a broker sends.
 fn parse_publish(packet: &[u8], version: Version) -> Option<(Publish<'_>, usize)> {
     #[cfg(feature = "mqtt5")]
-    if version.is_v5() {
+    {
         use crate::wire::{parse_fixed_header_for, v5, PacketType};
         let header = parse_fixed_header_for(packet, version).ok()??;
         let body = packet.get(header.header_len..header.packet_len())?;
         if header.packet_type != PacketType::Publish || body.len() != header.remaining_len {
             return None;
         }
-        let (p, _) = v5::Publish::parse_head(&header, body).ok()??;
-        return Some((p.publish, header.packet_len()));
+        let (p, _) = v5::Publish::parse_head_in(&header, body, version).ok()??;
+        Some((p.publish, header.packet_len()))
     }
     #[cfg(not(feature = "mqtt5"))]
-    let _ = version;
-    // The reader of what a broker sends: a PUBLISH is among it, and the
-    // firmware carries no other.
-    let header = crate::wire::parse_fixed_header(packet).ok()??;
-    let body = packet.get(header.header_len..header.packet_len())?;
-    match Packet::parse_from_server(&header, body) {
-        Ok(Packet::Publish(p)) => Some((p, header.packet_len())),
-        _ => None,
+    {
+        // A PUBLISH is among what a broker sends, and the firmware
+        // carries no other reader.
+        let _ = version;
+        let header = crate::wire::parse_fixed_header(packet).ok()??;
+        let body = packet.get(header.header_len..header.packet_len())?;
+        match Packet::parse_from_server(&header, body) {
+            Ok(Packet::Publish(p)) => Some((p, header.packet_len())),
+            _ => None,
+        }
     }
 }
 
@@ -426,7 +431,7 @@ fn parse_publish(packet: &[u8], version: Version) -> Option<(Publish<'_>, usize)
 mod tests {
     use super::*;
     use crate::session::{Event, Store, HELD_BITMAP_BYTES};
-    use crate::wire::Connect;
+    use crate::wire::{Connect, Packet};
     use std::vec;
     use std::vec::Vec;
 

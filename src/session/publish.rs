@@ -4,9 +4,9 @@
 //! size and the store, queues it and keeps a copy for a resend; and the
 //! resends of a resumed session, which go out before anything new.
 
-use super::txbuf::{OutProps, OutPublish};
+use super::txbuf::{out, OutProps, OutPublish};
 use super::{Error, OutgoingFlow, Session, TxBuf};
-use crate::wire::{validate_topic_name, EncodeError, Packet, Publish, QoS};
+use crate::wire::{validate_topic_name, EncodeError, Publish, QoS};
 
 impl Session {
     /// Queues a PUBLISH and returns its packet id (0 for QoS 0).  QoS 1/2
@@ -233,7 +233,7 @@ impl Session {
     pub(super) fn pump_resends(&mut self, now_ms: u64, tx: &mut TxBuf<'_>) -> Result<(), Error> {
         while let Some(m) = self.durable.next_resend() {
             if m.flow == OutgoingFlow::AwaitPubcomp {
-                tx.push(&Packet::Pubrel(m.pid))?;
+                tx.push_out(&out::pubrel(m.pid), self.out_version())?;
             } else {
                 tx.push_stored(m.off as usize, m.len as usize)?;
                 if m.streamed > 0 {
@@ -267,10 +267,12 @@ impl Session {
         publish: Publish<'p>,
         props: OutProps<'p>,
     ) -> Result<OutPublish<'p>, Error> {
-        if self.v5.version.is_v5() {
-            Ok(OutPublish::V5(crate::wire::v5::Publish { publish, props }))
-        } else if props.is_empty() {
-            Ok(OutPublish::V311(publish))
+        let v = self.v5.version;
+        if v.is_v5() || props.is_empty() {
+            Ok(OutPublish::In(
+                crate::wire::v5::Publish { publish, props },
+                v,
+            ))
         } else {
             Err(Error::Encode(EncodeError::NotInVersion))
         }

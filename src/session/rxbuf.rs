@@ -84,10 +84,15 @@ impl Chunk<'_> {
 }
 
 /// What [`RxBuf::next_frame`] lends: a whole packet or a payload piece.
+pub type Frame<'a> = FrameOf<'a, Packet<'a>>;
+
+/// A whole packet of representation `P` (the 3.1.1 [`Packet`] from
+/// [`RxBuf::next_frame`], the version-generic MQTT 5 one from
+/// `RxBuf::next_frame_v5`) or a payload piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frame<'a> {
+pub enum FrameOf<'a, P> {
     /// A whole packet.
-    Packet(Packet<'a>),
+    Packet(P),
     /// A piece of a PUBLISH too large for one chunk.
     Chunk(Chunk<'a>),
 }
@@ -386,35 +391,64 @@ impl<'a> RxBuf<'a> {
         max_packet_size: usize,
         chunk: usize,
     ) -> Result<Option<Frame<'_>>, Error> {
-        if chunk == 0 && !self.streaming() {
-            // Whole packets only: the common case, straight.
-            return Ok(self.next_packet(max_packet_size)?.map(Frame::Packet));
-        }
-        self.release();
-        loop {
-            if self.streaming() {
-                if self.at.stream_skip {
-                    let buffered = self
-                        .at
-                        .end
-                        .saturating_sub(self.at.start.saturating_add(self.at.stream_head));
-                    if buffered == 0 {
-                        return Ok(None);
+        self.frame_with(chunk, |rx| rx.next_packet(max_packet_size))
+    }
+
+    /// [`next_frame`](Self::next_frame) with whole packets read as
+    /// [`next_packet_v5`](Self::next_packet_v5) reads them: one reader of
+    /// both versions.  Pieces only in 3.1.1 (`chunk` counts as 0 in MQTT
+    /// 5, whose PUBLISH header the piece reader does not take yet).
+    ///
+    /// # Errors
+    /// As [`next_frame`](Self::next_frame).
+    #[cfg(feature = "mqtt5")]
+    pub fn next_frame_v5(
+        &mut self,
+        max_packet_size: usize,
+        chunk: usize,
+        version: Version,
+    ) -> Result<Option<FrameOf<'_, crate::wire::v5::Packet<'_>>>, Error> {
+        let chunk = if version.is_v5() { 0 } else { chunk };
+        self.frame_with(chunk, |rx| rx.next_packet_v5(max_packet_size, version))
+    }
+
+    /// The frame loop, with `whole` reading a whole packet.
+    #[inline]
+    fn frame_with<'s, P>(
+        &'s mut self,
+        chunk: usize,
+        whole: impl FnOnce(&'s mut Self) -> Result<Option<P>, Error>,
+    ) -> Result<Option<FrameOf<'s, P>>, Error> {
+        if chunk > 0 || self.streaming() {
+            self.release();
+            loop {
+                if self.streaming() {
+                    if self.at.stream_skip {
+                        let buffered = self
+                            .at
+                            .end
+                            .saturating_sub(self.at.start.saturating_add(self.at.stream_head));
+                        if buffered == 0 {
+                            return Ok(None);
+                        }
+                        self.drop_payload(buffered);
+                        continue;
                     }
-                    self.drop_payload(buffered);
-                    continue;
+                    return self.lend_chunk(chunk);
                 }
-                return self.lend_chunk(chunk);
-            }
-            if chunk > 0 {
+                if chunk == 0 {
+                    break;
+                }
                 match self.start_stream(chunk)? {
                     Some(true) => continue,
-                    Some(false) => {}
+                    Some(false) => break,
                     None => return Ok(None),
                 }
             }
-            return Ok(self.next_packet(max_packet_size)?.map(Frame::Packet));
         }
+        // A whole packet (the common case: whole packets only, straight),
+        // read in one place so that `whole` is inlined once.
+        Ok(whole(self)?.map(FrameOf::Packet))
     }
 
     /// Starts passing the PUBLISH at the front through in chunks if its
@@ -461,7 +495,7 @@ impl<'a> RxBuf<'a> {
     }
 
     /// Lends the next piece of the stream's payload once it is all in.
-    fn lend_chunk(&mut self, chunk: usize) -> Result<Option<Frame<'_>>, Error> {
+    fn lend_chunk<P>(&mut self, chunk: usize) -> Result<Option<FrameOf<'_, P>>, Error> {
         let RxParts {
             start,
             end,
@@ -488,7 +522,7 @@ impl<'a> RxBuf<'a> {
         let (mut publish, _) =
             Publish::parse_head(&header, body)?.ok_or(Error::RxTooSmall { needed: head })?;
         publish.payload = buf.get(from..from.saturating_add(want)).unwrap_or_default();
-        Ok(Some(Frame::Chunk(Chunk {
+        Ok(Some(FrameOf::Chunk(Chunk {
             publish,
             offset: total - left,
             total,
@@ -710,5 +744,44 @@ mod tests {
             rx.next_frame(10, 0),
             Err(Error::IncomingTooLarge { size: 25 })
         );
+    }
+
+    /// `next_frame_v5` (the MQTT 5 build's one reader) lends a 3.1.1
+    /// session the pieces `next_frame` lends and its whole packets in the
+    /// MQTT 5 representation; an MQTT 5 session gets no pieces.
+    #[cfg(feature = "mqtt5")]
+    #[test]
+    fn the_v5_reader_lends_pieces_in_3_1_1_only() {
+        use crate::wire::{v5, Version};
+        let puback_7 = v5::Packet::Puback(v5::Ack::success(7));
+        for (version, props) in [(Version::V311, &[][..]), (Version::V5, &[0x00][..])] {
+            #[rustfmt::skip]
+            let mut stream = std::vec![
+                0x30, 23 + props.len() as u8, // PUBLISH QoS 0
+                0x00, 0x01, b't',             // topic "t"
+            ];
+            stream.extend_from_slice(props); // (MQTT 5: no properties)
+            stream.extend_from_slice(&[0xaa; 20]);
+            stream.extend_from_slice(PUBACK_7);
+            let mut mem = [0u8; 64];
+            let mut rx = RxBuf::new(&mut mem);
+            read(&mut rx, &stream);
+            let mut frames = std::vec::Vec::new();
+            while let Some(f) = rx.next_frame_v5(MAX, 8, version).unwrap() {
+                frames.push(match f {
+                    FrameOf::Chunk(c) => (c.offset, c.publish.payload.len()),
+                    FrameOf::Packet(v5::Packet::Publish(p)) => (0, p.publish.payload.len()),
+                    FrameOf::Packet(p) => {
+                        assert_eq!(p, puback_7);
+                        (99, 0)
+                    }
+                });
+            }
+            let want: &[(usize, usize)] = match version {
+                Version::V311 => &[(0, 8), (8, 8), (16, 4), (99, 0)],
+                _ => &[(0, 20), (99, 0)],
+            };
+            assert_eq!(frames, want, "{version:?}");
+        }
     }
 }

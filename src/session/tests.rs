@@ -1,7 +1,7 @@
 //! Unit tests of the session: annotated byte fixtures for every flow.
 
 use super::*;
-use crate::wire::{ConnectReturnCode, PacketType, Publish, TopicError};
+use crate::wire::{ConnectReturnCode, Packet, PacketType, Publish, TopicError};
 
 const T0: u64 = 1_000;
 

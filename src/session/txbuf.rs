@@ -17,9 +17,57 @@
 //! the held-id bitmap ([`HELD_BITMAP_BYTES`](super::HELD_BITMAP_BYTES);
 //! [`with_held_bitmap`](TxBuf::with_held_bitmap)).
 
-use crate::wire::{EncodeError, Packet, Publish};
+use crate::wire::{EncodeError, Packet, Publish, Version};
 
 use super::{Error, Store};
+
+/// A packet as the session encodes it.  In an MQTT 5 build the
+/// version-generic [`v5::Packet`](crate::wire::v5::Packet) for both
+/// versions (with [`Version::V311`] it writes the bytes
+/// [`Packet`] does), so the firmware carries one codec; otherwise the
+/// 3.1.1 [`Packet`].  Only a client's packets are encoded
+/// ([`TxBuf::push_out`]).
+#[cfg(feature = "mqtt5")]
+pub(crate) type Out<'a> = crate::wire::v5::Packet<'a>;
+#[cfg(not(feature = "mqtt5"))]
+pub(crate) type Out<'a> = Packet<'a>;
+
+/// The session's own small packets as [`Out`] values: the acks, PINGREQ
+/// and the plain DISCONNECT, the same bytes in both versions.
+pub(crate) mod out {
+    use super::Out;
+    #[cfg(feature = "mqtt5")]
+    use crate::wire::v5::{Ack, Packet as P, ReasonOnly};
+    #[cfg(not(feature = "mqtt5"))]
+    use crate::wire::Packet as P;
+
+    #[cfg(feature = "mqtt5")]
+    const fn ack(pid: u16) -> Ack<'static> {
+        Ack::success(pid)
+    }
+    #[cfg(not(feature = "mqtt5"))]
+    const fn ack(pid: u16) -> u16 {
+        pid
+    }
+
+    pub(crate) const fn puback(pid: u16) -> Out<'static> {
+        P::Puback(ack(pid))
+    }
+    pub(crate) const fn pubrec(pid: u16) -> Out<'static> {
+        P::Pubrec(ack(pid))
+    }
+    pub(crate) const fn pubrel(pid: u16) -> Out<'static> {
+        P::Pubrel(ack(pid))
+    }
+    pub(crate) const fn pubcomp(pid: u16) -> Out<'static> {
+        P::Pubcomp(ack(pid))
+    }
+    pub(crate) const PINGREQ: Out<'static> = P::Pingreq;
+    #[cfg(feature = "mqtt5")]
+    pub(crate) const DISCONNECT: Out<'static> = P::Disconnect(ReasonOnly::SUCCESS);
+    #[cfg(not(feature = "mqtt5"))]
+    pub(crate) const DISCONNECT: Out<'static> = P::Disconnect;
+}
 
 /// Outbound bytes waiting to be written: `buf[..len]`, oldest first; and the
 /// store of unacknowledged packets.
@@ -185,6 +233,25 @@ impl<'a> TxBuf<'a> {
         self.push_with(needed, |dst| packet.encode(dst))
     }
 
+    /// Encodes the session's `packet` in protocol `v` after the pending
+    /// bytes (see [`Out`]); returns its size.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub(crate) fn push_out(&mut self, packet: &Out<'_>, v: Version) -> Result<(), Error> {
+        #[cfg(feature = "mqtt5")]
+        {
+            let needed = packet.encoded_len_from_client(v).map_err(Error::Encode)?;
+            self.push_with(needed, |dst| packet.encode_from_client(dst, v))
+        }
+        #[cfg(not(feature = "mqtt5"))]
+        {
+            let _ = v;
+            let needed = packet.encoded_len_from_client().map_err(Error::Encode)?;
+            self.push_with(needed, |dst| packet.encode_from_client(dst))
+        }
+    }
+
     /// Appends the `needed` bytes `encode` writes into the free space (a
     /// packet in either protocol version, or only its header).
     pub(crate) fn push_with(
@@ -229,36 +296,41 @@ pub(crate) type OutProps<'p> = crate::wire::Properties<'p>;
 #[cfg(not(feature = "mqtt5"))]
 pub(crate) type OutProps<'p> = core::marker::PhantomData<&'p ()>;
 
-/// An outgoing PUBLISH encoded in the session's protocol version.
+/// An outgoing PUBLISH encoded in the session's protocol version: in an
+/// MQTT 5 build through the one version-generic encoder (see [`Out`]).
 #[derive(Clone, Copy)]
 pub(crate) enum OutPublish<'p> {
+    #[cfg(not(feature = "mqtt5"))]
     V311(Publish<'p>),
     #[cfg(feature = "mqtt5")]
-    V5(crate::wire::v5::Publish<'p>),
+    In(crate::wire::v5::Publish<'p>, Version),
 }
 
 impl OutPublish<'_> {
     pub(crate) fn encoded_len(&self) -> Result<usize, EncodeError> {
         match self {
-            Self::V311(p) => Packet::Publish(*p).encoded_len(),
+            #[cfg(not(feature = "mqtt5"))]
+            Self::V311(p) => Packet::Publish(*p).encoded_len_from_client(),
             #[cfg(feature = "mqtt5")]
-            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encoded_len(),
+            Self::In(p, v) => Out::Publish(*p).encoded_len_from_client(*v),
         }
     }
 
     pub(crate) fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         match self {
-            Self::V311(p) => Packet::Publish(*p).encode(out),
+            #[cfg(not(feature = "mqtt5"))]
+            Self::V311(p) => Packet::Publish(*p).encode_from_client(out),
             #[cfg(feature = "mqtt5")]
-            Self::V5(p) => crate::wire::v5::Packet::Publish(*p).encode(out),
+            Self::In(p, v) => Out::Publish(*p).encode_from_client(out, *v),
         }
     }
 
     pub(crate) fn header_len_for(&self, payload_len: usize) -> Result<usize, EncodeError> {
         match self {
+            #[cfg(not(feature = "mqtt5"))]
             Self::V311(p) => p.header_len_for(payload_len),
             #[cfg(feature = "mqtt5")]
-            Self::V5(p) => p.header_len_for(payload_len),
+            Self::In(p, v) => p.header_len_in(payload_len, *v),
         }
     }
 
@@ -268,9 +340,10 @@ impl OutPublish<'_> {
         out: &mut [u8],
     ) -> Result<usize, EncodeError> {
         match self {
+            #[cfg(not(feature = "mqtt5"))]
             Self::V311(p) => p.encode_header_for(payload_len, out),
             #[cfg(feature = "mqtt5")]
-            Self::V5(p) => p.encode_header_for(payload_len, out),
+            Self::In(p, v) => p.encode_header_in(payload_len, *v, out),
         }
     }
 }

@@ -712,9 +712,11 @@ impl Session {
         tx: &mut TxBuf<'_>,
     ) -> Result<(), Error> {
         let version = self.v5.version;
-        let size = packet.encoded_len_for(version).map_err(Error::Encode)?;
+        let size = packet
+            .encoded_len_from_client(version)
+            .map_err(Error::Encode)?;
         self.check_len(size)?;
-        tx.push_with(size, |dst| packet.encode_for(dst, version))?;
+        tx.push_with(size, |dst| packet.encode_from_client(dst, version))?;
         self.conn.last_tx_ms = now_ms;
         Ok(())
     }

@@ -151,6 +151,9 @@ pub enum EncodeError {
     /// subscription option it lacks, AUTH) asked for in a 3.1.1 encoding.
     #[cfg(feature = "mqtt5")]
     NotInVersion,
+    /// A packet only a server sends (CONNACK, SUBACK, UNSUBACK, PINGRESP)
+    /// given to a client's encoder (`encode_from_client`).
+    ServerOnly,
 }
 
 impl fmt::Display for EncodeError {
@@ -174,6 +177,7 @@ impl fmt::Display for EncodeError {
             EncodeError::NoLocalOnShared => f.write_str("no local on a shared subscription"),
             #[cfg(feature = "mqtt5")]
             EncodeError::NotInVersion => f.write_str("not expressible in MQTT 3.1.1"),
+            EncodeError::ServerOnly => f.write_str("a packet only a server sends"),
         }
     }
 }

@@ -156,7 +156,17 @@ impl<'a> Packet<'a> {
     /// # Errors
     /// [`EncodeError::TooLong`] if a field or the whole packet is too long.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
-        let rem = self.remaining_len()?;
+        let rem = self.remaining_len(false)?;
+        Ok(1 + remaining_len_size(rem) + rem)
+    }
+
+    /// [`Self::encoded_len`] of a client's packet (see
+    /// [`Self::encode_from_client`]).
+    ///
+    /// # Errors
+    /// [`EncodeError::TooLong`]; [`EncodeError::ServerOnly`].
+    pub fn encoded_len_from_client(&self) -> Result<usize, EncodeError> {
+        let rem = self.client_remaining_len()?;
         Ok(1 + remaining_len_size(rem) + rem)
     }
 
@@ -170,8 +180,30 @@ impl<'a> Packet<'a> {
     /// [`EncodeError::BufferTooSmall`] with the total size needed, or the
     /// validation failure.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
-        self.validate()?;
-        let needed = self.encoded_len()?;
+        self.encode_in(out, false)
+    }
+
+    /// [`encode`](Self::encode) for a client: what only a server sends
+    /// (CONNACK, SUBACK, UNSUBACK, PINGRESP) is not written but refused
+    /// ([`EncodeError::ServerOnly`]), so that a client's firmware carries
+    /// no writer of them (as [`parse_from_server`](Self::parse_from_server)
+    /// for reading).
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode); [`EncodeError::ServerOnly`].
+    pub fn encode_from_client(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        self.encode_in(out, true)
+    }
+
+    #[inline(always)]
+    fn encode_in(&self, out: &mut [u8], client: bool) -> Result<usize, EncodeError> {
+        self.validate(client)?;
+        let rem = if client {
+            self.client_remaining_len()?
+        } else {
+            self.remaining_len(false)?
+        };
+        let needed = 1 + remaining_len_size(rem) + rem;
         if out.len() < needed {
             return Err(EncodeError::BufferTooSmall { needed });
         }
@@ -181,9 +213,12 @@ impl<'a> Packet<'a> {
             w.put(p.payload)?;
             return Ok(w.pos());
         }
-        w.fixed_header(self.first_byte(), self.remaining_len()?)?;
+        w.fixed_header(self.first_byte(), rem)?;
         let none = &Props::EMPTY;
         match self {
+            // Refused by `validate`.
+            Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
+                if client => {}
             Packet::Connect(c) => connect::write(c, &ConnectProps::EMPTY, V, &mut w)?,
             Packet::Connack(c) => {
                 connack::write(&mut w, c.session_present, c.code as u8, none, V)?;
@@ -212,9 +247,23 @@ impl<'a> Packet<'a> {
         (self.packet_type() as u8) << 4 | flags
     }
 
-    fn remaining_len(&self) -> Result<usize, EncodeError> {
+    /// The remaining length: for a client's packet one copy of the code,
+    /// shared by its encoder and its length.
+    #[inline(never)]
+    fn client_remaining_len(&self) -> Result<usize, EncodeError> {
+        self.remaining_len(true)
+    }
+
+    /// The remaining length; a server's packet refused with `client`.
+    #[inline(always)]
+    fn remaining_len(&self, client: bool) -> Result<usize, EncodeError> {
         let none = &Props::EMPTY;
         let len = match self {
+            Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
+                if client =>
+            {
+                return Err(EncodeError::ServerOnly)
+            }
             Packet::Connect(c) => connect::len(c, &ConnectProps::EMPTY, V)?,
             Packet::Connack(_) => connack::len(none, V)?,
             Packet::Puback(_) | Packet::Pubrec(_) | Packet::Pubrel(_) | Packet::Pubcomp(_) => {
@@ -230,9 +279,15 @@ impl<'a> Packet<'a> {
         check_remaining(len)
     }
 
-    fn validate(&self) -> Result<(), EncodeError> {
+    #[inline(always)]
+    fn validate(&self, client: bool) -> Result<(), EncodeError> {
         let none = &Props::EMPTY;
         match self {
+            Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
+                if client =>
+            {
+                Err(EncodeError::ServerOnly)
+            }
             Packet::Connect(c) => connect::validate(c, &ConnectProps::EMPTY, V),
             Packet::Connack(c) => connack::validate(c.session_present, c.code as u8, none, V),
             Packet::Publish(p) => p.validate(),
@@ -287,8 +342,28 @@ pub(crate) mod tests {
             })
         );
         assert_eq!(packet.packet_type() as u8, fixture[0] >> 4);
+        from_client(&packet, fixture);
         #[cfg(feature = "mqtt5")]
         same_as_v5_repr(fixture);
+    }
+
+    /// The client's encoder (what a session uses) writes a client's
+    /// packet as `encode` does and refuses a server's.
+    fn from_client(packet: &Packet<'_>, fixture: &[u8]) {
+        let mut out = [0u8; 256];
+        let (r, len) = (
+            packet.encode_from_client(&mut out),
+            packet.encoded_len_from_client(),
+        );
+        if matches!(
+            packet,
+            Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
+        ) {
+            assert_eq!((r, len), (Err(EncodeError::ServerOnly), r));
+        } else {
+            assert_eq!((r, len), (Ok(fixture.len()), r));
+            assert_eq!(&out[..fixture.len()], fixture);
+        }
     }
 
     /// The version-generic `v5::Packet`, with `Version::V311`, reads a
@@ -302,6 +377,8 @@ pub(crate) mod tests {
         let mut out = [0u8; 256];
         let m = p.encode_for(&mut out, Version::V311).unwrap();
         assert_eq!(&out[..m], fixture, "v5 repr {p:?}");
+        // The client's encoder (what a session uses) writes the same.
+        v5::tests::check_from_client(&p, Version::V311, Ok(m), &out).unwrap();
         assert_eq!(p.encoded_len_for(Version::V311), Ok(m));
         for i in 0..fixture.len() {
             assert_eq!(
@@ -632,6 +709,13 @@ pub(crate) mod tests {
                     Ok(m) => prop_assert_eq!(Packet::parse(&out[..m]), Ok(Some((packet, m)))),
                     Err(e) => prop_assert!(false, "{packet:?} parsed but does not encode: {e:?}"),
                 }
+            }
+            // A session's encoder (client packets only) agrees in 3.1.1.
+            #[cfg(feature = "mqtt5")]
+            if let Ok(Some((generic, _))) = v5::Packet::parse_for(bytes, Version::V311) {
+                let mut out = [0u8; 512];
+                let whole = generic.encode_for(&mut out, Version::V311);
+                v5::tests::check_from_client(&generic, Version::V311, whole, &out)?;
             }
             Ok(())
         }

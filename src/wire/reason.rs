@@ -77,6 +77,70 @@ reason_codes! {
     WildcardSubscriptionsNotSupported = 0xA2,
 }
 
+// The packets a reason code may be sent in, as bits.
+/// CONNACK.
+const C: u8 = 1;
+/// PUBACK, PUBREC.
+const A: u8 = 2;
+/// PUBREL, PUBCOMP.
+const R: u8 = 4;
+/// SUBACK.
+const S: u8 = 8;
+/// UNSUBACK.
+const U: u8 = 16;
+/// DISCONNECT.
+const D: u8 = 32;
+/// AUTH.
+const X: u8 = 64;
+
+/// Each defined reason code and the packets it may be sent in (section
+/// 2.4, and each packet's list of reason codes).
+const ALLOWED: [(u8, u8); 43] = [
+    (0x00, C | A | R | S | U | D | X),
+    (0x01, S),
+    (0x02, S),
+    (0x04, D),
+    (0x10, A),
+    (0x11, U),
+    (0x18, X),
+    (0x19, X),
+    (0x80, C | A | S | U | D),
+    (0x81, C | D),
+    (0x82, C | D),
+    (0x83, C | A | S | U | D),
+    (0x84, C),
+    (0x85, C),
+    (0x86, C),
+    (0x87, C | A | S | U | D),
+    (0x88, C),
+    (0x89, C | D),
+    (0x8A, C),
+    (0x8B, D),
+    (0x8C, C),
+    (0x8D, D),
+    (0x8E, D),
+    (0x8F, S | U | D),
+    (0x90, C | A | D),
+    (0x91, A | S | U),
+    (0x92, R),
+    (0x93, D),
+    (0x94, D),
+    (0x95, C | D),
+    (0x96, D),
+    (0x97, C | A | S | D),
+    (0x98, D),
+    (0x99, C | A | D),
+    (0x9A, C | D),
+    (0x9B, C | D),
+    (0x9C, C | D),
+    (0x9D, C | D),
+    (0x9E, S | D),
+    (0x9F, C | D),
+    (0xA0, D),
+    (0xA1, S | D),
+    (0xA2, S | D),
+];
+
 impl ReasonCode {
     /// A failure (0x80 and above).
     pub const fn is_error(self) -> bool {
@@ -84,40 +148,27 @@ impl ReasonCode {
     }
 
     /// Whether code `c` may be sent in a packet of type `ty` (the table of
-    /// section 2.4 and each packet's reason code list).
+    /// section 2.4 and each packet's reason code list: [`ALLOWED`]).
     pub const fn allowed_in(ty: PacketType, c: u8) -> bool {
-        match ty {
-            PacketType::Connack => matches!(
-                c,
-                0x00 | 0x80..=0x8A | 0x8C | 0x90 | 0x95 | 0x97 | 0x99..=0x9D | 0x9F
-            ),
-            PacketType::Puback | PacketType::Pubrec => {
-                matches!(
-                    c,
-                    0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99
-                )
+        let packets = match ty {
+            PacketType::Connack => C,
+            PacketType::Puback | PacketType::Pubrec => A,
+            PacketType::Pubrel | PacketType::Pubcomp => R,
+            PacketType::Suback => S,
+            PacketType::Unsuback => U,
+            PacketType::Disconnect => D,
+            PacketType::Auth => X,
+            _ => return false,
+        };
+        // A `while` over slices, as a `const fn` allows (no indexing).
+        let mut rest: &[(u8, u8)] = &ALLOWED;
+        while let [(code, allowed), tail @ ..] = rest {
+            if *code == c {
+                return *allowed & packets != 0;
             }
-            PacketType::Pubrel | PacketType::Pubcomp => matches!(c, 0x00 | 0x92),
-            PacketType::Suback => matches!(
-                c,
-                0x00..=0x02 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91 | 0x97 | 0x9E | 0xA1 | 0xA2
-            ),
-            PacketType::Unsuback => {
-                matches!(c, 0x00 | 0x11 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91)
-            }
-            PacketType::Disconnect => matches!(
-                c,
-                0x00 | 0x04
-                    | 0x80..=0x83
-                    | 0x87
-                    | 0x89
-                    | 0x8B
-                    | 0x8D..=0x90
-                    | 0x93..=0xA2
-            ),
-            PacketType::Auth => matches!(c, 0x00 | 0x18 | 0x19),
-            _ => false,
+            rest = tail;
         }
+        false
     }
 
     /// Whether code `c` is read in a received packet of type `ty`: what
@@ -170,6 +221,61 @@ impl DecodeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl ReasonCode {
+        /// The specification's lists written as patterns: a cross-check
+        /// of [`ALLOWED`].
+        const fn allowed_in_by_lists(ty: PacketType, c: u8) -> bool {
+            match ty {
+                PacketType::Connack => matches!(
+                    c,
+                    0x00 | 0x80..=0x8A | 0x8C | 0x90 | 0x95 | 0x97 | 0x99..=0x9D | 0x9F
+                ),
+                PacketType::Puback | PacketType::Pubrec => {
+                    matches!(
+                        c,
+                        0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99
+                    )
+                }
+                PacketType::Pubrel | PacketType::Pubcomp => matches!(c, 0x00 | 0x92),
+                PacketType::Suback => matches!(
+                    c,
+                    0x00..=0x02 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91 | 0x97 | 0x9E | 0xA1 | 0xA2
+                ),
+                PacketType::Unsuback => {
+                    matches!(c, 0x00 | 0x11 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91)
+                }
+                PacketType::Disconnect => matches!(
+                    c,
+                    0x00 | 0x04
+                        | 0x80..=0x83
+                        | 0x87
+                        | 0x89
+                        | 0x8B
+                        | 0x8D..=0x90
+                        | 0x93..=0xA2
+                ),
+                PacketType::Auth => matches!(c, 0x00 | 0x18 | 0x19),
+                _ => false,
+            }
+        }
+    }
+
+    #[test]
+    fn table_is_the_lists() {
+        for t in 0..16u8 {
+            let Some(ty) = PacketType::from_u8(t) else {
+                continue;
+            };
+            for c in 0..=255u8 {
+                assert_eq!(
+                    ReasonCode::allowed_in(ty, c),
+                    ReasonCode::allowed_in_by_lists(ty, c),
+                    "{ty:?} {c:#x}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn codes_per_packet() {

@@ -73,7 +73,20 @@ impl<'a> Publish<'a> {
         header: &FixedHeader,
         body_start: &'a [u8],
     ) -> Result<Option<(Publish<'a>, usize)>, DecodeError> {
-        Ok(publish::parse_head(header, body_start, V)?
+        Self::parse_head_in(header, body_start, V)
+    }
+
+    /// [`Self::parse_head`] in protocol `v` (3.1.1: no properties, as
+    /// [`super::Publish::parse_head`]).
+    ///
+    /// # Errors
+    /// As [`Self::parse_head`].
+    pub fn parse_head_in(
+        header: &FixedHeader,
+        body_start: &'a [u8],
+        v: Version,
+    ) -> Result<Option<(Publish<'a>, usize)>, DecodeError> {
+        Ok(publish::parse_head(header, body_start, v)?
             .map(|(publish, props, n)| (Publish { publish, props }, n)))
     }
 
@@ -83,7 +96,16 @@ impl<'a> Publish<'a> {
     /// # Errors
     /// [`EncodeError::TooLong`].
     pub fn header_len_for(&self, payload_len: usize) -> Result<usize, EncodeError> {
-        publish::header_len_for(&self.publish, &self.props, V, payload_len)
+        self.header_len_in(payload_len, V)
+    }
+
+    /// [`Self::header_len_for`] in protocol `v` (3.1.1: no property
+    /// length, as [`super::Publish::header_len_for`]).
+    ///
+    /// # Errors
+    /// [`EncodeError::TooLong`].
+    pub fn header_len_in(&self, payload_len: usize, v: Version) -> Result<usize, EncodeError> {
+        publish::header_len_for(&self.publish, &self.props, v, payload_len)
     }
 
     /// Write only the headers, for a payload of `payload_len` bytes the
@@ -96,7 +118,25 @@ impl<'a> Publish<'a> {
         payload_len: usize,
         out: &mut [u8],
     ) -> Result<usize, EncodeError> {
-        publish::encode_header_for(&self.publish, &self.props, V, payload_len, out)
+        self.encode_header_in(payload_len, V, out)
+    }
+
+    /// [`Self::encode_header_for`] in protocol `v` (see
+    /// [`Self::header_len_in`]).
+    ///
+    /// # Errors
+    /// As [`Self::encode_header_for`]; [`EncodeError::NotInVersion`] for
+    /// properties in 3.1.1.
+    pub fn encode_header_in(
+        &self,
+        payload_len: usize,
+        v: Version,
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        if !v.is_v5() && !self.props.is_empty() {
+            return Err(EncodeError::NotInVersion);
+        }
+        publish::encode_header_for(&self.publish, &self.props, v, payload_len, out)
     }
 }
 
@@ -446,8 +486,38 @@ impl<'a> Packet<'a> {
     /// # Errors
     /// [`EncodeError::TooLong`].
     pub fn encoded_len_for(&self, version: Version) -> Result<usize, EncodeError> {
-        let rem = self.remaining_len(version)?;
+        self.encoded_len_in(version, false)
+    }
+
+    /// [`Self::encoded_len_for`] for a client's packet (see
+    /// [`Self::encode_from_client`]).
+    ///
+    /// # Errors
+    /// [`EncodeError::TooLong`]; [`EncodeError::ServerOnly`].
+    pub fn encoded_len_from_client(&self, version: Version) -> Result<usize, EncodeError> {
+        self.encoded_len_in(version, true)
+    }
+
+    #[inline(always)]
+    fn encoded_len_in(&self, version: Version, client: bool) -> Result<usize, EncodeError> {
+        let rem = self.remaining_len_in(version, client)?;
         Ok(1 + remaining_len_size(rem) + rem)
+    }
+
+    /// The remaining length: for a client's packet one copy of the code,
+    /// shared by its encoder and its length.
+    #[inline(always)]
+    fn remaining_len_in(&self, v: Version, client: bool) -> Result<usize, EncodeError> {
+        if client {
+            self.client_remaining_len(v)
+        } else {
+            self.remaining_len(v, false)
+        }
+    }
+
+    #[inline(never)]
+    fn client_remaining_len(&self, v: Version) -> Result<usize, EncodeError> {
+        self.remaining_len(v, true)
     }
 
     /// Encode the whole packet in MQTT 5 into `out`; returns the bytes
@@ -472,8 +542,26 @@ impl<'a> Packet<'a> {
     /// # Errors
     /// As [`Self::encode`].
     pub fn encode_for(&self, out: &mut [u8], v: Version) -> Result<usize, EncodeError> {
-        self.validate(v)?;
-        let needed = self.encoded_len_for(v)?;
+        self.encode_in(out, v, false)
+    }
+
+    /// [`encode_for`](Self::encode_for) for a client: what only a server
+    /// sends (CONNACK, SUBACK, UNSUBACK, PINGRESP) is not written but
+    /// refused ([`EncodeError::ServerOnly`]), so that a client's firmware
+    /// carries no writer of them (as
+    /// [`parse_from_server`](Self::parse_from_server) for reading).
+    ///
+    /// # Errors
+    /// As [`encode_for`](Self::encode_for); [`EncodeError::ServerOnly`].
+    pub fn encode_from_client(&self, out: &mut [u8], v: Version) -> Result<usize, EncodeError> {
+        self.encode_in(out, v, true)
+    }
+
+    #[inline(always)]
+    fn encode_in(&self, out: &mut [u8], v: Version, client: bool) -> Result<usize, EncodeError> {
+        self.validate(v, client)?;
+        let rem = self.remaining_len_in(v, client)?;
+        let needed = 1 + remaining_len_size(rem) + rem;
         if out.len() < needed {
             return Err(EncodeError::BufferTooSmall { needed });
         }
@@ -487,12 +575,12 @@ impl<'a> Packet<'a> {
             Packet::Pubrel(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) => 0b0010,
             _ => 0,
         };
-        w.fixed_header(
-            (self.packet_type() as u8) << 4 | flags,
-            self.remaining_len(v)?,
-        )?;
+        w.fixed_header((self.packet_type() as u8) << 4 | flags, rem)?;
         let w = &mut w;
         match self {
+            // Refused by `validate`.
+            Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
+                if client => {}
             Packet::Connect(c) => connect::write(&c.connect, &connect_props(c), v, w)?,
             Packet::Connack(c) => {
                 let code = if v.is_v5() {
@@ -519,8 +607,15 @@ impl<'a> Packet<'a> {
         Ok(w.pos())
     }
 
-    fn remaining_len(&self, v: Version) -> Result<usize, EncodeError> {
+    /// The remaining length; a server's packet refused with `client`.
+    #[inline(always)]
+    fn remaining_len(&self, v: Version, client: bool) -> Result<usize, EncodeError> {
         let len = match self {
+            Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
+                if client =>
+            {
+                return Err(EncodeError::ServerOnly)
+            }
             Packet::Connect(c) => connect::len(&c.connect, &connect_props(c), v)?,
             Packet::Connack(c) => connack::len(&c.props, v)?,
             Packet::Publish(p) => {
@@ -541,12 +636,21 @@ impl<'a> Packet<'a> {
         check_remaining(len)
     }
 
-    fn validate(&self, v: Version) -> Result<(), EncodeError> {
+    #[inline(always)]
+    fn validate(&self, v: Version, client: bool) -> Result<(), EncodeError> {
+        if client && self.is_server_only() {
+            return Err(EncodeError::ServerOnly);
+        }
         if !v.is_v5() {
-            self.fits_v311()?;
+            self.fits_v311(client)?;
         }
         let ty = self.packet_type();
         match self {
+            Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
+                if client =>
+            {
+                Err(EncodeError::ServerOnly)
+            }
             Packet::Connect(c) => connect::validate(&c.connect, &connect_props(c), v),
             Packet::Connack(c) => {
                 if !ReasonCode::allowed_in(ty, c.reason as u8) {
@@ -571,9 +675,16 @@ impl<'a> Packet<'a> {
     /// What MQTT 3.1.1 cannot carry: any property, a reason other than
     /// Success (CONNACK and SUBACK: one without a 3.1.1 code), options
     /// beyond the QoS, UNSUBACK reason codes, AUTH.
-    fn fits_v311(&self) -> Result<(), EncodeError> {
+    #[inline(always)]
+    fn fits_v311(&self, client: bool) -> Result<(), EncodeError> {
         let empty = |p: &Properties<'_>| p.is_empty();
         let ok = match self {
+            // Refused by `validate`.
+            Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
+                if client =>
+            {
+                false
+            }
             Packet::Connect(c) => empty(&c.props) && empty(&c.will_props),
             Packet::Connack(c) => empty(&c.props) && connack::return_code_of(c.reason).is_ok(),
             Packet::Publish(p) => empty(&p.props),
@@ -593,6 +704,16 @@ impl<'a> Packet<'a> {
         } else {
             Err(EncodeError::NotInVersion)
         }
+    }
+}
+
+impl Packet<'_> {
+    /// What only a server sends (CONNACK, SUBACK, UNSUBACK, PINGRESP).
+    fn is_server_only(&self) -> bool {
+        matches!(
+            self,
+            Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
+        )
     }
 }
 
@@ -801,6 +922,21 @@ pub(crate) mod tests {
         let mut out = [0u8; 16];
         assert_eq!(p.encode_header_for(133, &mut out), Ok(header.len()));
         assert_eq!(&out[..header.len()], header);
+        // In 3.1.1: no property length, and the properties cannot go.
+        let v311 = Version::V311;
+        assert_eq!(p.header_len_in(133, v311), p.publish.header_len_for(133));
+        assert_eq!(
+            p.encode_header_in(133, v311, &mut out),
+            Err(EncodeError::NotInVersion)
+        );
+        let bare = Publish {
+            props: Properties::EMPTY,
+            ..p
+        };
+        let n = bare.encode_header_in(133, v311, &mut out).unwrap();
+        let mut plain = [0u8; 16];
+        assert_eq!(p.publish.encode_header_for(133, &mut plain), Ok(n));
+        assert_eq!(out[..n], plain[..n]);
     }
 
     proptest! {
@@ -827,7 +963,8 @@ pub(crate) mod tests {
         if let Ok(Some((packet, n))) = Packet::parse(bytes) {
             prop_assert!(n <= bytes.len());
             let mut out = std::vec![0u8; n + 8];
-            match packet.encode(&mut out) {
+            let r = packet.encode(&mut out);
+            match r {
                 Err(EncodeError::EmptyClientId) => {}
                 // A failure code outside the packet's list is read
                 // (ReasonCode::received_in), never sent.
@@ -835,6 +972,31 @@ pub(crate) mod tests {
                 Ok(m) => prop_assert_eq!(Packet::parse(&out[..m]), Ok(Some((packet, m)))),
                 Err(e) => prop_assert!(false, "{packet:?} parsed but does not encode: {e:?}"),
             }
+            check_from_client(&packet, V, r, &out)?;
+        }
+        Ok(())
+    }
+
+    /// The client's encoder writes what [`Packet::encode_for`] wrote
+    /// (`whole`, `out`) for a client's packet, and refuses a server's.
+    pub(crate) fn check_from_client(
+        packet: &Packet<'_>,
+        v: Version,
+        whole: Result<usize, EncodeError>,
+        out: &[u8],
+    ) -> Result<(), TestCaseError> {
+        let mut client = std::vec![0u8; out.len()];
+        let r = packet.encode_from_client(&mut client, v);
+        let len = packet.encoded_len_from_client(v);
+        if packet.is_server_only() {
+            prop_assert_eq!(r, Err(EncodeError::ServerOnly));
+            prop_assert_eq!(len, Err(EncodeError::ServerOnly));
+            return Ok(());
+        }
+        prop_assert_eq!(r, whole);
+        if let Ok(m) = r {
+            prop_assert_eq!(&client[..m], &out[..m]);
+            prop_assert_eq!(len, Ok(m));
         }
         Ok(())
     }
