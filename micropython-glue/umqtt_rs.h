@@ -545,6 +545,10 @@ umqtt_rs_status_t umqtt_rs_connect5(umqtt_rs_client_t *client, uint64_t now_ms, 
 // packet over its Maximum Packet Size (UMQTT_RS_ERR_PACKET_TOO_LARGE).
 umqtt_rs_status_t umqtt_rs_publish5(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, umqtt_rs_bytes_t payload, uint8_t qos, bool retain, umqtt_rs_props_t props, uint16_t *pid, bool *payload_separate);
 
+// umqtt_rs_publish_stream with PUBLISH properties (as umqtt_rs_publish5;
+// stored with the header and resent with it).
+umqtt_rs_status_t umqtt_rs_publish_stream5(umqtt_rs_client_t *client, uint64_t now_ms, umqtt_rs_bytes_t topic, size_t length, uint8_t qos, bool retain, bool resendable, umqtt_rs_props_t props, uint16_t *pid);
+
 // umqtt_rs_subscribe with SUBSCRIBE properties (Subscription Identifier,
 // User Property).  Refused before anything is queued
 // (UMQTT_RS_ERR_ARGUMENT): a wildcard filter, a shared subscription or a

@@ -48,11 +48,6 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
     if (props != mp_const_none && URS_PROTOCOL(self) != 5) {
         mp_raise_ValueError(MP_ERROR_TEXT("needs protocol=5"));
     }
-    #if UMQTT_RS_MQTT5
-    if (props != mp_const_none && streamed) {
-        mp_raise_ValueError(MP_ERROR_TEXT("props: not with length= yet"));
-    }
-    #endif
     mp_int_t length = 0;
     if (streamed) {
         length = mp_obj_get_int(args[ARG_length].u_obj);
@@ -94,6 +89,14 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         // a bytearray payload.
         umqtt_rs_bytes_t topic = urs_buf_of(args[ARG_topic].u_obj);
         if (streamed) {
+            #if UMQTT_RS_MQTT5
+            if (self->protocol == 5) {
+                umqtt_rs_prop_t items[UMQTT_RS_MAX_PROPS];
+                umqtt_rs_props_t list = { items, urs_props_from(props, items, NULL) };
+                st = umqtt_rs_publish_stream5(&self->core, urs_now_ms(self), topic, (size_t)length, qos,
+                    args[ARG_retain].u_bool, start != MP_OBJ_NULL, list, &pid);
+            } else
+            #endif
             st = umqtt_rs_publish_stream(&self->core, urs_now_ms(self), topic, (size_t)length, qos,
                 args[ARG_retain].u_bool, start != MP_OBJ_NULL, &pid);
             separate = true;

@@ -132,7 +132,9 @@ class MQTTClient:
     ) -> Optional[int]:
         """props: MQTT 5 PUBLISH properties."""
     @overload
-    def publish(self, topic: _Buf, msg: Any, retain: bool = False, qos: int = 0, *, wait: bool = True, length: int) -> Optional[int]:
+    def publish(
+        self, topic: _Buf, msg: Any, retain: bool = False, qos: int = 0, *, wait: bool = True, length: int, props: Optional[_Props] = None
+    ) -> Optional[int]:
         """length=n: msg is a readable stream the n-byte payload is read from."""
     def subscribe(
         self,

@@ -435,6 +435,19 @@ unsafe extern "C" {
     ) -> umqtt_rs_status_t;
 }
 unsafe extern "C" {
+    pub fn umqtt_rs_publish_stream5(
+        client: *mut umqtt_rs_client_t,
+        now_ms: u64,
+        topic: umqtt_rs_bytes_t,
+        length: usize,
+        qos: u8,
+        retain: bool,
+        resendable: bool,
+        props: umqtt_rs_props_t,
+        pid: *mut u16,
+    ) -> umqtt_rs_status_t;
+}
+unsafe extern "C" {
     pub fn umqtt_rs_subscribe5(
         client: *mut umqtt_rs_client_t,
         now_ms: u64,

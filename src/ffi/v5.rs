@@ -248,6 +248,46 @@ pub unsafe extern "C" fn umqtt_rs_publish5(
     st.report(r)
 }
 
+/// Queues the header of a PUBLISH with properties whose payload the glue
+/// streams (see the header).
+///
+/// # Safety
+/// As [`super::umqtt_rs_publish_stream`]; `props` entries readable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn umqtt_rs_publish_stream5(
+    client: *mut umqtt_rs_client_t,
+    now_ms: u64,
+    topic: umqtt_rs_bytes_t,
+    length: usize,
+    qos_in: u8,
+    retain: bool,
+    resendable: bool,
+    props: umqtt_rs_props_t,
+    pid: *mut u16,
+) -> St {
+    // SAFETY: per the function contract.
+    let (st, topic) = unsafe { (state(client), bytes(topic)) };
+    let r = (|| {
+        let topic = topic_str(topic)?;
+        let q = qos(qos_in)?;
+        let mut given = PropList::new();
+        // SAFETY: per the function contract.
+        unsafe { props_of(props, &mut given) }?;
+        let id = st
+            .with_tx(|s, tx| {
+                s.publish_streamed_with(now_ms, topic, length, q, retain, resendable, &given, tx)
+            })
+            .map_err(status_of_any)?;
+        st.tx_tail = length;
+        st.tail_pid = 0;
+        // SAFETY: per the function contract.
+        unsafe { *pid = id };
+        Ok(())
+    })();
+    st.report(r)
+}
+
 /// Queues an MQTT 5 SUBSCRIBE with properties (see the header).
 ///
 /// # Safety
@@ -607,6 +647,7 @@ fn abi_check() {
         umqtt_rs_connect5(_, _, _, _);
         umqtt_rs_publish5(_, _, _, _, _, _, _, _, _);
         umqtt_rs_subscribe5(_, _, _, _, _, _);
+        umqtt_rs_publish_stream5(_, _, _, _, _, _, _, _, _);
         umqtt_rs_disconnect5(_, _, _);
         umqtt_rs_set_alias_buffer(_, _, _);
         umqtt_rs_set_out_alias_buffer(_, _, _);

@@ -491,6 +491,29 @@ impl Session {
         self.start_publish(now_ms, topic, body, qos, retain, props, None, tx)
     }
 
+    /// [`publish_streamed`](Self::publish_streamed) with PUBLISH
+    /// properties, as [`publish_with`](Self::publish_with); they are
+    /// stored with the header and resent with it.
+    ///
+    /// # Errors
+    /// As [`publish_with`](Self::publish_with).
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish_streamed_with(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload_len: usize,
+        qos: QoS,
+        retain: bool,
+        resendable: bool,
+        props: &[Property<'_>],
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
+        let props = publish_props(props)?;
+        let body = super::Body::Streamed(payload_len, resendable);
+        self.start_publish(now_ms, topic, body, qos, retain, props, None, tx)
+    }
+
     /// MQTT 5 DISCONNECT with a reason code (Normal disconnection 0x00,
     /// Disconnect with Will Message 0x04, or a failure from 0x80) and
     /// properties (Session Expiry Interval, Reason String, User

@@ -5,36 +5,15 @@
 # intact.  The cuts: after the whole PUBLISH went out but before its PUBREC
 # came back (the broker has it), and in the middle of the payload (the
 # broker has nothing).
-_EPIPE = 32
 import io
 import sys
 
 sys.path.append(sys.path[0] + "/support")
-from mqtt_test import cid, client, topic, HOST, PORT, Inbox, wait_until, drain
-from slow_stream import SlowStream
+from mqtt_test import client, topic, Inbox, wait_until, drain
+from cut_stream import Cut, EPIPE as _EPIPE
 
 SIZE = 6000
 payload = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(SIZE))
-
-
-class Cut(SlowStream):
-    # The connection as the client sees it: `deaf` drops what the broker
-    # sends (nothing arrives); after `budget` bytes a write fails (EPIPE).
-    def __init__(self, budget=1 << 30):
-        super().__init__(HOST, PORT, wlimit=1 << 20)
-        self.budget = budget
-        self.deaf = False
-
-    def readinto(self, buf):
-        return None if self.deaf else self.s.readinto(buf)
-
-    def write(self, buf):
-        if self.budget <= 0:
-            return -_EPIPE
-        n = self.s.write(memoryview(buf)[: self.budget])
-        if n:
-            self.budget -= n
-        return n
 
 
 def run(name, qos, src, cut):
