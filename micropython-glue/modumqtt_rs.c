@@ -391,7 +391,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(mqtt_client_ping_obj, mqtt_client_ping);
 // f(topic, chunk, offset, total) calls, chunk at most N bytes (memoryviews
 // as with view=True), never held whole.  props=True: one more argument
 // last, the message's MQTT 5 properties (a dict, None when it has none and
-// always in MQTT 3.1.1).
+// always in MQTT 3.1.1; with chunks, each piece's call has them).
 static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_f, ARG_flags, ARG_view, ARG_chunks, ARG_props };
     URS_CONST_TABLE mp_arg_t allowed_args[] = {
@@ -411,9 +411,6 @@ static mp_obj_t mqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args
     mp_int_t chunks = args[ARG_chunks].u_int;
     if (chunks < 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("chunks must be 0 (whole messages) or more"));
-    }
-    if (chunks > 0 && (URS_PROTOCOL(self) == 5 || args[ARG_props].u_bool)) {
-        mp_raise_ValueError(MP_ERROR_TEXT("chunks: not with protocol=5 or props yet"));
     }
     self->cb = f;
     self->cb_props = args[ARG_props].u_bool;

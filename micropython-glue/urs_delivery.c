@@ -166,6 +166,9 @@ static void deliver_one(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_
     }
 }
 
+// A kept piece's length as a tuple (a kept message has 7 entries).
+#define PIECE_LEN (9)
+
 // After a piece's callback raised: the rest of its message is not wanted.
 // Later pieces already kept are dropped; if the last one is not among them,
 // the core still passes the message on and drops its remaining bytes.
@@ -176,7 +179,7 @@ static void drop_rest_of_message(mqtt_client_obj_t *self, bool last_seen) {
             size_t len;
             mp_obj_t *f;
             mp_obj_tuple_get(list->items[0], &len, &f);
-            if (len != 8 || MP_OBJ_SMALL_INT_VALUE(f[6]) == 0) {
+            if (len != PIECE_LEN || MP_OBJ_SMALL_INT_VALUE(f[6]) == 0) {
                 break; // another message
             }
             last_seen = mp_obj_get_int(f[6]) + mp_obj_get_int(mp_obj_len(f[1])) >= mp_obj_get_int(f[7]);
@@ -190,18 +193,25 @@ static void drop_rest_of_message(mqtt_client_obj_t *self, bool last_seen) {
 }
 
 // A piece of a message larger than the chunk size (set_callback(...,
-// chunks=N)): f(topic, chunk, offset, total) on set_callback's function,
-// topic and chunk memoryviews valid during the call; acknowledged after the
-// last piece's callback returned.  When a callback raises, the message is
-// abandoned (not acknowledged, the broker sends it again after a
-// reconnect) and the rest of it dropped.  `ev` is the live event, else `f`
-// the kept piece: (topic, chunk, retained, qos, dup, pid, offset, total).
+// chunks=N)): f(topic, chunk, offset, total) on set_callback's function
+// (with props=True f(topic, chunk, offset, total, props), the message's
+// properties on each piece), topic and chunk memoryviews valid during the
+// call; acknowledged after the last piece's callback returned.  When a
+// callback raises, the message is abandoned (not acknowledged, the broker
+// sends it again after a reconnect) and the rest of it dropped.  `ev` is
+// the live event, else `f` the kept piece: (topic, chunk, retained, qos,
+// dup, pid, offset, total, property section or None).
 static void urs_deliver_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev, mp_obj_t *f) {
     uint8_t qos = ev != NULL ? ev->qos : (uint8_t)MP_OBJ_SMALL_INT_VALUE(f[3]);
     uint16_t pid = ev != NULL ? ev->pid : (uint16_t)MP_OBJ_SMALL_INT_VALUE(f[5]);
     size_t offset = ev != NULL ? ev->offset : (size_t)mp_obj_get_int(f[6]);
     size_t total = ev != NULL ? ev->total : (size_t)mp_obj_get_int(f[7]);
-    mp_obj_t args[5] = { mp_const_none, mp_const_none, mp_obj_new_int_from_uint(offset), mp_obj_new_int_from_uint(total) };
+    mp_obj_t args[5] = { mp_const_none, mp_const_none, mp_obj_new_int_from_uint(offset), mp_obj_new_int_from_uint(total), mp_const_none };
+    #if UMQTT_RS_MQTT5
+    if (self->cb_props) {
+        args[4] = urs_message_props(self, ev != NULL ? ev->props : urs_opt_buf_of(f[8]));
+    }
+    #endif
     size_t size = 0;
     nlr_buf_t nlr;
     self->delivering = true;
@@ -215,7 +225,7 @@ static void urs_deliver_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *e
             size = mp_obj_get_int(mp_obj_len(f[1]));
         }
         if (self->cb != mp_const_none) {
-            mp_call_function_n_kw(self->cb, 4, 0, args);
+            mp_call_function_n_kw(self->cb, self->cb_props ? 5 : 4, 0, args);
         }
         nlr_pop();
     } else {
@@ -254,7 +264,7 @@ static void on_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
     }
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        mp_obj_t f[8] = {
+        mp_obj_t f[PIECE_LEN] = {
             urs_new_bytes(ev->topic, ev->topic_len),
             urs_new_bytes(ev->payload, ev->payload_len),
             mp_obj_new_bool(ev->retain),
@@ -263,8 +273,9 @@ static void on_piece(mqtt_client_obj_t *self, const umqtt_rs_event_t *ev) {
             MP_OBJ_NEW_SMALL_INT(ev->pid),
             mp_obj_new_int_from_uint(ev->offset),
             mp_obj_new_int_from_uint(ev->total),
+            ev->props.len > 0 ? urs_new_bytes(ev->props.ptr, ev->props.len) : mp_const_none,
         };
-        defer(self, 8, f);
+        defer(self, PIECE_LEN, f);
         nlr_pop();
     } else {
         if (ev->qos > 0) {
@@ -293,7 +304,7 @@ static void deliver_deferred(mqtt_client_obj_t *self) {
         size_t len;
         mp_obj_t *f;
         mp_obj_tuple_get(m, &len, &f);
-        if (len == 8) {
+        if (len == PIECE_LEN) {
             urs_deliver_piece(self, NULL, f);
             continue;
         }

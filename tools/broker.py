@@ -29,7 +29,9 @@ Starts, on free loopback ports (127.0.0.1 only):
   0x87 with Reason String "go away"; ``kick5...``: after the CONNACK, a
   DISCONNECT 0x98 (Administrative action) with Reason String "bye";
   ``alias5...``: after the CONNACK, QoS 0 PUBLISHes using topic aliases
-  (``_alias5``: set, used alone, a 300-byte topic, then an alias never set).
+  (``_alias5``: set, used alone, a 300-byte topic, then an alias never set);
+  ``aliasbig5...``: two 3,000-byte QoS 0 PUBLISHes on topic alias 1 (set
+  with ``big/t``, then used alone).
   ``echo5...``: CONNACK with Topic Alias Maximum 2 (and no other limit),
   then each QoS 0 PUBLISH from the client comes back as a QoS 0 PUBLISH on
   ``echo`` whose payload is the client's packet body as sent (its topic,
@@ -351,6 +353,11 @@ class FakeBroker:
         # Maximum QoS 0, Retain Available 0, Maximum Packet Size 64.
         props = b"\x24\x00\x25\x00\x27\x00\x00\x00\x40"
         conn.sendall(bytes((0x20, 3 + len(props), 0x00, 0x00, len(props))) + props)
+        if cid.startswith("aliasbig5"):
+            # Two 3,000-byte messages on alias 1 (set, then alone).
+            conn.sendall(_publish5(b"big/t", 1, b"A" * 3000) + _publish5(b"", 1, b"B" * 3000))
+            self._linger(conn, time.monotonic() + FAKE_CONNECT_TIMEOUT)
+            return
         if cid.startswith("alias5"):
             conn.sendall(_alias5())
             self._linger(conn, time.monotonic() + FAKE_CONNECT_TIMEOUT)

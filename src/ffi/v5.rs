@@ -521,8 +521,7 @@ pub(super) unsafe fn with_options<'a>(
 /// [`super::umqtt_rs_next_event`] in an MQTT 5 build, for both versions:
 /// packets read in the session's version into the MQTT 5 representation
 /// (a 3.1.1 session's give the 3.1.1 events), incoming topic aliases in
-/// the lent map, and a 3.1.1 message in pieces (an MQTT 5 session takes
-/// none yet).
+/// the lent map, and a message in pieces, with its properties on each.
 pub(super) fn next_event(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t) -> St {
     let (max, chunk, version) = (st.session.max_packet_size(), st.chunk, st.session.version());
     // SAFETY: the RxBuf and the alias map live only in this call (the glue
@@ -533,8 +532,14 @@ pub(super) fn next_event(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t)
     let r = loop {
         let (packet, piece) = match rx.next_frame_v5(max, chunk, version) {
             Ok(Some(FrameOf::Packet(p))) => (p, None),
-            Ok(Some(FrameOf::Chunk(c))) if !c.is_first() => {
+            Ok(Some(FrameOf::Chunk(mut c))) if !c.is_first() => {
+                // A topic sent as an alias alone: the map has it (the first
+                // piece went through the session, which resolved it).
+                if let (true, Some(a)) = (c.publish.topic.is_empty(), c.props.topic_alias()) {
+                    c.publish.topic = aliases.get(a).unwrap_or_default();
+                }
                 fill_chunk(ev, &c.publish, c.offset, c.total);
+                fill_props(ev, c.props);
                 break Ok(());
             }
             // The first piece: the session decides (delivery, or a resend
@@ -542,7 +547,7 @@ pub(super) fn next_event(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t)
             Ok(Some(FrameOf::Chunk(c))) => {
                 let publish = wire5::Publish {
                     publish: c.publish,
-                    props: Properties::EMPTY,
+                    props: c.props,
                 };
                 (wire5::Packet::Publish(publish), Some((c.offset, c.total)))
             }
@@ -560,6 +565,12 @@ pub(super) fn next_event(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t)
             Ok(Some(Event::Message(p))) if piece.is_some() => {
                 let (offset, total) = piece.unwrap_or_default();
                 fill_chunk(ev, &p, offset, total);
+                break Ok(());
+            }
+            Ok(Some(Event::Message5 { publish, props })) if piece.is_some() => {
+                let (offset, total) = piece.unwrap_or_default();
+                fill_chunk(ev, &publish, offset, total);
+                fill_props(ev, props);
                 break Ok(());
             }
             Ok(None) if piece.is_some() => rx.skip_stream(),
@@ -584,6 +595,17 @@ pub(super) fn next_event(st: &mut State, now_ms: u64, ev: &mut umqtt_rs_event_t)
     match r {
         Ok(()) => St::UMQTT_RS_OK,
         Err(e) => st.fail(e),
+    }
+}
+
+/// An event's property section (a piece's: every piece of a message has
+/// its PUBLISH's).
+fn fill_props(ev: &mut umqtt_rs_event_t, props: Properties<'_>) {
+    if let Some(p) = props.as_bytes() {
+        ev.props = umqtt_rs_bytes_t {
+            ptr: p.as_ptr(),
+            len: p.len(),
+        };
     }
 }
 

@@ -61,8 +61,12 @@ pub struct RxParts {
 /// A piece of a PUBLISH's payload ([`RxBuf::next_frame`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunk<'a> {
-    /// The PUBLISH, with `payload` this piece.
+    /// The PUBLISH, with `payload` this piece.  In MQTT 5 its topic is
+    /// empty when it came as a Topic Alias alone.
     pub publish: Publish<'a>,
+    /// MQTT 5: the PUBLISH's properties (every piece has them).
+    #[cfg(feature = "mqtt5")]
+    pub props: crate::wire::Properties<'a>,
     /// Where the piece starts in the payload.
     pub offset: usize,
     /// The payload's whole length.
@@ -391,13 +395,13 @@ impl<'a> RxBuf<'a> {
         max_packet_size: usize,
         chunk: usize,
     ) -> Result<Option<Frame<'_>>, Error> {
-        self.frame_with(chunk, |rx| rx.next_packet(max_packet_size))
+        self.frame_with(chunk, Version::V311, |rx| rx.next_packet(max_packet_size))
     }
 
     /// [`next_frame`](Self::next_frame) with whole packets read as
     /// [`next_packet_v5`](Self::next_packet_v5) reads them: one reader of
-    /// both versions.  Pieces only in 3.1.1 (`chunk` counts as 0 in MQTT
-    /// 5, whose PUBLISH header the piece reader does not take yet).
+    /// both versions, pieces too (an MQTT 5 PUBLISH's header with its
+    /// properties is kept, as 3.1.1's topic and packet id are).
     ///
     /// # Errors
     /// As [`next_frame`](Self::next_frame).
@@ -408,8 +412,9 @@ impl<'a> RxBuf<'a> {
         chunk: usize,
         version: Version,
     ) -> Result<Option<FrameOf<'_, crate::wire::v5::Packet<'_>>>, Error> {
-        let chunk = if version.is_v5() { 0 } else { chunk };
-        self.frame_with(chunk, |rx| rx.next_packet_v5(max_packet_size, version))
+        self.frame_with(chunk, version, |rx| {
+            rx.next_packet_v5(max_packet_size, version)
+        })
     }
 
     /// The frame loop, with `whole` reading a whole packet.
@@ -417,6 +422,7 @@ impl<'a> RxBuf<'a> {
     fn frame_with<'s, P>(
         &'s mut self,
         chunk: usize,
+        version: Version,
         whole: impl FnOnce(&'s mut Self) -> Result<Option<P>, Error>,
     ) -> Result<Option<FrameOf<'s, P>>, Error> {
         if chunk > 0 || self.streaming() {
@@ -434,12 +440,12 @@ impl<'a> RxBuf<'a> {
                         self.drop_payload(buffered);
                         continue;
                     }
-                    return self.lend_chunk(chunk);
+                    return self.lend_chunk(chunk, version);
                 }
                 if chunk == 0 {
                     break;
                 }
-                match self.start_stream(chunk)? {
+                match self.start_stream(chunk, version)? {
                     Some(true) => continue,
                     Some(false) => break,
                     None => return Ok(None),
@@ -455,7 +461,7 @@ impl<'a> RxBuf<'a> {
     /// payload is larger than `chunk`: `Some(true)`; `Some(false)` when it
     /// is not (or is another packet: the whole-packet path decides); `None`
     /// while its topic is not all in.
-    fn start_stream(&mut self, chunk: usize) -> Result<Option<bool>, Error> {
+    fn start_stream(&mut self, chunk: usize, version: Version) -> Result<Option<bool>, Error> {
         let from = self.at.start;
         let bytes = self.buf.get(from..self.at.end).unwrap_or_default();
         let Some(header) = parse_fixed_header(bytes)? else {
@@ -465,13 +471,19 @@ impl<'a> RxBuf<'a> {
             return Ok(Some(false));
         }
         let body = bytes.get(header.header_len..).unwrap_or_default();
-        let Some((_, var_len)) = Publish::parse_head(&header, body)? else {
-            // The topic is not all in yet: make sure it can be.
+        let Some((_, _, var_len)) = publish_head(&header, body, version)? else {
+            // The topic (and properties) are not all in yet: make sure they
+            // can be.
             let topic_len = match (body.first(), body.get(1)) {
                 (Some(&hi), Some(&lo)) => usize::from(u16::from_be_bytes([hi, lo])),
                 _ => 0,
             };
-            let needed = header.header_len + 2 + topic_len + 2 + chunk;
+            let pid_len = if header.flags & 0b0110 == 0 { 0 } else { 2 };
+            let props = props_room(
+                body.get(2 + topic_len + pid_len..).unwrap_or_default(),
+                version,
+            );
+            let needed = header.header_len + 2 + topic_len + pid_len + props + chunk;
             if needed > self.buf.len() {
                 return Err(Error::RxTooSmall { needed });
             }
@@ -495,7 +507,11 @@ impl<'a> RxBuf<'a> {
     }
 
     /// Lends the next piece of the stream's payload once it is all in.
-    fn lend_chunk<P>(&mut self, chunk: usize) -> Result<Option<FrameOf<'_, P>>, Error> {
+    fn lend_chunk<P>(
+        &mut self,
+        chunk: usize,
+        version: Version,
+    ) -> Result<Option<FrameOf<'_, P>>, Error> {
         let RxParts {
             start,
             end,
@@ -519,15 +535,60 @@ impl<'a> RxBuf<'a> {
         let head_bytes = buf.get(start..from).unwrap_or_default();
         let header = parse_fixed_header(head_bytes)?.ok_or(Error::RxTooSmall { needed: head })?;
         let body = head_bytes.get(header.header_len..).unwrap_or_default();
-        let (mut publish, _) =
-            Publish::parse_head(&header, body)?.ok_or(Error::RxTooSmall { needed: head })?;
+        let (mut publish, _props, _) =
+            publish_head(&header, body, version)?.ok_or(Error::RxTooSmall { needed: head })?;
         publish.payload = buf.get(from..from.saturating_add(want)).unwrap_or_default();
         Ok(Some(FrameOf::Chunk(Chunk {
             publish,
+            #[cfg(feature = "mqtt5")]
+            props: _props,
             offset: total - left,
             total,
         })))
     }
+}
+
+/// A PUBLISH's properties as the piece reader keeps them (none in 3.1.1).
+#[cfg(feature = "mqtt5")]
+type HeadProps<'b> = crate::wire::Properties<'b>;
+#[cfg(not(feature = "mqtt5"))]
+type HeadProps<'b> = core::marker::PhantomData<&'b ()>;
+
+/// The head of a PUBLISH in `version` (its payload empty), its properties
+/// and the length of topic, packet id and properties; `None` while they
+/// are not all in `body`.
+fn publish_head<'b>(
+    header: &FixedHeader,
+    body: &'b [u8],
+    version: Version,
+) -> Result<Option<(Publish<'b>, HeadProps<'b>, usize)>, crate::wire::DecodeError> {
+    #[cfg(feature = "mqtt5")]
+    return Ok(
+        crate::wire::v5::Publish::parse_head_in(header, body, version)?
+            .map(|(p, n)| (p.publish, p.props, n)),
+    );
+    #[cfg(not(feature = "mqtt5"))]
+    {
+        let _ = version;
+        Ok(Publish::parse_head(header, body)?.map(|(p, n)| (p, core::marker::PhantomData, n)))
+    }
+}
+
+/// Room the property section of an MQTT 5 PUBLISH needs, `after_pid` the
+/// bytes that follow its packet id: its length field and length once the
+/// field is in, else the longest field (0 in 3.1.1).
+fn props_room(after_pid: &[u8], version: Version) -> usize {
+    if !version.is_v5() {
+        return 0;
+    }
+    let mut len = 0usize;
+    for (i, &b) in after_pid.iter().take(4).enumerate() {
+        len |= usize::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            return i + 1 + len;
+        }
+    }
+    4
 }
 
 #[cfg(test)]
@@ -709,6 +770,72 @@ mod tests {
         }
     }
 
+    /// MQTT 5: a PUBLISH with properties (a topic alias with the topic,
+    /// a content type) through a 28-byte buffer in pieces of 8, each
+    /// with the properties; a buffer too small for the header, the
+    /// properties and a piece asks for exactly that much.
+    #[cfg(feature = "mqtt5")]
+    #[test]
+    fn streams_mqtt5_pieces_with_their_properties() {
+        use crate::wire::{v5, Property};
+        let payload: std::vec::Vec<u8> = (0..20u8).collect();
+        #[rustfmt::skip]
+        let mut stream = std::vec![
+            0x32, 35,                   // PUBLISH QoS 1, remaining 2+1 + 2 + 1+9 + 20
+            0x00, 0x01, b't',           // topic "t"
+            0x00, 0x07,                 // packet id 7
+            0x09,                       // properties: 9 bytes
+            0x23, 0x00, 0x02,           //   topic alias 2
+            0x03, 0x00, 0x03, b'a', b'/', b'b', // content type "a/b"
+        ];
+        stream.extend_from_slice(&payload);
+        stream.extend_from_slice(PINGRESP);
+        let mut mem = [0u8; 28];
+        let mut rx = RxBuf::new(&mut mem);
+        let mut got = std::vec::Vec::new();
+        let mut fed = 0;
+        let mut pong = false;
+        while !pong {
+            match rx.next_frame_v5(MAX, 8, Version::V5).unwrap() {
+                Some(FrameOf::Chunk(c)) => {
+                    assert_eq!((c.publish.topic, c.publish.pid, c.total), ("t", 7, 20));
+                    assert_eq!(c.props.topic_alias(), Some(2));
+                    assert!(c.props.iter().any(|p| p == Property::ContentType("a/b")));
+                    got.extend_from_slice(c.publish.payload);
+                }
+                Some(FrameOf::Packet(v5::Packet::Pingresp)) => pong = true,
+                Some(other) => panic!("{other:?}"),
+                None => {
+                    let win = rx.window();
+                    let n = 5.min(win.len()).min(stream.len() - fed);
+                    assert!(n > 0, "stuck at {fed}");
+                    win[..n].copy_from_slice(&stream[fed..fed + n]);
+                    rx.commit(n);
+                    fed += n;
+                }
+            }
+        }
+        assert_eq!(got, payload);
+
+        // 16 bytes: the header (2), topic and id (5), properties (10) and a
+        // piece (8) need 25.
+        let mut small = [0u8; 16];
+        let mut rx = RxBuf::new(&mut small);
+        read(&mut rx, &stream[..16]);
+        assert_eq!(
+            rx.next_frame_v5(MAX, 8, Version::V5),
+            Err(Error::RxTooSmall { needed: 25 })
+        );
+        // The same bytes read as 3.1.1 are another packet: no properties.
+        let mut mem = [0u8; 64];
+        let mut rx = RxBuf::new(&mut mem);
+        read(&mut rx, &stream[..20]);
+        let Ok(Some(FrameOf::Chunk(c))) = rx.next_frame_v5(MAX, 8, Version::V311) else {
+            panic!("a piece");
+        };
+        assert_eq!((c.total, c.props.is_empty()), (30, true));
+    }
+
     #[test]
     fn skipped_stream_and_small_buffers() {
         #[rustfmt::skip]
@@ -748,10 +875,10 @@ mod tests {
 
     /// `next_frame_v5` (the MQTT 5 build's one reader) lends a 3.1.1
     /// session the pieces `next_frame` lends and its whole packets in the
-    /// MQTT 5 representation; an MQTT 5 session gets no pieces.
+    /// MQTT 5 representation; an MQTT 5 session the same pieces.
     #[cfg(feature = "mqtt5")]
     #[test]
-    fn the_v5_reader_lends_pieces_in_3_1_1_only() {
+    fn the_v5_reader_lends_pieces_in_both_versions() {
         use crate::wire::{v5, Version};
         let puback_7 = v5::Packet::Puback(v5::Ack::success(7));
         for (version, props) in [(Version::V311, &[][..]), (Version::V5, &[0x00][..])] {
@@ -777,10 +904,7 @@ mod tests {
                     }
                 });
             }
-            let want: &[(usize, usize)] = match version {
-                Version::V311 => &[(0, 8), (8, 8), (16, 4), (99, 0)],
-                _ => &[(0, 20), (99, 0)],
-            };
+            let want: &[(usize, usize)] = &[(0, 8), (8, 8), (16, 4), (99, 0)];
             assert_eq!(frames, want, "{version:?}");
         }
     }
