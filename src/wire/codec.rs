@@ -206,6 +206,7 @@ impl<'a> Writer<'a> {
         self.pos
     }
 
+    #[inline(always)]
     pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         let end = self.pos.saturating_add(bytes.len());
         #[cfg(feature = "mqtt5")]
@@ -225,7 +226,8 @@ impl<'a> Writer<'a> {
     /// A write up to `end` that does not fit: counted by a counting
     /// writer, an error otherwise.
     #[cfg(feature = "mqtt5")]
-    #[inline(always)]
+    #[cold]
+    #[inline(never)]
     fn overflow(&mut self, end: usize) -> Result<(), EncodeError> {
         if !self.counting {
             return Err(EncodeError::BufferTooSmall { needed: end });
@@ -268,13 +270,14 @@ impl<'a> Writer<'a> {
     /// Length-prefixed binary data (also used for strings).
     pub(crate) fn binary(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         let len = u16::try_from(bytes.len()).map_err(|_| EncodeError::TooLong)?;
-        self.u16(len)?;
+        self.put(&len.to_be_bytes())?;
         self.put(bytes)
     }
 
     /// First byte and remaining length.
     pub(crate) fn fixed_header(&mut self, first: u8, remaining: usize) -> Result<(), EncodeError> {
-        self.u8(first)?;
+        // `put`, inlined, rather than `u8`: this is on every packet's path.
+        self.put(&[first])?;
         let tail = self
             .buf
             .get_mut(self.pos..)
