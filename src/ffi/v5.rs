@@ -226,16 +226,14 @@ pub unsafe extern "C" fn umqtt_rs_publish5(
         // SAFETY: the glue lent the map and does not use it during the call.
         let out_aliases = unsafe { raw_slice_mut(st.out_alias, st.out_alias_cap) };
         let (id, separate) = st.publish_in(header, payload.len(), |s, tx, separate| {
-            if separate {
-                s.publish_header_with(now_ms, topic, payload, q, retain, props, tx)
-            } else if !out_aliases.is_empty() {
+            if !separate && !out_aliases.is_empty() {
                 let mut map = OutgoingAliases::new(&mut *out_aliases);
                 s.publish_aliased(now_ms, topic, payload, q, retain, props, &mut map, tx)
-            } else if props.is_empty() {
+            } else if !separate && props.is_empty() {
                 // (As fast as a 3.1.1-only build's `umqtt_rs_publish`.)
                 s.publish(now_ms, topic, payload, q, retain, tx)
             } else {
-                s.publish_with(now_ms, topic, payload, q, retain, props, tx)
+                s.publish_in(now_ms, topic, payload, separate, q, retain, props, tx)
             }
         })?;
         // SAFETY: per the function contract.

@@ -98,6 +98,7 @@ impl Session {
     }
 
     /// An AUTH from the broker (see the module doc).
+    #[inline(never)]
     pub(super) fn handle_auth<'p>(
         &mut self,
         now_ms: u64,

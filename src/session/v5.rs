@@ -464,8 +464,30 @@ impl Session {
         props: &[Property<'_>],
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
+        self.publish_in(now_ms, topic, payload, false, qos, retain, props, tx)
+    }
+
+    /// [`publish_with`](Self::publish_with) or, `separate`,
+    /// [`publish_header_with`](Self::publish_header_with): one body for
+    /// both (the C ABI chooses at run time).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn publish_in(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: &[u8],
+        separate: bool,
+        qos: QoS,
+        retain: bool,
+        props: &[Property<'_>],
+        tx: &mut TxBuf<'_>,
+    ) -> Result<u16, Error> {
         let props = publish_props(props)?;
-        let body = super::Body::Whole(payload);
+        let body = if separate {
+            super::Body::Separate(payload)
+        } else {
+            super::Body::Whole(payload)
+        };
         self.start_publish(now_ms, topic, body, qos, retain, props, None, tx)
     }
 
@@ -486,9 +508,7 @@ impl Session {
         props: &[Property<'_>],
         tx: &mut TxBuf<'_>,
     ) -> Result<u16, Error> {
-        let props = publish_props(props)?;
-        let body = super::Body::Separate(payload);
-        self.start_publish(now_ms, topic, body, qos, retain, props, None, tx)
+        self.publish_in(now_ms, topic, payload, true, qos, retain, props, tx)
     }
 
     /// [`publish_streamed`](Self::publish_streamed) with PUBLISH

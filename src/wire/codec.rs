@@ -168,15 +168,37 @@ impl<'a> Reader<'a> {
 }
 
 /// A bounds-checked writer filling a caller's buffer from the start.
+///
+/// With MQTT 5, a writer from [`Writer::counter`] writes nothing and only
+/// counts: the length of a packet is its encoder run once that way, so a
+/// client carries no separate length code per packet.  The count is taken
+/// where a write does not fit, so a writer with a buffer pays nothing for it.
 #[derive(Debug)]
 pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
     pos: usize,
+    #[cfg(feature = "mqtt5")]
+    counting: bool,
 }
 
 impl<'a> Writer<'a> {
     pub(crate) fn new(buf: &'a mut [u8]) -> Self {
-        Writer { buf, pos: 0 }
+        Writer {
+            buf,
+            pos: 0,
+            #[cfg(feature = "mqtt5")]
+            counting: false,
+        }
+    }
+
+    /// A writer that only counts the bytes written (see the type).
+    #[cfg(feature = "mqtt5")]
+    pub(crate) fn counter() -> Self {
+        Writer {
+            buf: &mut [],
+            pos: 0,
+            counting: true,
+        }
     }
 
     /// Bytes written so far.
@@ -184,13 +206,32 @@ impl<'a> Writer<'a> {
         self.pos
     }
 
+    #[inline(always)]
     pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         let end = self.pos.saturating_add(bytes.len());
+        #[cfg(feature = "mqtt5")]
+        let Some(dst) = self.buf.get_mut(self.pos..end) else {
+            return self.overflow(end);
+        };
+        #[cfg(not(feature = "mqtt5"))]
         let dst = self
             .buf
             .get_mut(self.pos..end)
             .ok_or(EncodeError::BufferTooSmall { needed: end })?;
         dst.copy_from_slice(bytes);
+        self.pos = end;
+        Ok(())
+    }
+
+    /// A write up to `end` that does not fit: counted by a counting
+    /// writer, an error otherwise.
+    #[cfg(feature = "mqtt5")]
+    #[cold]
+    #[inline(never)]
+    fn overflow(&mut self, end: usize) -> Result<(), EncodeError> {
+        if !self.counting {
+            return Err(EncodeError::BufferTooSmall { needed: end });
+        }
         self.pos = end;
         Ok(())
     }
@@ -211,16 +252,17 @@ impl<'a> Writer<'a> {
     /// A variable byte integer, minimal encoding.
     #[cfg(feature = "mqtt5")]
     pub(crate) fn var_int(&mut self, v: usize) -> Result<(), EncodeError> {
-        let tail = self
-            .buf
-            .get_mut(self.pos..)
-            .ok_or(EncodeError::BufferTooSmall { needed: self.pos })?;
-        let n = super::encode_remaining_len(v, tail).map_err(|e| match e {
-            EncodeError::BufferTooSmall { needed } => EncodeError::BufferTooSmall {
-                needed: self.pos.saturating_add(needed),
-            },
-            e => e,
-        })?;
+        let tail = self.buf.get_mut(self.pos..).unwrap_or_default();
+        let n = match super::encode_remaining_len(v, tail) {
+            Ok(n) => n,
+            Err(EncodeError::BufferTooSmall { needed }) if self.counting => needed,
+            Err(EncodeError::BufferTooSmall { needed }) => {
+                return Err(EncodeError::BufferTooSmall {
+                    needed: self.pos.saturating_add(needed),
+                })
+            }
+            Err(e) => return Err(e),
+        };
         self.pos = self.pos.saturating_add(n);
         Ok(())
     }
@@ -228,13 +270,14 @@ impl<'a> Writer<'a> {
     /// Length-prefixed binary data (also used for strings).
     pub(crate) fn binary(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         let len = u16::try_from(bytes.len()).map_err(|_| EncodeError::TooLong)?;
-        self.u16(len)?;
+        self.put(&len.to_be_bytes())?;
         self.put(bytes)
     }
 
     /// First byte and remaining length.
     pub(crate) fn fixed_header(&mut self, first: u8, remaining: usize) -> Result<(), EncodeError> {
-        self.u8(first)?;
+        // `put`, inlined, rather than `u8`: this is on every packet's path.
+        self.put(&[first])?;
         let tail = self
             .buf
             .get_mut(self.pos..)
@@ -248,6 +291,35 @@ impl<'a> Writer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A counting writer measures what a writer with a buffer writes.
+    #[cfg(feature = "mqtt5")]
+    #[test]
+    fn counter_counts_what_is_written() {
+        fn body(w: &mut Writer<'_>) -> Result<(), EncodeError> {
+            w.u8(0x26)?; // user property
+            w.binary(b"k")?; // 0x00 0x01 'k'
+            w.var_int(200)?; // 0xC8 0x01
+            w.u16(10) // 0x00 0x0A
+        }
+        let mut c = Writer::counter();
+        body(&mut c).unwrap();
+        let mut buf = [0u8; 16];
+        let mut w = Writer::new(&mut buf);
+        body(&mut w).unwrap();
+        assert_eq!((c.pos(), w.pos()), (8, 8));
+        assert_eq!(&buf[..8], &[0x26, 0x00, 0x01, b'k', 0xC8, 0x01, 0x00, 0x0A]);
+        // Too long is still refused; a short buffer still reports the need.
+        assert_eq!(
+            Writer::counter().var_int(crate::wire::MAX_REMAINING_LEN + 1),
+            Err(EncodeError::TooLong)
+        );
+        let mut short = [0u8; 3];
+        assert_eq!(
+            body(&mut Writer::new(&mut short)),
+            Err(EncodeError::BufferTooSmall { needed: 4 })
+        );
+    }
 
     #[test]
     fn reader_short_reads_are_bad_length() {

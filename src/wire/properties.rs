@@ -267,10 +267,12 @@ impl<'a> Property<'a> {
     }
 
     fn write(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        w.u8(self.id() as u8)?;
+        // `put` (inlined) for the small values: a Topic Alias is written
+        // with every aliased PUBLISH.
+        w.put(&[self.id() as u8])?;
         match self.value() {
-            Value::Byte(v) => w.u8(v),
-            Value::TwoByteInt(v) => w.u16(v),
+            Value::Byte(v) => w.put(&[v]),
+            Value::TwoByteInt(v) => w.put(&v.to_be_bytes()),
             Value::FourByteInt(v) => w.u32(v),
             Value::VarInt(v) => w.var_int(usize::try_from(v).map_err(|_| EncodeError::TooLong)?),
             Value::Utf8(s) => w.binary(s.as_bytes()),

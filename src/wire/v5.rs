@@ -515,9 +515,22 @@ impl<'a> Packet<'a> {
         }
     }
 
+    /// A client's packet measured by writing it with a counting writer
+    /// (the PUBLISH by its own measure, which its header writer shares).
     #[inline(never)]
     fn client_remaining_len(&self, v: Version) -> Result<usize, EncodeError> {
-        self.remaining_len(v, true)
+        let len = match self {
+            Packet::Publish(p) => {
+                publish::remaining_len_for(&p.publish, &p.props, v, p.publish.payload.len())?
+            }
+            _ if self.is_server_only() => return Err(EncodeError::ServerOnly),
+            _ => {
+                let mut w = Writer::counter();
+                self.write_body(&mut w, v, true)?;
+                w.pos()
+            }
+        };
+        check_remaining(len)
     }
 
     /// Encode the whole packet in MQTT 5 into `out`; returns the bytes
@@ -576,7 +589,28 @@ impl<'a> Packet<'a> {
             _ => 0,
         };
         w.fixed_header((self.packet_type() as u8) << 4 | flags, rem)?;
-        let w = &mut w;
+        if client {
+            self.write_body(&mut w, v, true)?;
+        } else {
+            self.write_body_in(&mut w, v, false)?;
+        }
+        Ok(w.pos())
+    }
+
+    /// The variable header and payload of a client's packet other than
+    /// PUBLISH: one copy, run by the encoder and, counting, by the length.
+    #[inline(never)]
+    fn write_body(&self, w: &mut Writer<'_>, v: Version, client: bool) -> Result<(), EncodeError> {
+        self.write_body_in(w, v, client)
+    }
+
+    #[inline(always)]
+    fn write_body_in(
+        &self,
+        w: &mut Writer<'_>,
+        v: Version,
+        client: bool,
+    ) -> Result<(), EncodeError> {
         match self {
             // Refused by `validate`.
             Packet::Connack(_) | Packet::Suback(_) | Packet::Unsuback(_) | Packet::Pingresp
@@ -604,7 +638,7 @@ impl<'a> Packet<'a> {
             Packet::Disconnect(d) | Packet::Auth(d) => disconnect::write(w, d.reason, &d.props)?,
             Packet::Publish(_) | Packet::Pingreq | Packet::Pingresp => {}
         }
-        Ok(w.pos())
+        Ok(())
     }
 
     /// The remaining length; a server's packet refused with `client`.
