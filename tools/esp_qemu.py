@@ -97,6 +97,7 @@ DEVICE_ENV = {
 SUPPORT_FILES = (
     ("tests/micropython/support/mqtt_test.py", "/support/mqtt_test.py"),
     ("tests/micropython/support/slow_stream.py", "/support/slow_stream.py"),
+    ("tests/micropython/support/cut_stream.py", "/support/cut_stream.py"),
     # session_file.py imports it from sys.path[0] + "/../qemu/support".
     ("tests/qemu/support/scripted_broker.py", "/qemu/support/scripted_broker.py"),
 )
