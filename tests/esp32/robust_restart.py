@@ -8,7 +8,10 @@
 # subscriber waits for the rest.  Passes ("robust: OK") when every message
 # arrived, QoS 2 exactly once (tests/reliability/tally.py counts, as the
 # unix restart scenario does), and both clients lost their connection and
-# reconnected: the restart happened to them, not around them.
+# reconnected: the restart happened to them, not around them.  The
+# publisher waits while the subscriber is away (mosquitto drops what is
+# published for a session it restored from its file before the client is
+# back; see the loop).
 import time
 
 from robustlink import make_client, first_connect, wait_connected
