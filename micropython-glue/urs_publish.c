@@ -88,11 +88,14 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
         // Taken again each turn: urs_run() below runs Python, which may resize
         // a bytearray payload.
         umqtt_rs_bytes_t topic = urs_buf_of(args[ARG_topic].u_obj);
+        #if UMQTT_RS_MQTT5
+        // Entries borrow the dict's buffers: built again each turn.
+        umqtt_rs_prop_t items[UMQTT_RS_MAX_PROPS];
+        umqtt_rs_props_t list = { items, self->protocol == 5 ? urs_props_from(props, items, NULL) : 0 };
+        #endif
         if (streamed) {
             #if UMQTT_RS_MQTT5
             if (self->protocol == 5) {
-                umqtt_rs_prop_t items[UMQTT_RS_MAX_PROPS];
-                umqtt_rs_props_t list = { items, urs_props_from(props, items, NULL) };
                 st = umqtt_rs_publish_stream5(&self->core, urs_now_ms(self), topic, (size_t)length, qos,
                     args[ARG_retain].u_bool, start != MP_OBJ_NULL, list, &pid);
             } else
@@ -104,8 +107,6 @@ static mp_obj_t mqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_
             umqtt_rs_bytes_t msg = urs_buf_of(msg_obj);
             #if UMQTT_RS_MQTT5
             if (self->protocol == 5) {
-                umqtt_rs_prop_t items[UMQTT_RS_MAX_PROPS];
-                umqtt_rs_props_t list = { items, urs_props_from(props, items, NULL) };
                 st = umqtt_rs_publish5(&self->core, urs_now_ms(self), topic, msg, qos, args[ARG_retain].u_bool, list, &pid, &separate);
             } else
             #endif

@@ -774,17 +774,30 @@ pub unsafe extern "C" fn umqtt_rs_publish_stream(
     pid: *mut u16,
 ) -> St {
     // SAFETY: per the function contract.
-    let (st, topic) = unsafe { (state(client), bytes(topic)) };
+    let (st, topic, pid) = unsafe { (state(client), bytes(topic), &mut *pid) };
+    queue_stream(st, topic, qos_in, length, pid, |st, topic, q| {
+        st.with_tx(|s, tx| s.publish_streamed(now_ms, topic, length, q, retain, resendable, tx))
+            .map_err(status_of)
+    })
+}
+
+/// What the streamed-publish exports share around their session call
+/// `queue(state, topic, qos)`: the topic and QoS checked, the payload's
+/// length noted as the tail the glue writes, the packet id given.
+fn queue_stream<'t>(
+    st: &mut State,
+    topic: &'t [u8],
+    qos_in: u8,
+    length: usize,
+    pid: &mut u16,
+    queue: impl FnOnce(&mut State, &'t str, QoS) -> Result<u16, Fail>,
+) -> St {
     let r = (|| {
         let topic = topic_str(topic)?;
         let q = qos(qos_in)?;
-        let id = st
-            .with_tx(|s, tx| s.publish_streamed(now_ms, topic, length, q, retain, resendable, tx))
-            .map_err(status_of)?;
+        *pid = queue(st, topic, q)?;
         st.tx_tail = length;
         st.tail_pid = 0;
-        // SAFETY: per the function contract.
-        unsafe { *pid = id };
         Ok(())
     })();
     st.report(r)

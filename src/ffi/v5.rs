@@ -265,25 +265,16 @@ pub unsafe extern "C" fn umqtt_rs_publish_stream5(
     pid: *mut u16,
 ) -> St {
     // SAFETY: per the function contract.
-    let (st, topic) = unsafe { (state(client), bytes(topic)) };
-    let r = (|| {
-        let topic = topic_str(topic)?;
-        let q = qos(qos_in)?;
+    let (st, topic, pid) = unsafe { (state(client), bytes(topic), &mut *pid) };
+    super::queue_stream(st, topic, qos_in, length, pid, |st, topic, q| {
         let mut given = PropList::new();
         // SAFETY: per the function contract.
         unsafe { props_of(props, &mut given) }?;
-        let id = st
-            .with_tx(|s, tx| {
-                s.publish_streamed_with(now_ms, topic, length, q, retain, resendable, &given, tx)
-            })
-            .map_err(status_of_any)?;
-        st.tx_tail = length;
-        st.tail_pid = 0;
-        // SAFETY: per the function contract.
-        unsafe { *pid = id };
-        Ok(())
-    })();
-    st.report(r)
+        st.with_tx(|s, tx| {
+            s.publish_streamed_with(now_ms, topic, length, q, retain, resendable, &given, tx)
+        })
+        .map_err(status_of_any)
+    })
 }
 
 /// Queues an MQTT 5 SUBSCRIBE with properties (see the header).

@@ -474,16 +474,7 @@ impl<'a> RxBuf<'a> {
         let Some((_, _, var_len)) = publish_head(&header, body, version)? else {
             // The topic (and properties) are not all in yet: make sure they
             // can be.
-            let topic_len = match (body.first(), body.get(1)) {
-                (Some(&hi), Some(&lo)) => usize::from(u16::from_be_bytes([hi, lo])),
-                _ => 0,
-            };
-            let pid_len = if header.flags & 0b0110 == 0 { 0 } else { 2 };
-            let props = props_room(
-                body.get(2 + topic_len + pid_len..).unwrap_or_default(),
-                version,
-            );
-            let needed = header.header_len + 2 + topic_len + pid_len + props + chunk;
+            let needed = header.header_len + Publish::head_room(&header, body, version) + chunk;
             if needed > self.buf.len() {
                 return Err(Error::RxTooSmall { needed });
             }
@@ -572,23 +563,6 @@ fn publish_head<'b>(
         let _ = version;
         Ok(Publish::parse_head(header, body)?.map(|(p, n)| (p, core::marker::PhantomData, n)))
     }
-}
-
-/// Room the property section of an MQTT 5 PUBLISH needs, `after_pid` the
-/// bytes that follow its packet id: its length field and length once the
-/// field is in, else the longest field (0 in 3.1.1).
-fn props_room(after_pid: &[u8], version: Version) -> usize {
-    if !version.is_v5() {
-        return 0;
-    }
-    let mut len = 0usize;
-    for (i, &b) in after_pid.iter().take(4).enumerate() {
-        len |= usize::from(b & 0x7f) << (7 * i);
-        if b < 0x80 {
-            return i + 1 + len;
-        }
-    }
-    4
 }
 
 #[cfg(test)]

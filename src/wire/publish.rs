@@ -44,6 +44,24 @@ impl<'a> Publish<'a> {
         Ok(parse_head(header, body_start, Version::V311)?.map(|(p, _, n)| (p, n)))
     }
 
+    /// How long the variable header (topic, packet id, MQTT 5
+    /// properties) of the PUBLISH starting with `body_start` is, as far as
+    /// those bytes tell: exact once the property length is in, else
+    /// counting its longest length field; what a buffer must hold before
+    /// the header can be parsed (`parse_head` says `Ok(None)` until then).
+    pub(crate) fn head_room(header: &FixedHeader, body_start: &[u8], v: Version) -> usize {
+        let qos = QoS::from_u8((header.flags >> 1) & 0b11).unwrap_or(QoS::AtMostOnce);
+        let topic_len = match (body_start.first(), body_start.get(1)) {
+            (Some(&hi), Some(&lo)) => usize::from(u16::from_be_bytes([hi, lo])),
+            _ => 0,
+        };
+        let head_len = 2 + topic_len + pid_len(qos);
+        match props_end(header, body_start, head_len, v) {
+            Ok(Some(end)) => end,
+            _ => head_len + 4,
+        }
+    }
+
     pub(crate) fn remaining_len(&self) -> Result<usize, EncodeError> {
         remaining_len_for(self, &Props::EMPTY, Version::V311, self.payload.len())
     }
